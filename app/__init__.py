@@ -1,0 +1,26 @@
+"""Peerwiki: a knowledge-sharing wiki where every change is peer reviewed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from app import api, cli, config, deps, extensions, views
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build a fully wired application; tests pass ``overrides``."""
+    app = Flask(
+        __name__,
+        template_folder=str(config.PROJECT_ROOT / "templates"),
+        instance_path=str(config.PROJECT_ROOT / "instance"),
+    )
+    config.load(app, overrides)
+    deps.init_app(app)
+    extensions.init_app(app)
+    views.register_blueprints(app)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    cli.init_app(app)
+    return app

@@ -1,0 +1,219 @@
+"""Command-line interface: ``flask --app app <group> <command>``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+from werkzeug.serving import run_simple
+
+from app.exceptions import ValidationError, WikiError
+from app.services import content, users
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+#: Demo accounts created by ``flask demo`` (username, full name, department, admin).
+DEMO_ACCOUNTS = [
+    ("alex", "Alex Rivera", "Engineering", False),
+    ("fatima", "Fatima Khan", "Finance", False),
+    ("hana", "Hana Sato", "People", False),
+    ("admin", "Ada Admin", "Operations", True),
+]
+DEMO_PASSWORD = "peerwiki-demo"
+
+
+def init_app(app: Flask) -> None:
+    """Register every command group on ``app``."""
+    for group in (db_group, users_group, tokens_group, content_group):
+        app.cli.add_command(group)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(quickstart_command)
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    session = current_app.extensions["wiki.sessionmaker"]()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _fail(exc: WikiError) -> None:
+    details = ""
+    if isinstance(exc, ValidationError) and exc.fields:
+        details = "".join(f"\n  {name}: {message}" for name, message in exc.fields.items())
+    raise click.ClickException(exc.message + details)
+
+
+# -- db ---------------------------------------------------------------------------------------
+
+
+def _alembic() -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["database_url"] = current_app.config["DATABASE_URL"]
+    return cfg
+
+
+@click.group("db")
+def db_group() -> None:
+    """Create and migrate the database schema (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the schema to REVISION (default: the newest)."""
+    alembic_command.upgrade(_alembic(), revision)
+    click.echo(f"Database is at {revision}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the schema to REVISION (for example -1 or base)."""
+    alembic_command.downgrade(_alembic(), revision)
+
+
+@db_group.command("current")
+def db_current() -> None:
+    """Show the schema revision the database is at."""
+    alembic_command.current(_alembic(), verbose=False)
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate/--empty", default=True)
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration (for developers)."""
+    alembic_command.revision(_alembic(), message=message, autogenerate=autogenerate)
+
+
+# -- users and tokens -------------------------------------------------------------------------
+
+
+@click.group("users")
+def users_group() -> None:
+    """Manage accounts."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--department", required=True, help="Created when it does not exist yet.")
+@click.option("--password", required=True)
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--email", default=None)
+@click.option("--name", default=None, help="Full name.")
+def users_create(
+    username: str, department: str, password: str, admin: bool, email: str | None, name: str | None
+) -> None:
+    """Create the account USERNAME."""
+    with _session() as session:
+        try:
+            user = users.create_user(
+                session, username=username, password=password, department=department,
+                email=email, name=name, is_admin=admin, create_department=True,
+            )  # fmt: skip
+        except WikiError as exc:
+            _fail(exc)
+        click.echo(f"Created {'administrator' if admin else 'user'} {user.username} ({department}).")
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """Manage API tokens."""
+
+
+@tokens_group.command("create")
+@click.argument("username")
+def tokens_create(username: str) -> None:
+    """Print a new API token for USERNAME (only its hash is stored)."""
+    with _session() as session:
+        try:
+            user = users.get_user(session, username)
+        except WikiError as exc:
+            _fail(exc)
+        token = users.create_token(session, user=user)
+    click.echo(f"New API token for {username}; it is shown once, keep it safe:", err=True)
+    click.echo(token)
+
+
+# -- content ----------------------------------------------------------------------------------
+
+
+@click.group("content")
+def content_group() -> None:
+    """Import and export pages as Markdown files."""
+
+
+@content_group.command("import")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--author", default=None, help="Username that owns new revisions.")
+def content_import(directory: Path, author: str | None) -> None:
+    """Import every DIRECTORY/*.md page; unchanged files create nothing."""
+    with _session() as session:
+        try:
+            owner = users.get_user(session, author) if author else None
+            report = content.import_directory(session, directory, author=owner)
+        except WikiError as exc:
+            _fail(exc)
+    click.echo(
+        f"Imported {directory}: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed."
+    )
+    for name, reason in report.failed:
+        click.echo(f"  {name}: {reason}", err=True)
+    if report.failed:
+        raise SystemExit(1)
+
+
+@content_group.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def content_export(directory: Path) -> None:
+    """Write every live page to DIRECTORY/<slug>.md."""
+    with _session() as session:
+        written = content.export_directory(session, directory)
+    click.echo(f"Exported {len(written)} pages to {directory}.")
+
+
+# -- demo -------------------------------------------------------------------------------------
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """Create the schema, the demo accounts and the starter content (safe to repeat)."""
+    alembic_command.upgrade(_alembic(), "head")
+    with _session() as session:
+        for username, name, department, admin in DEMO_ACCOUNTS:
+            if users.find_user(session, username) is None:
+                users.create_user(
+                    session, username=username, name=name, password=DEMO_PASSWORD,
+                    department=department, email=f"{username}@example.com", is_admin=admin,
+                    create_department=True,
+                )  # fmt: skip
+        report = content.import_directory(session, Path(current_app.config["CONTENT_DIR"]))
+    click.echo(
+        f"Starter content: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged."
+    )
+    names = ", ".join(username for username, *_ in DEMO_ACCOUNTS)
+    click.echo(f"Demo accounts ({names}) use the password {DEMO_PASSWORD!r}.")
+
+
+@click.command("quickstart")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.pass_context
+def quickstart_command(ctx: click.Context, host: str, port: int) -> None:
+    """Set up the demo wiki and serve it at http://HOST:PORT."""
+    ctx.invoke(demo_command)
+    click.echo(f"Peerwiki is running at http://{host}:{port} (Ctrl+C stops it).")
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # noqa: SLF001
+

@@ -1,0 +1,84 @@
+"""Configuration defaults and the order they are loaded in.
+
+Load order: the defaults below, then ``PEERWIKI_*`` environment variables (``PEERWIKI_DATABASE_URL``
+becomes ``DATABASE_URL``), then the ``overrides`` a caller (usually a test) passes to the factory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    #: ``development`` generates a local secret key when none is given; ``production`` refuses to.
+    "ENV": "development",
+    #: SQLAlchemy URL; empty means a SQLite file ``instance/peerwiki.db``.
+    "DATABASE_URL": "",
+    #: Directory of the Whoosh index.
+    "SEARCH_INDEX": str(PROJECT_ROOT / "search_index"),
+    #: Signs sessions and CSRF tokens; must be shared by every app server.
+    "SECRET_KEY": "",
+    #: Folder of starter Markdown pages imported by ``flask content import``.
+    "CONTENT_DIR": str(PROJECT_ROOT / "content"),
+    #: Largest request body accepted, in bytes (a page body is limited separately).
+    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+    #: Items per page in listings, unless a request asks for another size.
+    "PER_PAGE": 20,
+    #: Where Flask-Limiter keeps its counters; use ``redis://host:6379`` with several servers.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    #: Limit on sign-in and sign-up attempts per client address.
+    "AUTH_RATE_LIMIT": "20 per minute",
+    #: Remember-me cookie lifetime in days.
+    "REMEMBER_DAYS": 30,
+    #: CSRF tokens last as long as the session instead of one hour, so a long edit still saves.
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used to start the application."""
+
+
+def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from defaults, the environment and ``overrides``, then validate it."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("PEERWIKI")
+    if overrides:
+        app.config.from_mapping(overrides)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'peerwiki.db'}"
+    if not app.config["SECRET_KEY"]:
+        if app.config["ENV"] == "production":
+            raise ConfigError("PEERWIKI_SECRET_KEY must be set when PEERWIKI_ENV=production.")
+        app.config["SECRET_KEY"] = _local_secret_key(Path(app.instance_path))
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_DAYS"]))
+    if app.config["ENV"] == "production":
+        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+        app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+
+
+def _local_secret_key(instance: Path) -> str:
+    """Return the secret key kept in ``instance/secret_key``, creating it on first use."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    try:
+        # O_EXCL: two workers starting together must end up with the same key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,274 @@
+"""Markdown to safe HTML: the one place where user-authored text becomes markup.
+
+Two layers of defence: raw HTML in the source is reduced to a tiny allowlist of attribute-less
+tags before rendering (everything else shows as text), and the complete output then passes
+bleach with explicit tag, attribute and protocol allowlists. bleach is imported nowhere else,
+so replacing it is a change to this file only.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+from urllib.parse import quote
+
+import bleach
+from bleach.html5lib_shim import Filter
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markupsafe import Markup
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.gfm import gfm_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from app.slugs import slugify
+
+#: Where pages live; wiki links point here.
+PAGE_PATH = "/wiki/"
+#: Where a missing wiki link offers to create the page.
+NEW_PAGE_PATH = "/new"
+#: rel added to links that leave the wiki.
+EXTERNAL_REL = "nofollow noopener"
+
+#: Raw HTML tags an author may type; they must carry no attributes (``<details open>`` aside).
+RAW_HTML_TAGS = frozenset({"kbd", "sub", "sup", "details", "summary", "br", "mark", "abbr"})
+
+ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
+        "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "input", "ins", "kbd", "li",
+        "mark", "ol", "p", "pre", "s", "section", "span", "strong", "sub", "summary", "sup",
+        "table", "tbody", "td", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
+_HEADINGS = {f"h{level}": ["id"] for level in range(1, 7)}
+ALLOWED_ATTRIBUTES: dict[str, list[str]] = {
+    "a": ["href", "title", "class", "id", "rel", "data-wikilink"],
+    "img": ["src", "alt", "title"],
+    "li": ["id", "class"],
+    "ol": ["class", "start"],
+    "ul": ["class"],
+    "sup": ["class", "id"],
+    "section": ["class"],
+    "hr": ["class"],
+    "div": ["class"],
+    "p": ["class"],
+    "span": ["class"],
+    "code": ["class"],
+    "pre": ["class"],
+    "th": ["class"],
+    "td": ["class"],
+    "details": ["open"],
+    **_HEADINGS,
+}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+_RAW_TAG = re.compile(r"<[^<>]*>?")
+_SAFE_RAW_TAG = re.compile(
+    r"<(?P<close>/?)(?P<name>[A-Za-z]+)(?P<open>\s+open)?\s*/?>", re.ASCII
+)
+_WIKILINK = re.compile(r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]")
+_WIKILINK_ANCHOR = re.compile(r'<a\b[^>]*\bdata-wikilink="([^"]*)"[^>]*>')
+_ALIGN_STYLE = re.compile(r"text-align:\s*(left|right|center)")
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """One heading of a page: its level, anchor id and plain text."""
+
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The result of rendering a page body."""
+
+    html: Markup
+    toc: list[TocEntry] = field(default_factory=list)
+    #: Slugs that the body's wiki links point to, in order of first appearance.
+    links: list[str] = field(default_factory=list)
+
+
+def render_markdown(source: str) -> Rendered:
+    """Turn page Markdown into sanitised HTML, its table of contents and its wiki links."""
+    env: dict[str, Any] = {}
+    tokens = _PARSER.parse(source, env)
+    body = _PARSER.renderer.render(tokens, _PARSER.options, env)
+    return Rendered(html=Markup(sanitize(body)), toc=_toc(tokens), links=_links(tokens))
+
+
+def sanitize(html: str) -> str:
+    """Strip everything outside the allowlists from ``html`` and mark external links."""
+    return _CLEANER.clean(html)
+
+
+def mark_missing_links(html: str, existing: Collection[str]) -> Markup:
+    """Restyle wiki links whose target slug is not in ``existing`` as "create this page" links."""
+
+    def restyle(match: re.Match[str]) -> str:
+        tag, slug = match.group(0), match.group(1)
+        if slug in existing:
+            return tag
+        title = html_lib.unescape(_attr(tag, "title") or slug)
+        tag = tag.replace('class="wikilink"', 'class="wikilink missing"')
+        href = f"{NEW_PAGE_PATH}?title={quote(title)}"
+        tag = re.sub(r'href="[^"]*"', f'href="{html_lib.escape(href)}"', tag)
+        return tag
+
+    return Markup(_WIKILINK_ANCHOR.sub(restyle, html))
+
+
+def wikilink_targets(html: str) -> list[str]:
+    """Return the target slugs of the wiki links in rendered ``html``."""
+    return list(dict.fromkeys(_WIKILINK_ANCHOR.findall(html)))
+
+
+def highlight_css() -> str:
+    """Return the Pygments stylesheet for highlighted code blocks."""
+    return str(_FORMATTER.get_style_defs(".highlight"))
+
+
+def _attr(tag: str, name: str) -> str | None:
+    found = re.search(rf'\b{name}="([^"]*)"', tag)
+    return found.group(1) if found else None
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    """Highlight a fenced block with Pygments; unknown languages fall back to plain code."""
+    if not lang:
+        return ""
+    try:
+        lexer = get_lexer_by_name(lang)
+    except ClassNotFound:
+        return ""
+    lang_class = html_lib.escape(lang)
+    body = highlight(code, lexer, _FORMATTER)
+    return f'<pre class="highlight"><code class="language-{lang_class}">{body}</code></pre>\n'
+
+
+def _filter_raw_html(content: str) -> str:
+    """Keep the harmless raw tags of RAW_HTML_TAGS; turn every other tag into visible text."""
+
+    def keep_or_escape(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        safe = _SAFE_RAW_TAG.fullmatch(tag)
+        if safe and safe.group("name").lower() in RAW_HTML_TAGS:
+            if not safe.group("open") or safe.group("name").lower() == "details":
+                return tag
+        return html_lib.escape(tag, quote=False)
+
+    return _RAW_TAG.sub(keep_or_escape, content)
+
+
+def _render_raw_html(_renderer: Any, tokens: Sequence[Token], idx: int, *_args: Any) -> str:
+    return _filter_raw_html(tokens[idx].content)
+
+
+def _wikilink_rule(state: StateInline, silent: bool) -> bool:
+    """Parse ``[[Page Title]]`` and ``[[Page Title|label]]`` into links to page slugs."""
+    if not state.src.startswith("[[", state.pos):
+        return False
+    match = _WIKILINK.match(state.src, state.pos)
+    if not match:
+        return False
+    title = match.group(1).strip()
+    slug = slugify(title)
+    if not slug:
+        return False
+    if not silent:
+        opening = state.push("wikilink_open", "a", 1)
+        opening.attrs = {
+            "href": PAGE_PATH + slug,
+            "class": "wikilink",
+            "data-wikilink": slug,
+            "title": title,
+        }
+        text = state.push("text", "", 0)
+        text.content = (match.group(2) or title).strip()
+        state.push("wikilink_close", "a", -1)
+    state.pos = match.end()
+    return True
+
+
+def _table_alignment_as_class(state: Any) -> None:
+    """Replace the inline ``style`` markdown-it puts on aligned cells with a class."""
+    for token in state.tokens:
+        style = token.attrGet("style") if token.type in ("th_open", "td_open") else None
+        if style:
+            aligned = _ALIGN_STYLE.search(str(style))
+            token.attrs.pop("style", None)
+            if aligned:
+                token.attrSet("class", f"align-{aligned.group(1)}")
+
+
+def _toc(tokens: Sequence[Token]) -> list[TocEntry]:
+    entries = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.attrGet("id"):
+            inline = tokens[index + 1]
+            text = "".join(
+                child.content for child in inline.children or [] if child.type in ("text", "code_inline")
+            )
+            entries.append(TocEntry(level=int(token.tag[1]), id=str(token.attrGet("id")), text=text))
+    return entries
+
+
+def _links(tokens: Sequence[Token]) -> list[str]:
+    slugs: dict[str, None] = {}
+    for token in tokens:
+        for child in token.children or []:
+            if child.type == "wikilink_open":
+                slugs[str(child.attrGet("data-wikilink"))] = None
+    return list(slugs)
+
+
+class _ExternalLinkFilter(Filter):  # type: ignore[misc]
+    """Add ``rel`` to links that leave the wiki."""
+
+    def __iter__(self) -> Any:
+        for token in super().__iter__():
+            if token["type"] == "StartTag" and token["name"] == "a":
+                href = token["data"].get((None, "href"), "")
+                if href.startswith(("http://", "https://", "//")):
+                    token["data"][(None, "rel")] = EXTERNAL_REL
+                else:
+                    token["data"].pop((None, "rel"), None)
+            yield token
+
+
+def _allow_attribute(tag: str, name: str, value: str) -> bool:
+    if tag == "input":
+        return (name == "type" and value == "checkbox") or name in ("checked", "disabled", "class")
+    return name in ALLOWED_ATTRIBUTES.get(tag, ())
+
+
+def _build_parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": True, "linkify": False, "highlight": _highlight})
+    parser.use(gfm_plugin).use(anchors_plugin, min_level=1, max_level=4, slug_func=slugify)
+    parser.inline.ruler.before("link", "wikilink", _wikilink_rule)
+    parser.core.ruler.push("table_alignment_as_class", _table_alignment_as_class)
+    parser.add_render_rule("html_inline", _render_raw_html)
+    parser.add_render_rule("html_block", _render_raw_html)
+    return parser
+
+
+_PARSER = _build_parser()
+_CLEANER = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=_allow_attribute,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=False,
+    strip_comments=True,
+    filters=[partial(_ExternalLinkFilter)],
+)

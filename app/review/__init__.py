@@ -1,0 +1,1 @@
+"""Review workflow: revision states and the rules of who may do what."""

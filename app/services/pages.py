@@ -1,0 +1,436 @@
+"""Pages and their revisions: create, edit, rename, archive, browse, compare."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import render
+from app.diffing import Diff, diff_texts
+from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
+from app.models import (
+    Department,
+    Page,
+    PageAlias,
+    PageLink,
+    Revision,
+    Tag,
+    User,
+    page_tags,
+    utcnow,
+)
+from app.pagination import Paginated, paginate
+from app.review import policy
+from app.review.workflow import State
+from app.services import users
+from app.slugs import slugify
+
+#: Largest page body accepted, in characters (about 100 printed pages).
+MAX_BODY_CHARS = 200_000
+MAX_TITLE_CHARS = 200
+MAX_SUMMARY_CHARS = 300
+MAX_TAGS = 12
+MAX_TAG_CHARS = 40
+
+
+def lookup(session: Session, slug: str) -> Page:
+    """Return the page at ``slug`` or at a slug it used to have; raise NotFound otherwise.
+
+    The caller compares ``page.slug`` with ``slug`` to redirect old URLs.
+    """
+    page = session.scalar(select(Page).where(Page.slug == slug))
+    if page is None:
+        page = session.scalar(
+            select(Page).join(PageAlias, PageAlias.page_id == Page.id).where(PageAlias.slug == slug)
+        )
+    if page is None:
+        raise NotFound(f"There is no page at {slug!r}.")
+    return page
+
+
+def create_page(
+    session: Session,
+    *,
+    author: User,
+    title: str,
+    body: str,
+    tags: Iterable[str] = (),
+    department: str | None = None,
+    summary: str = "",
+) -> Revision:
+    """Create a page with its first revision, which is published at once."""
+    fields = _validate(session, title=title, body=body, tags=tags, summary=summary)
+    slug = slugify(fields["title"])
+    _claim_slug(session, slug, page=None)
+    dept = _department(session, department, default=author.department)
+    page = Page(slug=slug, title=fields["title"], department=dept, created_by=author)
+    session.add(page)
+    session.flush()
+    revision = _append_revision(session, page, author=author, base=None, department=dept, **fields)
+    _publish(session, page, revision)
+    _commit(session, page, base=None)
+    return revision
+
+
+def save_revision(
+    session: Session,
+    *,
+    author: User,
+    slug: str,
+    body: str,
+    base_revision_id: int | None,
+    title: str | None = None,
+    tags: Iterable[str] | None = None,
+    department: str | None = None,
+    summary: str = "",
+) -> Revision:
+    """Save an edit made on top of ``base_revision_id``; raise EditConflict if that is stale."""
+    page = lookup(session, slug)
+    if page.is_archived:
+        raise Conflict("This page is archived. Restore it before editing.")
+    latest = page.latest_revision
+    assert latest is not None
+    if base_revision_id != latest.id:
+        base = session.get(Revision, base_revision_id) if base_revision_id else None
+        raise EditConflict(
+            "Someone saved a newer version of this page while you were editing.",
+            current=latest,
+            base=base if base is not None and base.page_id == page.id else None,
+        )
+    fields = _validate(
+        session,
+        title=latest.title if title is None else title,
+        body=body,
+        tags=latest.tags if tags is None else tags,
+        summary=summary,
+    )
+    dept = (
+        _department(session, department, default=None) if department else latest.department
+    )
+    if (fields["title"], fields["body"], fields["tags"], dept) == (
+        latest.title, latest.body, latest.tags, latest.department,
+    ):  # fmt: skip
+        raise ValidationError("Nothing changed.", {"body": "This is the same as the current version."})
+    new_slug = slugify(fields["title"])
+    if new_slug != page.slug:
+        _claim_slug(session, new_slug, page=page)
+    revision = _append_revision(session, page, author=author, base=latest, department=dept, **fields)
+    _publish(session, page, revision)
+    _commit(session, page, base=latest)
+    return revision
+
+
+def archive(session: Session, *, actor: User, slug: str) -> Page:
+    """Archive a page: it leaves listings and links to it show as missing; history stays."""
+    page = lookup(session, slug)
+    policy.require_archive(actor, page)
+    if page.is_archived:
+        raise Conflict("This page is archived already.")
+    page.archived_at = utcnow()
+    page.archived_by_id = actor.id
+    session.commit()
+    return page
+
+
+def restore(session: Session, *, actor: User, slug: str) -> Page:
+    """Bring an archived page back."""
+    page = lookup(session, slug)
+    policy.require_archive(actor, page)
+    if not page.is_archived:
+        raise Conflict("This page is not archived.")
+    if session.scalar(select(Page.id).where(Page.slug == page.slug, Page.id != page.id)):
+        raise Conflict("Another page uses this page's address now; rename one of them first.")
+    page.archived_at = None
+    page.archived_by_id = None
+    session.commit()
+    return page
+
+
+def list_pages(
+    session: Session,
+    *,
+    tag: str | None = None,
+    department: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Paginated[Page]:
+    """Return live pages, most recently updated first, optionally filtered."""
+    query = select(Page).where(Page.archived_at.is_(None), Page.published_revision_id.is_not(None))
+    if tag:
+        query = query.where(Page.tags.any(Tag.name == slugify(tag)))
+    if department:
+        query = query.join(Department, Page.department_id == Department.id).where(
+            func.lower(Department.name) == department.strip().lower()
+        )
+    query = query.order_by(Page.updated_at.desc(), Page.id.desc())
+    return paginate(session, query, page=page, per_page=per_page)
+
+
+def tag_counts(session: Session, *, limit: int = 40) -> list[tuple[str, int]]:
+    """Return the most used tags of live pages with their page counts."""
+    query = (
+        select(Tag.name, func.count(page_tags.c.page_id))
+        .join(page_tags, page_tags.c.tag_id == Tag.id)
+        .join(Page, Page.id == page_tags.c.page_id)
+        .where(Page.archived_at.is_(None))
+        .group_by(Tag.name)
+        .order_by(func.count(page_tags.c.page_id).desc(), Tag.name)
+        .limit(limit)
+    )
+    return [(name, count) for name, count in session.execute(query)]
+
+
+def department_counts(session: Session) -> list[tuple[Department, int]]:
+    """Return every department with its number of live pages."""
+    count = func.count(Page.id)
+    query = (
+        select(Department, count)
+        .outerjoin(Page, (Page.department_id == Department.id) & Page.archived_at.is_(None))
+        .group_by(Department.id)
+        .order_by(Department.name)
+    )
+    return [(dept, n) for dept, n in session.execute(query)]
+
+
+def history(session: Session, page: Page) -> list[Revision]:
+    """Return every revision of ``page``, newest first."""
+    return list(
+        session.scalars(
+            select(Revision).where(Revision.page_id == page.id).order_by(Revision.number.desc())
+        )
+    )
+
+
+def get_revision(session: Session, revision_id: int, *, page: Page | None = None) -> Revision:
+    """Return a revision by id (of ``page`` when given); raise NotFound otherwise."""
+    revision = session.get(Revision, revision_id)
+    if revision is None or (page is not None and revision.page_id != page.id):
+        raise NotFound(f"There is no revision {revision_id}" + (f" of {page.title!r}." if page else "."))
+    return revision
+
+
+def compare(
+    session: Session, page: Page, from_id: int | None, to_id: int | None
+) -> tuple[Revision | None, Revision, Diff]:
+    """Diff two revisions of ``page``; by default ``to`` is the latest and ``from`` its parent."""
+    to_rev = get_revision(session, to_id, page=page) if to_id else page.latest_revision
+    assert to_rev is not None
+    if from_id:
+        from_rev: Revision | None = get_revision(session, from_id, page=page)
+    else:
+        from_rev = to_rev.parent
+    return from_rev, to_rev, diff_texts(from_rev.body if from_rev else "", to_rev.body)
+
+
+def backlinks(session: Session, page: Page) -> list[Page]:
+    """Return live pages whose published text links to ``page`` (by its slug or an old one)."""
+    slugs = [page.slug, *session.scalars(select(PageAlias.slug).where(PageAlias.page_id == page.id))]
+    return list(
+        session.scalars(
+            select(Page)
+            .join(PageLink, PageLink.source_page_id == Page.id)
+            .where(PageLink.target_slug.in_(slugs), Page.archived_at.is_(None), Page.id != page.id)
+            .distinct()
+            .order_by(Page.title)
+        )
+    )
+
+
+def display_html(session: Session, html: str) -> Markup:
+    """Return stored revision HTML with links to missing or archived pages marked as such."""
+    targets = render.wikilink_targets(html)
+    if not targets:
+        return Markup(html)
+    live = session.scalars(
+        select(Page.slug).where(Page.slug.in_(targets), Page.archived_at.is_(None))
+    ).all()
+    aliased = session.scalars(
+        select(PageAlias.slug)
+        .join(Page, Page.id == PageAlias.page_id)
+        .where(PageAlias.slug.in_(targets), Page.archived_at.is_(None))
+    ).all()
+    return render.mark_missing_links(html, {*live, *aliased})
+
+
+def preview(session: Session, markdown: str) -> Markup:
+    """Render ``markdown`` exactly as a saved page would show it."""
+    if len(markdown) > MAX_BODY_CHARS:
+        raise ValidationError("Too long to preview.", {"markdown": _too_long(len(markdown))})
+    return display_html(session, render.render_markdown(markdown).html)
+
+
+def _validate(
+    session: Session, *, title: str, body: str, tags: Iterable[str], summary: str
+) -> dict[str, Any]:
+    """Check and normalise the fields of a revision; raise ValidationError listing every problem."""
+    errors: dict[str, str] = {}
+    title = " ".join(title.split())
+    if not title:
+        errors["title"] = "Give the page a title."
+    elif len(title) > MAX_TITLE_CHARS:
+        errors["title"] = f"Keep the title under {MAX_TITLE_CHARS} characters."
+    elif not slugify(title):
+        errors["title"] = "The title needs at least one letter or digit."
+    body = body.replace("\r\n", "\n")
+    if not body.strip():
+        errors["body"] = "The page is empty. Write something first."
+    elif len(body) > MAX_BODY_CHARS:
+        errors["body"] = _too_long(len(body))
+    summary = " ".join(summary.split())
+    if len(summary) > MAX_SUMMARY_CHARS:
+        errors["summary"] = f"Keep the edit summary under {MAX_SUMMARY_CHARS} characters."
+    tag_names = normalise_tags(tags)
+    if len(tag_names) > MAX_TAGS:
+        errors["tags"] = f"Use at most {MAX_TAGS} tags."
+    elif any(len(tag) > MAX_TAG_CHARS for tag in tag_names):
+        errors["tags"] = f"Keep each tag under {MAX_TAG_CHARS} characters."
+    if errors:
+        raise ValidationError("Please correct the highlighted fields.", errors)
+    return {"title": title, "body": body, "tags": tag_names, "summary": summary}
+
+
+def normalise_tags(tags: Iterable[str] | str) -> list[str]:
+    """Turn tags (a list, or a comma-separated string) into unique lowercase slugs."""
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    return list(dict.fromkeys(slug for slug in (slugify(tag) for tag in tags) if slug))
+
+
+def _too_long(length: int) -> str:
+    return f"The page is {length:,} characters long; the limit is {MAX_BODY_CHARS:,}."
+
+
+def _department(session: Session, name: str | None, *, default: Department | None) -> Department | None:
+    if not name:
+        return default
+    department = users.find_department(session, name)
+    if department is None:
+        raise ValidationError("Unknown department.", {"department": f"There is no department {name!r}."})
+    return department
+
+
+def _claim_slug(session: Session, slug: str, *, page: Page | None) -> None:
+    """Make ``slug`` free for ``page`` (None: a new page), or raise ValidationError."""
+    owner = session.scalar(select(Page).where(Page.slug == slug))
+    if owner is not None and owner is not page:
+        hint = " It is archived; restore it instead." if owner.is_archived else ""
+        raise ValidationError(
+            "Title in use.", {"title": f"A page called {owner.title!r} exists already.{hint}"}
+        )
+    # An old address of another page (or of this one) passes to the page that now has the title.
+    session.execute(delete(PageAlias).where(PageAlias.slug == slug))
+
+
+def _append_revision(
+    session: Session,
+    page: Page,
+    *,
+    author: User,
+    base: Revision | None,
+    department: Department | None,
+    title: str,
+    body: str,
+    tags: list[str],
+    summary: str,
+) -> Revision:
+    """Add the next numbered revision of ``page``; the only place revision numbers are chosen."""
+    rendered = render.render_markdown(body)
+    number = (session.scalar(select(func.max(Revision.number)).where(Revision.page_id == page.id)) or 0) + 1
+    revision = Revision(
+        page=page,
+        number=number,
+        parent=base,
+        author=author,
+        title=title,
+        body=body,
+        html=str(rendered.html),
+        toc=[asdict(entry) for entry in rendered.toc],
+        tags=tags,
+        department=department,
+        summary=summary,
+        status=State.DRAFT.value,
+    )
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def _publish(session: Session, page: Page, revision: Revision) -> None:
+    """Make ``revision`` what readers see: the only place the published pointer moves."""
+    previous = page.published_revision
+    if previous is not None and previous.id != revision.id:
+        previous.status = State.SUPERSEDED.value
+    now = utcnow()
+    revision.status = State.PUBLISHED.value
+    revision.published_at = now
+    new_slug = slugify(revision.title)
+    if new_slug != page.slug:
+        session.add(PageAlias(slug=page.slug, page_id=page.id))
+        page.slug = new_slug
+    page.title = revision.title
+    page.department = revision.department
+    page.tags = _tags(session, revision.tags)
+    page.published_revision = revision
+    page.updated_at = now
+    session.execute(delete(PageLink).where(PageLink.source_page_id == page.id))
+    session.add_all(
+        PageLink(source_page_id=page.id, target_slug=slug)
+        for slug in render.wikilink_targets(revision.html)
+    )
+
+
+def _tags(session: Session, names: Sequence[str]) -> list[Tag]:
+    existing = {tag.name: tag for tag in session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    for name in names:
+        if name not in existing:
+            existing[name] = Tag(name=name)
+            session.add(existing[name])
+    return [existing[name] for name in names]
+
+
+def _commit(session: Session, page: Page, *, base: Revision | None) -> None:
+    """Move the latest pointer from ``base`` to the newest revision and commit, atomically.
+
+    The compare-and-set UPDATE makes two concurrent saves on the same base conflict instead of
+    one silently overwriting the other, on SQLite and PostgreSQL alike.
+    """
+    newest = session.scalar(
+        select(Revision).where(Revision.page_id == page.id).order_by(Revision.number.desc()).limit(1)
+    )
+    assert newest is not None
+    condition = (
+        Page.latest_revision_id.is_(None) if base is None else Page.latest_revision_id == base.id
+    )
+    try:
+        moved = session.execute(
+            update(Page)
+            .where(Page.id == page.id, condition)
+            .values(latest_revision_id=newest.id)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            raise _StaleBase
+        session.commit()
+    except (IntegrityError, _StaleBase):
+        session.rollback()
+        current = lookup(session, page.slug).latest_revision if base is not None else None
+        if base is None:
+            raise ValidationError(
+                "Title in use.", {"title": "A page with this title was created a moment ago."}
+            ) from None
+        raise EditConflict(
+            "Someone saved a newer version of this page while you were saving.",
+            current=current,
+            base=base,
+        ) from None
+    session.refresh(page)
+
+
+class _StaleBase(Exception):
+    """The latest-revision pointer moved since the edit started."""

@@ -1,0 +1,179 @@
+"""Accounts, departments and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.exceptions import NotFound, PermissionDenied, ValidationError
+from app.models import ApiToken, Department, Page, Revision, User, utcnow
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "pw_"
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    department: str,
+    email: str | None = None,
+    name: str | None = None,
+    is_admin: bool = False,
+    create_department: bool = False,
+) -> User:
+    """Register a user; ``create_department`` allows a department that does not exist yet."""
+    username = username.strip().lower()
+    email = (email or f"{username}@peerwiki.local").strip()
+    errors: dict[str, str] = {}
+    if not USERNAME_PATTERN.match(username):
+        errors["username"] = (
+            "Use 2-32 lowercase letters, digits, dots, dashes or underscores, "
+            "starting with a letter or digit."
+        )
+    elif find_user(session, username):
+        errors["username"] = f"The username {username!r} is taken."
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        errors["email"] = str(exc)
+    else:
+        if session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
+            errors["email"] = "An account with this email address exists already."
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    dept = find_department(session, department)
+    if dept is None and not create_department:
+        errors["department"] = f"There is no department called {department!r}."
+    if errors:
+        raise ValidationError("The account could not be created.", errors)
+    if dept is None:
+        dept = ensure_department(session, department)
+    user = User(
+        username=username,
+        name=(name or username).strip()[:120],
+        email=email,
+        department=dept,
+        is_admin=is_admin,
+    )
+    user.set_password(password)
+    session.add(user)
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None."""
+    user = find_user(session, username)
+    if user is None or not user.is_active or not user.check_password(password):
+        return None
+    return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    """Return the user called ``username`` (case-insensitive), or None."""
+    return session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
+def get_user(session: Session, username: str) -> User:
+    """Return the user called ``username``; raise NotFound otherwise."""
+    user = find_user(session, username)
+    if user is None:
+        raise NotFound(f"There is no user called {username!r}.")
+    return user
+
+
+def load_user(session: Session, user_id: str) -> User | None:
+    """Return the active user whose id is ``user_id`` (as stored in the session cookie)."""
+    if not user_id.isdigit():
+        return None
+    user = session.get(User, int(user_id))
+    return user if user is not None and user.is_active else None
+
+
+def list_departments(session: Session) -> list[Department]:
+    """Return every department, by name."""
+    return list(session.scalars(select(Department).order_by(Department.name)))
+
+
+def find_department(session: Session, name: str) -> Department | None:
+    """Return the department called ``name`` (case-insensitive), or None."""
+    return session.scalar(
+        select(Department).where(func.lower(Department.name) == name.strip().lower())
+    )
+
+
+def add_department(session: Session, *, actor: User, name: str, description: str = "") -> Department:
+    """Create a department; admins only."""
+    if not actor.is_admin:
+        raise PermissionDenied("Only administrators can add departments.")
+    if find_department(session, name):
+        raise ValidationError("Department exists.", {"name": f"{name!r} exists already."})
+    department = ensure_department(session, name, description)
+    session.commit()
+    return department
+
+
+def ensure_department(session: Session, name: str, description: str = "") -> Department:
+    """Return the department called ``name``, adding it (uncommitted) when it does not exist."""
+    existing = find_department(session, name)
+    if existing is not None:
+        return existing
+    name = " ".join(name.split())
+    if not 2 <= len(name) <= 80:
+        raise ValidationError("Invalid department.", {"department": "Use 2-80 characters."})
+    department = Department(name=name, description=description)
+    session.add(department)
+    session.flush()
+    return department
+
+
+def profile_activity(session: Session, user: User, *, limit: int = 50) -> tuple[list[Page], list[Revision]]:
+    """Return the live pages ``user`` created and their latest revisions, newest first."""
+    pages = list(
+        session.scalars(
+            select(Page)
+            .where(Page.created_by_id == user.id, Page.archived_at.is_(None))
+            .order_by(Page.updated_at.desc())
+        )
+    )
+    revisions = list(
+        session.scalars(
+            select(Revision)
+            .where(Revision.author_id == user.id)
+            .order_by(Revision.created_at.desc(), Revision.id.desc())
+            .limit(limit)
+        )
+    )
+    return pages, revisions
+
+
+def create_token(session: Session, *, user: User) -> str:
+    """Issue a new API token for ``user`` and return it; only its hash is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user=user, token_hash=_hash(token), prefix=token[:10]))
+    session.commit()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """Return the active user owning an unrevoked ``token``, recording its use."""
+    record = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None))
+    )
+    if record is None or not record.user.is_active:
+        return None
+    record.last_used_at = utcnow()
+    session.commit()
+    return record.user
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
