@@ -123,7 +123,9 @@ def users_create(
             )  # fmt: skip
         except WikiError as exc:
             _fail(exc)
-        click.echo(f"Created {'administrator' if admin else 'user'} {user.username} ({department}).")
+        click.echo(
+            f"Created {'administrator' if admin else 'user'} {user.username} ({department})."
+        )
 
 
 @click.group("tokens")
@@ -164,14 +166,18 @@ def content_import(directory: Path, author: str | None) -> None:
             report = content.import_directory(session, directory, author=owner)
         except WikiError as exc:
             _fail(exc)
+    _echo_report(directory, report)
+    if report.failed:
+        raise SystemExit(1)
+
+
+def _echo_report(directory: Path, report: content.ImportReport) -> None:
     click.echo(
         f"Imported {directory}: {len(report.created)} created, {len(report.updated)} updated, "
         f"{len(report.unchanged)} unchanged, {len(report.failed)} failed."
     )
     for name, reason in report.failed:
         click.echo(f"  {name}: {reason}", err=True)
-    if report.failed:
-        raise SystemExit(1)
 
 
 @content_group.command("export")
@@ -198,11 +204,9 @@ def demo_command() -> None:
                     department=department, email=f"{username}@example.com", is_admin=admin,
                     create_department=True,
                 )  # fmt: skip
-        report = content.import_directory(session, Path(current_app.config["CONTENT_DIR"]))
-    click.echo(
-        f"Starter content: {len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged."
-    )
+        directory = Path(current_app.config["CONTENT_DIR"])
+        report = content.import_directory(session, directory)
+    _echo_report(directory, report)
     names = ", ".join(username for username, *_ in DEMO_ACCOUNTS)
     click.echo(f"Demo accounts ({names}) use the password {DEMO_PASSWORD!r}.")
 
@@ -216,4 +220,3 @@ def quickstart_command(ctx: click.Context, host: str, port: int) -> None:
     ctx.invoke(demo_command)
     click.echo(f"Peerwiki is running at http://{host}:{port} (Ctrl+C stops it).")
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # noqa: SLF001
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, Request, current_app, g
 from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.extensions["wiki.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
     login_manager.user_loader(lambda user_id: users.load_user(session(), user_id))
+    login_manager.request_loader(_user_from_bearer_token)
 
 
 def session() -> Session:
@@ -42,6 +43,13 @@ def require_actor() -> User:
     if user is None:
         raise PermissionDenied("Please sign in first.")
     return user
+
+
+def _user_from_bearer_token(req: Request) -> User | None:
+    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return users.user_for_token(session(), token.strip())
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -73,7 +73,9 @@ def diff_texts(old: str, new: str, *, context: int = 3) -> Diff:
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
                 lines.extend(
-                    DiffLine(LineKind.CONTEXT, i1 + k + 1, j1 + k + 1, (Segment(old_lines[i1 + k]),))
+                    DiffLine(
+                        LineKind.CONTEXT, i1 + k + 1, j1 + k + 1, (Segment(old_lines[i1 + k]),)
+                    )
                     for k in range(i2 - i1)
                 )
                 continue

@@ -72,9 +72,7 @@ ALLOWED_ATTRIBUTES: dict[str, list[str]] = {
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 
 _RAW_TAG = re.compile(r"<[^<>]*>?")
-_SAFE_RAW_TAG = re.compile(
-    r"<(?P<close>/?)(?P<name>[A-Za-z]+)(?P<open>\s+open)?\s*/?>", re.ASCII
-)
+_SAFE_RAW_TAG = re.compile(r"<(?P<close>/?)(?P<name>[A-Za-z]+)(?P<open>\s+open)?\s*/?>", re.ASCII)
 _WIKILINK = re.compile(r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]")
 _WIKILINK_ANCHOR = re.compile(r'<a\b[^>]*\bdata-wikilink="([^"]*)"[^>]*>')
 _ALIGN_STYLE = re.compile(r"text-align:\s*(left|right|center)")
@@ -218,9 +216,13 @@ def _toc(tokens: Sequence[Token]) -> list[TocEntry]:
         if token.type == "heading_open" and token.attrGet("id"):
             inline = tokens[index + 1]
             text = "".join(
-                child.content for child in inline.children or [] if child.type in ("text", "code_inline")
+                child.content
+                for child in inline.children or []
+                if child.type in ("text", "code_inline")
             )
-            entries.append(TocEntry(level=int(token.tag[1]), id=str(token.attrGet("id")), text=text))
+            entries.append(
+                TocEntry(level=int(token.tag[1]), id=str(token.attrGet("id")), text=text)
+            )
     return entries
 
 

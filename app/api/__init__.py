@@ -1,2 +1,51 @@
-from flask import Blueprint
+"""JSON API v1: the same services as the site, authenticated by bearer token or session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from app import deps
+from app.extensions import csrf
+
 bp = Blueprint("api", __name__)
+csrf.exempt(bp)
+
+
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> tuple[Response, int]:
+    """Build the JSON error body ``{"error": {"code", "message", "fields"?}}``."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    response = jsonify({"error": error})
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="peerwiki"'
+    return response, status
+
+
+@bp.before_request
+def _authenticate() -> tuple[Response, int] | None:
+    """Refuse bad tokens; session-authenticated writes must carry the CSRF token.
+
+    A request with an ``Authorization`` header cannot be forged cross-site, so token
+    requests skip CSRF; the site's own scripts send the token in ``X-CSRFToken``.
+    """
+    if request.headers.get("Authorization"):
+        if deps.actor() is None:
+            return error_response(
+                401, "unauthorized", "The API token is missing, invalid or revoked."
+            )
+        return None
+    if (
+        deps.actor() is not None
+        and request.method not in ("GET", "HEAD", "OPTIONS")
+        and current_app.config.get("WTF_CSRF_ENABLED", True)
+    ):
+        csrf.protect()
+    return None
+
+
+from app.api import pages as _pages  # noqa: E402,F401 - registers the routes on bp

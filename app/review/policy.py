@@ -14,4 +14,6 @@ def can_archive(user: User, page: Page) -> bool:
 def require_archive(user: User, page: Page) -> None:
     """Raise PermissionDenied unless ``user`` may archive or restore ``page``."""
     if not can_archive(user, page):
-        raise PermissionDenied("Only the page's author or an administrator can archive or restore it.")
+        raise PermissionDenied(
+            "Only the page's author or an administrator can archive or restore it."
+        )

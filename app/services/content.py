@@ -31,7 +31,9 @@ class ImportReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def import_directory(session: Session, directory: Path, *, author: User | None = None) -> ImportReport:
+def import_directory(
+    session: Session, directory: Path, *, author: User | None = None
+) -> ImportReport:
     """Create or update one page per ``*.md`` file; files already imported change nothing."""
     if not directory.is_dir():
         raise NotFound(f"{directory} is not a directory.")

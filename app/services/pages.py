@@ -110,17 +110,19 @@ def save_revision(
         tags=latest.tags if tags is None else tags,
         summary=summary,
     )
-    dept = (
-        _department(session, department, default=None) if department else latest.department
-    )
+    dept = _department(session, department, default=None) if department else latest.department
     if (fields["title"], fields["body"], fields["tags"], dept) == (
         latest.title, latest.body, latest.tags, latest.department,
     ):  # fmt: skip
-        raise ValidationError("Nothing changed.", {"body": "This is the same as the current version."})
+        raise ValidationError(
+            "Nothing changed.", {"body": "This is the same as the current version."}
+        )
     new_slug = slugify(fields["title"])
     if new_slug != page.slug:
         _claim_slug(session, new_slug, page=page)
-    revision = _append_revision(session, page, author=author, base=latest, department=dept, **fields)
+    revision = _append_revision(
+        session, page, author=author, base=latest, department=dept, **fields
+    )
     _publish(session, page, revision)
     _commit(session, page, base=latest)
     return revision
@@ -211,7 +213,9 @@ def get_revision(session: Session, revision_id: int, *, page: Page | None = None
     """Return a revision by id (of ``page`` when given); raise NotFound otherwise."""
     revision = session.get(Revision, revision_id)
     if revision is None or (page is not None and revision.page_id != page.id):
-        raise NotFound(f"There is no revision {revision_id}" + (f" of {page.title!r}." if page else "."))
+        raise NotFound(
+            f"There is no revision {revision_id}" + (f" of {page.title!r}." if page else ".")
+        )
     return revision
 
 
@@ -228,9 +232,26 @@ def compare(
     return from_rev, to_rev, diff_texts(from_rev.body if from_rev else "", to_rev.body)
 
 
+def contributors(session: Session, page: Page) -> list[User]:
+    """Return the people who wrote published versions of ``page``, most recent first."""
+    authors = session.scalars(
+        select(User)
+        .join(Revision, Revision.author_id == User.id)
+        .where(
+            Revision.page_id == page.id,
+            Revision.status.in_([State.PUBLISHED.value, State.SUPERSEDED.value]),
+        )
+        .order_by(Revision.number.desc())
+    )
+    return list(dict.fromkeys(authors))
+
+
 def backlinks(session: Session, page: Page) -> list[Page]:
     """Return live pages whose published text links to ``page`` (by its slug or an old one)."""
-    slugs = [page.slug, *session.scalars(select(PageAlias.slug).where(PageAlias.page_id == page.id))]
+    slugs = [
+        page.slug,
+        *session.scalars(select(PageAlias.slug).where(PageAlias.page_id == page.id)),
+    ]
     return list(
         session.scalars(
             select(Page)
@@ -306,12 +327,16 @@ def _too_long(length: int) -> str:
     return f"The page is {length:,} characters long; the limit is {MAX_BODY_CHARS:,}."
 
 
-def _department(session: Session, name: str | None, *, default: Department | None) -> Department | None:
+def _department(
+    session: Session, name: str | None, *, default: Department | None
+) -> Department | None:
     if not name:
         return default
     department = users.find_department(session, name)
     if department is None:
-        raise ValidationError("Unknown department.", {"department": f"There is no department {name!r}."})
+        raise ValidationError(
+            "Unknown department.", {"department": f"There is no department {name!r}."}
+        )
     return department
 
 
@@ -341,7 +366,9 @@ def _append_revision(
 ) -> Revision:
     """Add the next numbered revision of ``page``; the only place revision numbers are chosen."""
     rendered = render.render_markdown(body)
-    number = (session.scalar(select(func.max(Revision.number)).where(Revision.page_id == page.id)) or 0) + 1
+    number = (
+        session.scalar(select(func.max(Revision.number)).where(Revision.page_id == page.id)) or 0
+    ) + 1
     revision = Revision(
         page=page,
         number=number,
@@ -401,7 +428,10 @@ def _commit(session: Session, page: Page, *, base: Revision | None) -> None:
     one silently overwriting the other, on SQLite and PostgreSQL alike.
     """
     newest = session.scalar(
-        select(Revision).where(Revision.page_id == page.id).order_by(Revision.number.desc()).limit(1)
+        select(Revision)
+        .where(Revision.page_id == page.id)
+        .order_by(Revision.number.desc())
+        .limit(1)
     )
     assert newest is not None
     condition = (

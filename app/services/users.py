@@ -31,7 +31,7 @@ def create_user(
 ) -> User:
     """Register a user; ``create_department`` allows a department that does not exist yet."""
     username = username.strip().lower()
-    email = (email or f"{username}@peerwiki.local").strip()
+    email = (email or f"{username}@example.com").strip()
     errors: dict[str, str] = {}
     if not USERNAME_PATTERN.match(username):
         errors["username"] = (
@@ -110,7 +110,9 @@ def find_department(session: Session, name: str) -> Department | None:
     )
 
 
-def add_department(session: Session, *, actor: User, name: str, description: str = "") -> Department:
+def add_department(
+    session: Session, *, actor: User, name: str, description: str = ""
+) -> Department:
     """Create a department; admins only."""
     if not actor.is_admin:
         raise PermissionDenied("Only administrators can add departments.")
@@ -135,7 +137,9 @@ def ensure_department(session: Session, name: str, description: str = "") -> Dep
     return department
 
 
-def profile_activity(session: Session, user: User, *, limit: int = 50) -> tuple[list[Page], list[Revision]]:
+def profile_activity(
+    session: Session, user: User, *, limit: int = 50
+) -> tuple[list[Page], list[Revision]]:
     """Return the live pages ``user`` created and their latest revisions, newest first."""
     pages = list(
         session.scalars(

@@ -1,0 +1,32 @@
+"""Template filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from markupsafe import Markup, escape
+
+
+def when(value: datetime | None) -> Markup:
+    """Render a datetime as a relative ``<time>`` ("3 hours ago") with the exact time on hover."""
+    if value is None:
+        return Markup("")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = int((datetime.now(UTC) - value).total_seconds())
+    exact = value.strftime("%Y-%m-%d %H:%M UTC")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        value.isoformat(), exact, escape(_relative(seconds, value))
+    )
+
+
+def _relative(seconds: int, value: datetime) -> str:
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            if unit == "day" and count > 30:
+                return f"on {value.strftime('%d %b %Y')}"
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"

@@ -1,0 +1,80 @@
+"""Flask-WTF forms: field rendering, CSRF and input-shape validation (rules live in services)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from app.services.pages import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from app.services.users import MIN_PASSWORD_LENGTH
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    username = StringField(
+        "Username", validators=[DataRequired()], render_kw={"autocomplete": "username"}
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired()], render_kw={"autocomplete": "current-password"}
+    )
+    remember = BooleanField("Keep me signed in on this device")
+    next = HiddenField()
+
+
+class SignupForm(FlaskForm):  # type: ignore[misc]
+    username = StringField(
+        "Username",
+        validators=[DataRequired(), Length(min=2, max=32)],
+        description="Lowercase letters, digits, dots, dashes and underscores.",
+        render_kw={"autocomplete": "username"},
+    )
+    name = StringField(
+        "Full name",
+        validators=[DataRequired(), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        "Work email", validators=[DataRequired()], render_kw={"autocomplete": "email"}
+    )
+    department = SelectField("Department", validators=[DataRequired()], choices=[])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PageForm(FlaskForm):  # type: ignore[misc]
+    title = StringField("Title", validators=[DataRequired(), Length(max=MAX_TITLE_CHARS)])
+    body = TextAreaField("Content (Markdown)", validators=[DataRequired()])
+    tags = StringField("Tags", description="Comma-separated, for example: onboarding, laptops")
+    department = SelectField("Department", choices=[], validators=[Optional()])
+    summary = StringField(
+        "Edit summary",
+        validators=[Optional(), Length(max=MAX_SUMMARY_CHARS)],
+        description="What did you change, and why? Reviewers read this first.",
+    )
+    base_revision_id = HiddenField()
+
+
+class DepartmentForm(FlaskForm):  # type: ignore[misc]
+    name = StringField("Name", validators=[DataRequired(), Length(min=2, max=80)])
+    description = StringField("Description", validators=[Optional(), Length(max=300)])
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """A button-only form (archive, restore, sign out): just the CSRF token."""

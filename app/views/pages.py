@@ -1,0 +1,254 @@
+"""Reading, writing and browsing pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from app import deps, render
+from app.diffing import diff_texts
+from app.exceptions import EditConflict, NotFound, ValidationError
+from app.models import Page, Revision
+from app.review import policy
+from app.services import pages, users
+from app.views.forms import ActionForm, PageForm
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    session = deps.session()
+    return render_template(
+        "pages/home.html",
+        recent=pages.list_pages(session, per_page=8).items,
+        departments=pages.department_counts(session),
+        tags=pages.tag_counts(session, limit=30),
+    )
+
+
+@bp.get("/wiki")
+def index() -> ResponseReturnValue:
+    session = deps.session()
+    tag = request.args.get("tag") or None
+    department = request.args.get("department") or None
+    listing = pages.list_pages(
+        session,
+        tag=tag,
+        department=department,
+        page=request.args.get("page", 1, type=int),
+        per_page=request.args.get("per_page", 20, type=int),
+    )
+    return render_template(
+        "pages/index.html",
+        listing=listing,
+        tag=tag,
+        department=department,
+        departments=pages.department_counts(session),
+        tags=pages.tag_counts(session, limit=30),
+    )
+
+
+@bp.get("/wiki/<slug>")
+def view(slug: str) -> ResponseReturnValue:
+    session = deps.session()
+    try:
+        page = pages.lookup(session, slug)
+    except NotFound:
+        return render_template(
+            "pages/missing.html", slug=slug, title=request.args.get("title")
+        ), 404
+    if page.slug != slug:
+        return redirect(url_for("pages.view", slug=page.slug), 301)
+    revision = page.published_revision
+    assert revision is not None
+    return _render_revision(page, revision)
+
+
+@bp.get("/wiki/<slug>/revisions/<int:revision_id>")
+def revision(slug: str, revision_id: int) -> ResponseReturnValue:
+    session = deps.session()
+    page = pages.lookup(session, slug)
+    if page.slug != slug:
+        return redirect(url_for("pages.revision", slug=page.slug, revision_id=revision_id), 301)
+    return _render_revision(page, pages.get_revision(session, revision_id, page=page))
+
+
+def _render_revision(page: Page, revision: Revision) -> str:
+    session = deps.session()
+    user = deps.actor()
+    return render_template(
+        "pages/view.html",
+        page=page,
+        revision=revision,
+        html=pages.display_html(session, revision.html),
+        backlinks=pages.backlinks(session, page),
+        contributors=pages.contributors(session, page),
+        can_archive=user is not None and policy.can_archive(user, page),
+        action_form=ActionForm(),
+    )
+
+
+@bp.get("/new")
+@login_required
+def new() -> ResponseReturnValue:
+    form = _page_form()
+    form.title.data = request.args.get("title", "")
+    user = deps.require_actor()
+    form.department.data = user.department.name
+    return render_template("pages/edit.html", form=form, page=None)
+
+
+@bp.post("/new")
+@login_required
+def create() -> ResponseReturnValue:
+    form = _page_form()
+    if form.validate_on_submit():
+        try:
+            revision = pages.create_page(
+                deps.session(),
+                author=deps.require_actor(),
+                title=form.title.data,
+                body=form.body.data,
+                tags=form.tags.data or "",
+                department=form.department.data or None,
+                summary=form.summary.data or "",
+            )
+        except ValidationError as exc:
+            _show_errors(form, exc)
+        else:
+            flash("Page created.", "success")
+            return redirect(url_for("pages.view", slug=revision.page.slug))
+    return render_template("pages/edit.html", form=form, page=None), 400
+
+
+@bp.get("/wiki/<slug>/edit")
+@login_required
+def edit(slug: str) -> ResponseReturnValue:
+    page = pages.lookup(deps.session(), slug)
+    if page.slug != slug:
+        return redirect(url_for("pages.edit", slug=page.slug), 301)
+    latest = page.latest_revision
+    assert latest is not None
+    form = _page_form()
+    form.title.data = latest.title
+    form.body.data = latest.body
+    form.tags.data = ", ".join(latest.tags)
+    form.department.data = latest.department.name if latest.department else ""
+    form.base_revision_id.data = str(latest.id)
+    return render_template("pages/edit.html", form=form, page=page)
+
+
+@bp.post("/wiki/<slug>/edit")
+@login_required
+def save(slug: str) -> ResponseReturnValue:
+    session = deps.session()
+    page = pages.lookup(session, slug)
+    form = _page_form()
+    if form.validate_on_submit():
+        base = form.base_revision_id.data
+        try:
+            revision = pages.save_revision(
+                session,
+                author=deps.require_actor(),
+                slug=page.slug,
+                body=form.body.data,
+                base_revision_id=int(base) if base and base.isdigit() else None,
+                title=form.title.data,
+                tags=form.tags.data or "",
+                department=form.department.data or None,
+                summary=form.summary.data or "",
+            )
+        except ValidationError as exc:
+            _show_errors(form, exc)
+        except EditConflict as exc:
+            return _conflict(form, page, exc)
+        else:
+            flash("Your changes are saved.", "success")
+            return redirect(url_for("pages.view", slug=revision.page.slug))
+    return render_template("pages/edit.html", form=form, page=page), 400
+
+
+def _conflict(form: PageForm, page: Page, exc: EditConflict) -> ResponseReturnValue:
+    """Keep the author's text and show what changed underneath it."""
+    current: Revision = exc.current
+    base: Revision | None = exc.base
+    theirs = diff_texts(base.body if base else "", current.body)
+    mine = diff_texts(current.body, form.body.data)
+    form.base_revision_id.data = str(current.id)
+    return render_template(
+        "pages/edit.html",
+        form=form,
+        page=page,
+        conflict={"base": base, "current": current, "theirs": theirs, "mine": mine},
+    ), 409
+
+
+@bp.get("/wiki/<slug>/history")
+def history(slug: str) -> ResponseReturnValue:
+    session = deps.session()
+    page = pages.lookup(session, slug)
+    if page.slug != slug:
+        return redirect(url_for("pages.history", slug=page.slug), 301)
+    return render_template("pages/history.html", page=page, revisions=pages.history(session, page))
+
+
+@bp.get("/wiki/<slug>/diff")
+def diff(slug: str) -> ResponseReturnValue:
+    session = deps.session()
+    page = pages.lookup(session, slug)
+    if page.slug != slug:
+        return redirect(url_for("pages.diff", slug=page.slug, **request.args), 301)
+    old, new, changes = pages.compare(
+        session, page, request.args.get("from", type=int), request.args.get("to", type=int)
+    )
+    return render_template(
+        "pages/diff.html", page=page, old=old, new=new, diff=changes,
+        revisions=pages.history(session, page),
+    )  # fmt: skip
+
+
+@bp.post("/wiki/<slug>/archive")
+@login_required
+def archive(slug: str) -> ResponseReturnValue:
+    if ActionForm().validate_on_submit():
+        page = pages.archive(deps.session(), actor=deps.require_actor(), slug=slug)
+        flash(f"{page.title!r} is archived. Links to it now show as missing.", "info")
+        return redirect(url_for("pages.view", slug=page.slug))
+    return redirect(url_for("pages.view", slug=slug))
+
+
+@bp.post("/wiki/<slug>/restore")
+@login_required
+def restore(slug: str) -> ResponseReturnValue:
+    if ActionForm().validate_on_submit():
+        page = pages.restore(deps.session(), actor=deps.require_actor(), slug=slug)
+        flash(f"{page.title!r} is restored.", "success")
+        return redirect(url_for("pages.view", slug=page.slug))
+    return redirect(url_for("pages.view", slug=slug))
+
+
+@bp.get("/assets/highlight.css")
+def highlight_css() -> Response:
+    response = Response(render.highlight_css(), mimetype="text/css")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
+
+
+def _page_form() -> PageForm:
+    form = PageForm()
+    form.department.choices = [
+        (dept.name, dept.name) for dept in users.list_departments(deps.session())
+    ]
+    return form
+
+
+def _show_errors(form: PageForm, exc: ValidationError) -> None:
+    for field, message in exc.fields.items():
+        target = getattr(form, field, None)
+        if target is not None:
+            target.errors = [*target.errors, message]
+        else:
+            flash(message, "error")
