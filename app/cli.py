@@ -10,6 +10,7 @@ import click
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
@@ -62,7 +63,7 @@ def _alembic() -> AlembicConfig:
     return cfg
 
 
-@click.group("db")
+@click.group("db", cls=AppGroup)
 def db_group() -> None:
     """Create and migrate the database schema (Alembic)."""
 
@@ -99,7 +100,7 @@ def db_revision(message: str, autogenerate: bool) -> None:
 # -- users and tokens -------------------------------------------------------------------------
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)
 def users_group() -> None:
     """Manage accounts."""
 
@@ -128,7 +129,7 @@ def users_create(
         )
 
 
-@click.group("tokens")
+@click.group("tokens", cls=AppGroup)
 def tokens_group() -> None:
     """Manage API tokens."""
 
@@ -150,7 +151,7 @@ def tokens_create(username: str) -> None:
 # -- content ----------------------------------------------------------------------------------
 
 
-@click.group("content")
+@click.group("content", cls=AppGroup)
 def content_group() -> None:
     """Import and export pages as Markdown files."""
 
@@ -193,6 +194,7 @@ def content_export(directory: Path) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Create the schema, the demo accounts and the starter content (safe to repeat)."""
     alembic_command.upgrade(_alembic(), "head")
@@ -212,6 +214,7 @@ def demo_command() -> None:
 
 
 @click.command("quickstart")
+@with_appcontext
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.pass_context

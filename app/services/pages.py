@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app import render
@@ -69,12 +70,15 @@ def create_page(
     slug = slugify(fields["title"])
     _claim_slug(session, slug, page=None)
     dept = _department(session, department, default=author.department)
-    page = Page(slug=slug, title=fields["title"], department=dept, created_by=author)
-    session.add(page)
-    session.flush()
-    revision = _append_revision(session, page, author=author, base=None, department=dept, **fields)
-    _publish(session, page, revision)
-    _commit(session, page, base=None)
+    with _write_guard(session, slug=None, base=None):
+        page = Page(slug=slug, title=fields["title"], department=dept, created_by=author)
+        session.add(page)
+        session.flush()
+        revision = _append_revision(
+            session, page, author=author, base=None, department=dept, **fields
+        )
+        _publish(session, page, revision)
+        _commit(session, page, base=None)
     return revision
 
 
@@ -422,7 +426,7 @@ def _tags(session: Session, names: Sequence[str]) -> list[Tag]:
 
 
 def _commit(session: Session, page: Page, *, base: Revision | None) -> None:
-    """Move the latest pointer from ``base`` to the newest revision and commit, atomically.
+    """Move the latest pointer from ``base`` to the newest revision and commit.
 
     The compare-and-set UPDATE makes two concurrent saves on the same base conflict instead of
     one silently overwriting the other, on SQLite and PostgreSQL alike.
@@ -437,29 +441,40 @@ def _commit(session: Session, page: Page, *, base: Revision | None) -> None:
     condition = (
         Page.latest_revision_id.is_(None) if base is None else Page.latest_revision_id == base.id
     )
+    moved = session.execute(
+        update(Page)
+        .where(Page.id == page.id, condition)
+        .values(latest_revision_id=newest.id)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise _StaleBase
+    session.commit()
+    session.refresh(page)
+
+
+@contextmanager
+def _write_guard(session: Session, *, slug: str | None, base: Revision | None) -> Iterator[None]:
+    """Turn a lost race with a concurrent writer into a clear error, leaving nothing half-done.
+
+    The race shows as a stale pointer (compare-and-set), a duplicate revision number or slug
+    (IntegrityError), or SQLite refusing a write from an outdated snapshot (OperationalError).
+    """
     try:
-        moved = session.execute(
-            update(Page)
-            .where(Page.id == page.id, condition)
-            .values(latest_revision_id=newest.id)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
-            raise _StaleBase
-        session.commit()
-    except (IntegrityError, _StaleBase):
+        yield
+    except (IntegrityError, OperationalError, _StaleBase) as exc:
         session.rollback()
-        current = lookup(session, page.slug).latest_revision if base is not None else None
-        if base is None:
+        if isinstance(exc, OperationalError) and "locked" not in str(exc):
+            raise
+        if slug is None or base is None:
             raise ValidationError(
                 "Title in use.", {"title": "A page with this title was created a moment ago."}
             ) from None
         raise EditConflict(
             "Someone saved a newer version of this page while you were saving.",
-            current=current,
+            current=lookup(session, slug).latest_revision,
             base=base,
         ) from None
-    session.refresh(page)
 
 
 class _StaleBase(Exception):

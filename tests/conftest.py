@@ -1,0 +1,149 @@
+"""Shared fixtures: a fresh, migrated app per test, users, and signed-in clients."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.models import User
+from tests import factories
+
+POSTGRES_URL_VARIABLE = "PEERWIKI_TEST_POSTGRES_URL"
+
+
+def pytest_report_header() -> str:
+    if os.environ.get(POSTGRES_URL_VARIABLE):
+        return f"PostgreSQL tests: on ({POSTGRES_URL_VARIABLE} is set)"
+    return (
+        f"PostgreSQL tests: SKIPPED — set {POSTGRES_URL_VARIABLE}"
+        " (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run them"
+    )
+
+
+def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
+    """Create an app for tests with its own index directory and a fixed secret key."""
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SEARCH_INDEX": str(tmp_path / "index"),
+        "SECRET_KEY": "test-secret-key",
+        "RATELIMIT_ENABLED": False,
+        "CONTENT_DIR": str(tmp_path / "content"),
+        **overrides,
+    }
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once with Alembic; each test copies it."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    app = make_app(path.parent, f"sqlite:///{path}")
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    app.extensions["wiki.engine"].dispose()
+    return path
+
+
+@pytest.fixture
+def app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
+    database = tmp_path / "peerwiki.db"
+    shutil.copy(migrated_sqlite, database)
+    application = make_app(tmp_path, f"sqlite:///{database}")
+    yield application
+    application.extensions["wiki.engine"].dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    db_session: Session = app.extensions["wiki.sessionmaker"]()
+    yield db_session
+    db_session.close()
+
+
+@pytest.fixture
+def author(session: Session) -> User:
+    return factories.make_user(
+        session, username="alex", name="Alex Rivera", department="Engineering"
+    )
+
+
+@pytest.fixture
+def reviewer(session: Session) -> User:
+    return factories.make_user(session, username="fatima", name="Fatima Khan", department="Finance")
+
+
+@pytest.fixture
+def admin(session: Session) -> User:
+    return factories.make_user(
+        session, username="admin", name="Ada Admin", department="Operations", is_admin=True
+    )
+
+
+class WikiClient(FlaskClient):
+    """A test client that adds the session's CSRF token to every form and JSON POST."""
+
+    def csrf_token(self) -> str:
+        page = super().get("/login").get_data(as_text=True)
+        match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def post(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.pop("csrf", True):
+            token = self.csrf_token()
+            if "json" in kwargs:
+                kwargs.setdefault("headers", {})["X-CSRFToken"] = token
+            else:
+                kwargs.setdefault("data", {}).setdefault("csrf_token", token)
+        return super().post(*args, **kwargs)
+
+    def login(self, username: str, password: str = factories.PASSWORD) -> Any:
+        response = self.post("/login", data={"username": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = WikiClient
+    return app.test_client()
+
+
+@pytest.fixture
+def author_client(app: Flask, author: User) -> WikiClient:
+    app.test_client_class = WikiClient
+    client: WikiClient = app.test_client()  # type: ignore[assignment]
+    client.login(author.username)
+    return client
+
+
+@pytest.fixture
+def reviewer_client(app: Flask, reviewer: User) -> WikiClient:
+    app.test_client_class = WikiClient
+    client: WikiClient = app.test_client()  # type: ignore[assignment]
+    client.login(reviewer.username)
+    return client
+
+
+@pytest.fixture
+def admin_client(app: Flask, admin: User) -> WikiClient:
+    app.test_client_class = WikiClient
+    client: WikiClient = app.test_client()  # type: ignore[assignment]
+    client.login(admin.username)
+    return client
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()

@@ -1,0 +1,56 @@
+"""Tiny test-data factories with sensible defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.models import Revision, User
+from app.services import pages, users
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_user(
+    session: Session, *, username: str = "user", department: str = "Engineering", **over: Any
+) -> User:
+    return users.create_user(
+        session,
+        username=username,
+        password=over.pop("password", PASSWORD),
+        department=department,
+        email=over.pop("email", f"{username}@example.com"),
+        create_department=True,
+        **over,
+    )
+
+
+def make_page(
+    session: Session,
+    author: User,
+    *,
+    title: str = "How to file expenses",
+    body: str | None = None,
+    **over: Any,
+) -> Revision:
+    return pages.create_page(
+        session,
+        author=author,
+        title=title,
+        body=body if body is not None else f"# {title}\n\nFirst line.\nSecond line.\nThird line.\n",
+        **over,
+    )
+
+
+def edit_page(
+    session: Session, author: User, revision: Revision, body: str, **over: Any
+) -> Revision:
+    return pages.save_revision(
+        session,
+        author=author,
+        slug=revision.page.slug,
+        body=body,
+        base_revision_id=revision.id,
+        **over,
+    )
