@@ -1,0 +1,121 @@
+"""The same behaviour on PostgreSQL (the company-scale engine). Skipped without a URL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from app.exceptions import EditConflict, ValidationError
+from app.services import pages, users
+from tests.conftest import POSTGRES_URL_VARIABLE, make_app
+from tests.factories import edit_page, make_page, make_user
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        not os.environ.get(POSTGRES_URL_VARIABLE),
+        reason=f"PostgreSQL tests need {POSTGRES_URL_VARIABLE} (see README)",
+    ),
+]
+
+
+@pytest.fixture
+def pg_app(tmp_path: Path) -> Iterator[Flask]:
+    """An app on a private schema of the test database, migrated with Alembic."""
+    base_url = os.environ[POSTGRES_URL_VARIABLE]
+    schema = f"pw_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    app = make_app(tmp_path, url.render_as_string(hide_password=False))
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    yield app
+    app.extensions["wiki.engine"].dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_session(pg_app: Flask) -> Iterator[Session]:
+    session: Session = pg_app.extensions["wiki.sessionmaker"]()
+    yield session
+    session.close()
+
+
+def test_pages_and_revisions_on_postgres(pg_session: Session) -> None:
+    author = make_user(pg_session, username="alex")
+    first = make_page(pg_session, author, title="Laptop Setup", tags=["onboarding"])
+    second = edit_page(pg_session, author, first, "new body", title="Laptop Setup Guide")
+    page = pages.lookup(pg_session, "laptop-setup")
+    assert page.slug == "laptop-setup-guide" and page.published_revision_id == second.id
+    assert pages.list_pages(pg_session, tag="onboarding").total == 1
+    assert pages.tag_counts(pg_session) == [("onboarding", 1)]
+
+
+def test_concurrent_saves_conflict_on_postgres(pg_app: Flask, pg_session: Session) -> None:
+    author = make_user(pg_session, username="alex")
+    other_user = make_user(pg_session, username="fatima", department="Finance")
+    first = make_page(pg_session, author)
+    other: Session = pg_app.extensions["wiki.sessionmaker"]()
+    try:
+        pages.lookup(other, first.page.slug)
+        edit_page(pg_session, author, first, "first writer")
+        with pytest.raises(EditConflict):
+            pages.save_revision(
+                other,
+                author=other_user,
+                slug=first.page.slug,
+                body="second",
+                base_revision_id=first.id,
+            )
+    finally:
+        other.close()
+    assert [r.body for r in pages.history(pg_session, first.page)][0] == "first writer"
+
+
+def test_duplicate_username_and_email_on_postgres(pg_session: Session) -> None:
+    make_user(pg_session, username="alex")
+    with pytest.raises(ValidationError):
+        users.create_user(
+            pg_session, username="ALEX", password="long-password", department="Engineering"
+        )
+
+
+def test_api_round_trip_on_postgres(pg_app: Flask, pg_session: Session) -> None:
+    author = make_user(pg_session, username="alex")
+    token = users.create_token(pg_session, user=author)
+    client = pg_app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    created: Any = client.post(
+        "/api/v1/pages", json={"title": "Budget", "body": "# B"}, headers=headers
+    )
+    assert created.status_code == 201
+    base = created.get_json()["latest_revision"]["id"]
+    assert (
+        client.post(
+            "/api/v1/pages/budget/revisions",
+            json={"body": "v2", "base_revision_id": base},
+            headers=headers,
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            "/api/v1/pages/budget/revisions",
+            json={"body": "v3", "base_revision_id": base},
+            headers=headers,
+        ).status_code
+        == 409
+    )
