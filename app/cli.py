@@ -121,6 +121,7 @@ def users_create(
             user = users.create_user(
                 session, username=username, password=password, department=department,
                 email=email, name=name, is_admin=admin, create_department=True,
+                enforce_password_policy=False,
             )  # fmt: skip
         except WikiError as exc:
             _fail(exc)

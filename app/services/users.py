@@ -14,7 +14,7 @@ from app.exceptions import NotFound, PermissionDenied, ValidationError
 from app.models import ApiToken, Department, Page, Revision, User, utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "pw_"
 
 
@@ -28,8 +28,12 @@ def create_user(
     name: str | None = None,
     is_admin: bool = False,
     create_department: bool = False,
+    enforce_password_policy: bool = True,
 ) -> User:
-    """Register a user; ``create_department`` allows a department that does not exist yet."""
+    """Register a user; ``create_department`` allows a department that does not exist yet.
+
+    Operators creating accounts from the command line may skip the password length rule.
+    """
     username = username.strip().lower()
     email = (email or f"{username}@example.com").strip()
     errors: dict[str, str] = {}
@@ -47,7 +51,7 @@ def create_user(
     else:
         if session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
             errors["email"] = "An account with this email address exists already."
-    if len(password) < MIN_PASSWORD_LENGTH:
+    if not password or (enforce_password_policy and len(password) < MIN_PASSWORD_LENGTH):
         errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
     dept = find_department(session, department)
     if dept is None and not create_department:

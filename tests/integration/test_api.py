@@ -131,7 +131,6 @@ def test_render_matches_page_view(api: Any, session: Session, author: User) -> N
     ("method", "url", "payload"),
     [
         ("post", "/api/v1/pages", {"title": "x", "body": "y"}),
-        ("post", "/api/v1/render", {"markdown": "x"}),
         ("get", "/api/v1/me", None),
     ],
 )
@@ -200,6 +199,16 @@ def test_session_authenticated_writes_need_csrf_token(author_client: Any) -> Non
     refused = author_client.post("/api/v1/render", json={"markdown": "x"}, csrf=False)
     assert assert_error(refused, 400)["code"] == "csrf_failed"
     assert author_client.post("/api/v1/render", json={"markdown": "x"}).status_code == 200
+
+
+def test_render_works_for_anonymous_readers(app: Flask) -> None:
+    response = app.test_client().post("/api/v1/render", json={"markdown": "*hi*"})
+    assert response.get_json() == {"html": "<p><em>hi</em></p>\n"}
+
+
+def test_render_refuses_huge_input_with_clear_message(api: Any) -> None:
+    error = assert_error(api.post("/api/v1/render", json={"markdown": "x" * 200_001}), 422)
+    assert "limit" in error["fields"]["markdown"]
 
 
 def test_me_describes_token_owner(api: Any) -> None:

@@ -75,10 +75,30 @@ def test_users_create_with_new_department_and_admin(runner: Any, session: Sessio
 
 def test_users_create_reports_validation_errors(runner: Any) -> None:
     result = runner.invoke(
-        args=["users", "create", "x!", "--department", "Legal", "--password", "short"]
+        args=[
+            "users",
+            "create",
+            "x!",
+            "--department",
+            "Legal",
+            "--password",
+            "pw",
+            "--email",
+            "bad",
+        ]
     )
     assert result.exit_code != 0
-    assert "username" in result.output and "password" in result.output
+    assert "username" in result.output and "email" in result.output
+
+
+def test_users_create_allows_operator_chosen_short_password_with_warning(
+    runner: Any, session: Session
+) -> None:
+    result = runner.invoke(
+        args=["users", "create", "bob", "--department", "Sales", "--password", "pw"]
+    )
+    assert result.exit_code == 0 and "Warning" in result.output
+    assert users.authenticate(session, username="bob", password="pw") is not None
 
 
 def test_tokens_create_prints_token_last_and_stores_only_hash(
