@@ -97,7 +97,7 @@ def test_users_create_allows_operator_chosen_short_password_with_warning(
     result = runner.invoke(
         args=["users", "create", "bob", "--department", "Sales", "--password", "pw"]
     )
-    assert result.exit_code == 0 and "Warning" in result.output
+    assert result.exit_code == 0 and "Warning" in result.stderr
     assert users.authenticate(session, username="bob", password="pw") is not None
 
 
