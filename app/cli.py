@@ -125,6 +125,11 @@ def users_create(
             )  # fmt: skip
         except WikiError as exc:
             _fail(exc)
+        if len(password) < users.MIN_PASSWORD_LENGTH:
+            click.echo(
+                f"Warning: the password is shorter than {users.MIN_PASSWORD_LENGTH} characters.",
+                err=True,
+            )
         click.echo(
             f"Created {'administrator' if admin else 'user'} {user.username} ({department})."
         )
