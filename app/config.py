@@ -40,6 +40,18 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_DAYS": 30,
     #: CSRF tokens last as long as the session instead of one hour, so a long edit still saves.
     "WTF_CSRF_TIME_LIMIT": None,
+    #: Approvals a proposal needs before it is published (departments may override it).
+    "REVIEW_REQUIRED_APPROVALS": 1,
+    #: Whether one approval must come from another department than the page's.
+    "REVIEW_REQUIRE_CROSS_DEPARTMENT": False,
+    #: SMTP server for notification emails; empty turns email off.
+    "SMTP_HOST": "",
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_FROM": "Peerwiki <peerwiki@localhost>",
+    "SMTP_STARTTLS": False,
+    "SMTP_SSL": False,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

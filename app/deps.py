@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, Request, current_app, g
+from flask import Flask, Request, Response, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import db
 from app.exceptions import PermissionDenied
 from app.extensions import login_manager
+from app.mail import Mailer
 from app.models import User
-from app.services import users
+from app.review.policy import ApprovalRules
+from app.services import notifications, users
 
 
 def init_app(app: Flask) -> None:
@@ -18,7 +20,9 @@ def init_app(app: Flask) -> None:
     engine = db.make_engine(app.config["DATABASE_URL"])
     app.extensions["wiki.engine"] = engine
     app.extensions["wiki.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["wiki.mailer"] = Mailer.from_config(app.config)
     app.teardown_appcontext(_close_session)
+    app.after_request(_deliver_notifications_after_response)
     login_manager.user_loader(lambda user_id: users.load_user(session(), user_id))
     login_manager.request_loader(_user_from_bearer_token)
 
@@ -37,6 +41,20 @@ def actor() -> User | None:
     return user if isinstance(user, User) else None
 
 
+def approval_rules() -> ApprovalRules:
+    """Return the global approval rules (departments may tighten or relax them)."""
+    return ApprovalRules(
+        required=max(1, int(current_app.config["REVIEW_REQUIRED_APPROVALS"])),
+        cross_department=bool(current_app.config["REVIEW_REQUIRE_CROSS_DEPARTMENT"]),
+    )
+
+
+def unread_notifications() -> int:
+    """Return the signed-in user's unread notification count (0 for anonymous readers)."""
+    user = actor()
+    return notifications.unread_count(session(), user) if user is not None else 0
+
+
 def require_actor() -> User:
     """Return the signed-in user; raise PermissionDenied for anonymous requests."""
     user = actor()
@@ -50,6 +68,26 @@ def _user_from_bearer_token(req: Request) -> User | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return users.user_for_token(session(), token.strip())
+
+
+def _deliver_notifications_after_response(response: Response) -> Response:
+    """After a write, email pending notifications once the response has gone out."""
+    mailer: Mailer | None = current_app.extensions.get("wiki.mailer")
+    if mailer is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return response
+    factory = current_app.extensions["wiki.sessionmaker"]
+    base_url = request.host_url.rstrip("/")
+    logger = current_app.logger
+
+    def deliver() -> None:
+        try:
+            with factory() as db_session:
+                notifications.deliver_pending(db_session, mailer, base_url=base_url)
+        except Exception:  # the request succeeded; a mail problem must not surface here
+            logger.exception("Delivering notification emails failed")
+
+    response.call_on_close(deliver)
+    return response
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -33,6 +33,8 @@ from app.slugs import slugify
 
 #: Where pages live; wiki links point here.
 PAGE_PATH = "/wiki/"
+#: Where people's profiles live; mentions point here.
+USER_PATH = "/users/"
 #: Where a missing wiki link offers to create the page.
 NEW_PAGE_PATH = "/new"
 #: rel added to links that leave the wiki.
@@ -74,6 +76,8 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 _RAW_TAG = re.compile(r"<[^<>]*>?")
 _SAFE_RAW_TAG = re.compile(r"<(?P<close>/?)(?P<name>[A-Za-z]+)(?P<open>\s+open)?\s*/?>", re.ASCII)
 _WIKILINK = re.compile(r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]")
+_MENTION_AT = re.compile(r"@([A-Za-z0-9](?:[A-Za-z0-9_.-]{0,30}[A-Za-z0-9_])?)")
+_MENTION = re.compile(r"(?<![\w@/])" + _MENTION_AT.pattern)
 _WIKILINK_ANCHOR = re.compile(r'<a\b[^>]*\bdata-wikilink="([^"]*)"[^>]*>')
 _ALIGN_STYLE = re.compile(r"text-align:\s*(left|right|center)")
 _FORMATTER = HtmlFormatter(nowrap=True)
@@ -104,6 +108,16 @@ def render_markdown(source: str) -> Rendered:
     tokens = _PARSER.parse(source, env)
     body = _PARSER.renderer.render(tokens, _PARSER.options, env)
     return Rendered(html=Markup(sanitize(body)), toc=_toc(tokens), links=_links(tokens))
+
+
+def render_comment(source: str) -> Markup:
+    """Render review feedback: the page syntax plus ``@username`` mentions linked to profiles."""
+    return Markup(sanitize(_COMMENT_PARSER.render(source)))
+
+
+def mentioned_usernames(source: str) -> list[str]:
+    """Return the usernames ``@mentioned`` in ``source``, in order, without repeats."""
+    return list(dict.fromkeys(name.lower() for name in _MENTION.findall(source)))
 
 
 def sanitize(html: str) -> str:
@@ -199,6 +213,26 @@ def _wikilink_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
+def _mention_rule(state: StateInline, silent: bool) -> bool:
+    """Parse ``@username`` (not inside a word or an email address) into a profile link."""
+    if state.src[state.pos] != "@" or (
+        state.pos > 0 and re.match(r"[\w@/]", state.src[state.pos - 1])
+    ):
+        return False
+    match = _MENTION_AT.match(state.src, state.pos)
+    if not match:
+        return False
+    if not silent:
+        username = match.group(1).lower()
+        opening = state.push("mention_open", "a", 1)
+        opening.attrs = {"href": f"{USER_PATH}{username}", "class": "mention"}
+        text = state.push("text", "", 0)
+        text.content = match.group(0)
+        state.push("mention_close", "a", -1)
+    state.pos = match.end()
+    return True
+
+
 def _table_alignment_as_class(state: Any) -> None:
     """Replace the inline ``style`` markdown-it puts on aligned cells with a class."""
     for token in state.tokens:
@@ -255,17 +289,20 @@ def _allow_attribute(tag: str, name: str, value: str) -> bool:
     return name in ALLOWED_ATTRIBUTES.get(tag, ())
 
 
-def _build_parser() -> MarkdownIt:
+def _build_parser(*, mentions: bool = False) -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": True, "linkify": False, "highlight": _highlight})
     parser.use(gfm_plugin).use(anchors_plugin, min_level=1, max_level=4, slug_func=slugify)
     parser.inline.ruler.before("link", "wikilink", _wikilink_rule)
     parser.core.ruler.push("table_alignment_as_class", _table_alignment_as_class)
     parser.add_render_rule("html_inline", _render_raw_html)
     parser.add_render_rule("html_block", _render_raw_html)
+    if mentions:
+        parser.inline.ruler.before("link", "mention", _mention_rule)
     return parser
 
 
 _PARSER = _build_parser()
+_COMMENT_PARSER = _build_parser(mentions=True)
 _CLEANER = bleach.Cleaner(
     tags=ALLOWED_TAGS,
     attributes=_allow_attribute,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.models import Revision, User
-from app.services import pages, users
+from app.services import proposals, users
 
 PASSWORD = "correct-horse-battery"
 
@@ -34,7 +34,9 @@ def make_page(
     body: str | None = None,
     **over: Any,
 ) -> Revision:
-    return pages.create_page(
+    """Create a page; published at once (as an import) unless ``publish=False`` makes it a draft."""
+    over.setdefault("publish", True)
+    return proposals.create_page(
         session,
         author=author,
         title=title,
@@ -46,7 +48,9 @@ def make_page(
 def edit_page(
     session: Session, author: User, revision: Revision, body: str, **over: Any
 ) -> Revision:
-    return pages.save_revision(
+    """Save an edit on top of ``revision``; published at once unless ``publish=False``."""
+    over.setdefault("publish", True)
+    return proposals.save_revision(
         session,
         author=author,
         slug=revision.page.slug,

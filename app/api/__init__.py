@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from app import deps
+from app.api import inputs
 from app.extensions import csrf
 
 bp = Blueprint("api", __name__)
@@ -48,4 +49,17 @@ def _authenticate() -> tuple[Response, int] | None:
     return None
 
 
+@bp.errorhandler(inputs.BadRequest)
+def _bad_request(_exc: inputs.BadRequest) -> tuple[Response, int]:
+    return error_response(
+        400, "bad_request", "Send a JSON object with Content-Type: application/json."
+    )
+
+
+@bp.errorhandler(inputs.Unauthenticated)
+def _unauthenticated(_exc: inputs.Unauthenticated) -> tuple[Response, int]:
+    return error_response(401, "unauthorized", "Authenticate with 'Authorization: Bearer <token>'.")
+
+
 from app.api import pages as _pages  # noqa: E402,F401 - registers the routes on bp
+from app.api import review as _review  # noqa: E402,F401

@@ -156,6 +156,73 @@ _SCHEMAS: dict[str, Any] = {
             "hunks": {"type": "array", "items": {"type": "object"}},
         },
     },
+    "Proposal": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "page_slug": {"type": "string"},
+            "title": {"type": "string"},
+            "state": {"type": "string"},
+            "author": _ref("User"),
+            "base_revision_id": {"type": "integer", "nullable": True},
+            "head_revision_id": {"type": "integer"},
+            "needs_update": {"type": "boolean"},
+            "reviewers": {"type": "array", "items": _ref("User")},
+            "approval": {"type": "object"},
+        },
+    },
+    "Review": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "revision_id": {"type": "integer"},
+            "reviewer": _ref("User"),
+            "verdict": {"type": "string", "enum": ["approve", "request_changes", "comment"]},
+            "summary": {"type": "string"},
+            "rubric": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "dismissed": {"type": "boolean"},
+            "proposal": _ref("Proposal"),
+        },
+    },
+    "NewReview": {
+        "type": "object",
+        "required": ["verdict"],
+        "properties": {
+            "verdict": {"type": "string", "enum": ["approve", "request_changes", "comment"]},
+            "summary": {"type": "string"},
+            "rubric": {
+                "type": "object",
+                "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 4},
+            },
+            "comments": {"type": "array", "items": {"$ref": "#/components/schemas/NewComment"}},
+        },
+    },
+    "Comment": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "revision_id": {"type": "integer"},
+            "parent_id": {"type": "integer", "nullable": True},
+            "author": _ref("User"),
+            "body": {"type": "string"},
+            "html": {"type": "string"},
+            "line": {"type": "integer", "nullable": True},
+            "line_end": {"type": "integer", "nullable": True},
+            "suggestion": {"type": "string", "nullable": True},
+            "resolved": {"type": "boolean"},
+        },
+    },
+    "NewComment": {
+        "type": "object",
+        "required": ["body"],
+        "properties": {
+            "body": {"type": "string"},
+            "line": {"type": "integer", "description": "1-based line of the revision's Markdown."},
+            "line_end": {"type": "integer"},
+            "parent_id": {"type": "integer"},
+            "suggestion": {"type": "string", "description": "Replacement text for line..line_end."},
+        },
+    },
     "NewPage": {
         "type": "object",
         "required": ["title", "body"],
@@ -165,6 +232,12 @@ _SCHEMAS: dict[str, Any] = {
             "tags": {"type": "array", "items": {"type": "string"}},
             "department": {"type": "string"},
             "summary": {"type": "string", "maxLength": 300},
+            "submit": {
+                "type": "boolean",
+                "description": "Submit the new draft for review at once.",
+            },
+            "reviewers": {"type": "array", "items": {"type": "string"}},
+            "departments": {"type": "array", "items": {"type": "string"}},
         },
     },
     "NewRevision": {
@@ -180,6 +253,12 @@ _SCHEMAS: dict[str, Any] = {
         },
     },
 }
+
+_REVISION = _param(
+    "revision_id", "path", "integer", "Any revision of the proposal; actions need the latest."
+)
+_COMMENT = _param("comment_id", "path", "integer")
+_REVIEW_ERRORS = ("401", "403", "404", "409", "422")
 
 _PATHS: dict[str, Any] = {
     "/openapi.json": {"get": _op("This document", _json({"type": "object"}))},
@@ -267,6 +346,166 @@ _PATHS: dict[str, Any] = {
                 "properties": {"markdown": {"type": "string"}},
             },
             errors=("400", "401", "422"),
+            auth=True,
+        ),  # fmt: skip
+    },
+    "/revisions/{revision_id}/proposal": {
+        "get": _op(
+            "The proposal a revision belongs to, with its approval status",
+            _json(_ref("Proposal")),
+            params=[_REVISION],
+            errors=("404",),
+        ),  # fmt: skip
+    },
+    "/revisions/{revision_id}/submit": {
+        "post": _op(
+            "Ask reviewers (people and/or whole departments); draft -> in_review",
+            _json(_ref("Proposal")),
+            params=[_REVISION],
+            errors=_REVIEW_ERRORS,
+            auth=True,
+            body={
+                "type": "object",
+                "properties": {
+                    "reviewers": {"type": "array", "items": {"type": "string"}},
+                    "departments": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        ),  # fmt: skip
+    },
+    "/revisions/{revision_id}/withdraw": {
+        "post": _op(
+            "Withdraw an open proposal",
+            _json(_ref("Proposal")),
+            params=[_REVISION],
+            errors=_REVIEW_ERRORS,
+            auth=True,
+        ),  # fmt: skip
+    },
+    "/revisions/{revision_id}/reopen": {
+        "post": _op(
+            "Reopen a withdrawn proposal as a draft",
+            _json(_ref("Proposal")),
+            params=[_REVISION],
+            errors=_REVIEW_ERRORS,
+            auth=True,
+        ),  # fmt: skip
+    },
+    "/revisions/{revision_id}/override": {
+        "post": _op(
+            "Administrators: lift requests for changes, with a recorded reason",
+            _json(_ref("Proposal")),
+            params=[_REVISION],
+            errors=_REVIEW_ERRORS,
+            auth=True,
+            body={
+                "type": "object",
+                "required": ["reason"],
+                "properties": {"reason": {"type": "string"}},
+            },
+        ),  # fmt: skip
+    },
+    "/revisions/{revision_id}/reviews": {
+        "get": _op(
+            "Reviews of the proposal",
+            _json({"type": "object"}),
+            params=[_REVISION],
+            errors=("404",),
+        ),
+        "post": _op(
+            "Review the latest revision: 403 for the author, 409 when not in review, 422 for "
+            "request_changes without a specific comment",
+            _json(_ref("Review"), "Created"),
+            status="201",
+            params=[_REVISION],
+            errors=_REVIEW_ERRORS,
+            auth=True,
+            body=_ref("NewReview"),
+        ),  # fmt: skip
+    },
+    "/revisions/{revision_id}/comments": {
+        "get": _op(
+            "Comment threads, placed on this revision's lines (or outdated)",
+            _json({"type": "object"}),
+            params=[_REVISION],
+            errors=("404",),
+        ),  # fmt: skip
+        "post": _op(
+            "Comment generally, on a line or range, as a reply, or with a suggested change",
+            _json(_ref("Comment"), "Created"),
+            status="201",
+            params=[_REVISION],
+            errors=_REVIEW_ERRORS,
+            auth=True,
+            body=_ref("NewComment"),
+        ),  # fmt: skip
+    },
+    "/revisions/{revision_id}/reviewer-suggestions": {
+        "get": _op(
+            "Suggested reviewers with reasons (always one from another department)",
+            _json({"type": "object"}),
+            params=[_REVISION],
+            errors=("404",),
+        ),  # fmt: skip
+    },
+    "/revisions/{revision_id}/review-record": {
+        "get": _op(
+            "The full review record: revisions, reviews, rubric scores, threads, timeline",
+            _json({"type": "object"}),
+            params=[_REVISION],
+            errors=("404",),
+        ),  # fmt: skip
+    },
+    "/comments/{comment_id}/resolve": {
+        "post": _op(
+            "Resolve a comment thread",
+            _json(_ref("Comment")),
+            params=[_COMMENT],
+            errors=_REVIEW_ERRORS,
+            auth=True,
+        ),  # fmt: skip
+    },
+    "/comments/{comment_id}/reopen": {
+        "post": _op(
+            "Reopen a resolved thread",
+            _json(_ref("Comment")),
+            params=[_COMMENT],
+            errors=_REVIEW_ERRORS,
+            auth=True,
+        ),  # fmt: skip
+    },
+    "/comments/{comment_id}/apply": {
+        "post": _op(
+            "Apply a suggested change as a new revision (the proposal's author)",
+            _json(_ref("Revision"), "Created"),
+            status="201",
+            params=[_COMMENT],
+            errors=_REVIEW_ERRORS,
+            auth=True,
+        ),  # fmt: skip
+    },
+    "/review-queue": {
+        "get": _op(
+            "Waiting for my review, my proposals, changes requested of me",
+            _json({"type": "object"}),
+            errors=("401",),
+            auth=True,
+        ),  # fmt: skip
+    },
+    "/notifications": {
+        "get": _op(
+            "My notifications, newest first, with the unread count",
+            _json({"type": "object"}),
+            params=[*_PAGING, _param("unread", "query")],
+            errors=("401",),
+            auth=True,
+        ),  # fmt: skip
+    },
+    "/notifications/read": {
+        "post": _op(
+            "Mark notifications read (all, or {ids: [...]})",
+            _json({"type": "object"}),
+            errors=("401", "422"),
             auth=True,
         ),  # fmt: skip
     },

@@ -8,68 +8,12 @@ from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from app import deps
-from app.api import bp, error_response
+from app.api import bp, error_response, inputs
 from app.api import serializers as out
 from app.api.openapi import document
 from app.exceptions import EditConflict, ValidationError
-from app.models import User
-from app.services import pages, users
-
-
-def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise _BadRequest
-    return data
-
-
-class _BadRequest(Exception):
-    """The request body is not a JSON object."""
-
-
-@bp.errorhandler(_BadRequest)
-def _bad_request(_exc: _BadRequest) -> ResponseReturnValue:
-    return error_response(
-        400, "bad_request", "Send a JSON object with Content-Type: application/json."
-    )
-
-
-def _author() -> User:
-    user = deps.actor()
-    if user is None:
-        raise _Unauthenticated
-    return user
-
-
-class _Unauthenticated(Exception):
-    """The endpoint needs a signed-in user or an API token."""
-
-
-@bp.errorhandler(_Unauthenticated)
-def _unauthenticated(_exc: _Unauthenticated) -> ResponseReturnValue:
-    return error_response(401, "unauthorized", "Authenticate with 'Authorization: Bearer <token>'.")
-
-
-def _text(data: dict[str, Any], key: str, *, required: bool = False) -> str | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise ValidationError(f"{key!r} is required.", {key: "This field is required."})
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(f"{key!r} must be a string.", {key: "Must be a string."})
-    return value
-
-
-def _tags(data: dict[str, Any]) -> list[str] | None:
-    value = data.get("tags")
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
-        raise ValidationError(
-            "'tags' must be a list of strings.", {"tags": "Must be a list of strings."}
-        )
-    return value
+from app.models import Revision, User
+from app.services import pages, proposals, review, users
 
 
 @bp.get("/openapi.json")
@@ -93,17 +37,19 @@ def list_pages() -> ResponseReturnValue:
 
 @bp.post("/pages")
 def create_page() -> ResponseReturnValue:
-    data = _json_body()
+    data = inputs.json_body()
     session = deps.session()
-    revision = pages.create_page(
+    author = inputs.author()
+    revision = proposals.create_page(
         session,
-        author=_author(),
-        title=_text(data, "title", required=True) or "",
-        body=_text(data, "body", required=True) or "",
-        tags=_tags(data) or [],
-        department=_text(data, "department"),
-        summary=_text(data, "summary") or "",
+        author=author,
+        title=inputs.text(data, "title", required=True) or "",
+        body=inputs.text(data, "body", required=True) or "",
+        tags=inputs.names(data, "tags"),
+        department=inputs.text(data, "department"),
+        summary=inputs.text(data, "summary") or "",
     )
+    _submit_shortcut(data, author, revision)
     response = jsonify(out.page_json(session, revision.page))
     response.headers["Location"] = url_for("api.get_page", slug=revision.page.slug)
     return response, 201
@@ -117,7 +63,7 @@ def get_page(slug: str) -> ResponseReturnValue:
 
 @bp.post("/pages/<slug>/revisions")
 def create_revision(slug: str) -> ResponseReturnValue:
-    data = _json_body()
+    data = inputs.json_body()
     session = deps.session()
     base = data.get("base_revision_id")
     if not isinstance(base, int) or isinstance(base, bool):
@@ -126,25 +72,37 @@ def create_revision(slug: str) -> ResponseReturnValue:
             {"base_revision_id": "Must be the integer id of the latest revision."},
         )
     try:
-        revision = pages.save_revision(
+        revision = proposals.save_revision(
             session,
-            author=_author(),
+            author=inputs.author(),
             slug=slug,
-            body=_text(data, "body", required=True) or "",
+            body=inputs.text(data, "body", required=True) or "",
             base_revision_id=base,
-            title=_text(data, "title"),
-            tags=_tags(data),
-            department=_text(data, "department"),
-            summary=_text(data, "summary") or "",
+            title=inputs.text(data, "title"),
+            tags=inputs.names(data, "tags") if "tags" in data else None,
+            department=inputs.text(data, "department"),
+            summary=inputs.text(data, "summary") or "",
         )
     except EditConflict as exc:
         response, status = error_response(409, exc.code, exc.message)
         body = response.get_json()
         body["current_revision"] = out.revision_json(session, exc.current)
         return jsonify(body), status
+    _submit_shortcut(data, inputs.author(), revision)
     response = jsonify(out.revision_json(session, revision))
     response.headers["Location"] = url_for("api.get_revision", revision_id=revision.id)
     return response, 201
+
+
+def _submit_shortcut(data: dict[str, Any], author: User, revision: Revision) -> None:
+    """``{"submit": true, "reviewers": [...], "departments": [...]}`` submits the new draft."""
+    if data.get("submit") is not True:
+        return
+    review.submit(
+        deps.session(), actor=author, revision_id=revision.id, rules=deps.approval_rules(),
+        reviewers=inputs.names(data, "reviewers"), departments=inputs.names(data, "departments"),
+    )  # fmt: skip
+    deps.session().refresh(revision)
 
 
 @bp.get("/pages/<slug>/revisions")
@@ -177,19 +135,19 @@ def diff(slug: str) -> ResponseReturnValue:
 @bp.post("/pages/<slug>/archive")
 def archive(slug: str) -> ResponseReturnValue:
     session = deps.session()
-    return jsonify(out.page_json(session, pages.archive(session, actor=_author(), slug=slug)))
+    return jsonify(out.page_json(session, pages.archive(session, actor=inputs.author(), slug=slug)))
 
 
 @bp.post("/pages/<slug>/restore")
 def restore(slug: str) -> ResponseReturnValue:
     session = deps.session()
-    return jsonify(out.page_json(session, pages.restore(session, actor=_author(), slug=slug)))
+    return jsonify(out.page_json(session, pages.restore(session, actor=inputs.author(), slug=slug)))
 
 
 @bp.post("/render")
 def render() -> ResponseReturnValue:
-    data = _json_body()
-    markdown = _text(data, "markdown", required=True) or ""
+    data = inputs.json_body()
+    markdown = inputs.text(data, "markdown", required=True) or ""
     return jsonify({"html": str(pages.preview(deps.session(), markdown))})
 
 
@@ -203,7 +161,7 @@ def departments() -> ResponseReturnValue:
 
 @bp.get("/me")
 def me() -> ResponseReturnValue:
-    user = _author()
+    user = inputs.author()
     return jsonify({**out.user_json(user), "email": user.email, "is_admin": user.is_admin})
 
 

@@ -9,9 +9,10 @@ from flask import url_for
 from sqlalchemy.orm import Session
 
 from app.diffing import Diff
-from app.models import Page, Revision, User
+from app.models import Comment, Notification, Page, Proposal, Review, Revision, User
 from app.pagination import Paginated
-from app.services import pages
+from app.review.policy import ApprovalRules
+from app.services import pages, proposals, review
 
 
 def iso(value: datetime | None) -> str | None:
@@ -39,6 +40,7 @@ def revision_json(
         "author": user_json(revision.author),
         "created_at": iso(revision.created_at),
         "published_at": iso(revision.published_at),
+        "proposal_id": revision.proposal_id,
     }
     if with_body:
         data["body"] = revision.body
@@ -102,5 +104,119 @@ def diff_json(old: Revision | None, new: Revision, diff: Diff) -> dict[str, Any]
                 ],
             }
             for hunk in diff.hunks
+        ],
+    }
+
+
+def proposal_json(
+    session: Session, proposal: Proposal, rules: ApprovalRules | None = None
+) -> dict[str, Any]:
+    head = proposal.head_revision
+    data: dict[str, Any] = {
+        "id": proposal.id,
+        "page_slug": proposal.page.slug,
+        "title": head.title if head else proposal.page.title,
+        "state": proposal.state,
+        "author": user_json(proposal.author),
+        "base_revision_id": proposal.base_revision_id,
+        "head_revision_id": proposal.head_revision_id,
+        "needs_update": proposal.needs_update,
+        "reviewers": [user_json(request.reviewer) for request in proposal.requests],
+        "created_at": iso(proposal.created_at),
+        "updated_at": iso(proposal.updated_at),
+        "published_at": iso(proposal.published_at),
+        "url": url_for("review.detail", proposal_id=proposal.id, _external=True),
+    }
+    if rules is not None:
+        status = review.approval_status(proposal, rules)
+        data["approval"] = {
+            "required": status.rules.required,
+            "cross_department_required": status.rules.cross_department,
+            "approved_by": [user.username for user in status.approvers],
+            "changes_requested_by": [user.username for user in status.blockers],
+            "satisfied": status.satisfied,
+            "summary": status.describe(),
+        }
+    return data
+
+
+def review_json(item: Review) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "revision_id": item.revision_id,
+        "reviewer": user_json(item.reviewer),
+        "verdict": item.verdict,
+        "summary": item.summary,
+        "rubric": item.rubric,
+        "created_at": iso(item.created_at),
+        "dismissed": item.dismissed_at is not None,
+        "overridden": item.overridden_at is not None,
+        "override_reason": item.override_reason,
+    }
+
+
+def comment_json(comment: Comment) -> dict[str, Any]:
+    return {
+        "id": comment.id,
+        "revision_id": comment.revision_id,
+        "parent_id": comment.parent_id,
+        "author": user_json(comment.author),
+        "body": comment.body,
+        "html": comment.html,
+        "line": comment.line,
+        "line_end": comment.line_end,
+        "anchor_text": comment.anchor_text,
+        "suggestion": comment.suggestion,
+        "applied_revision_id": comment.applied_revision_id,
+        "resolved": comment.is_resolved,
+        "created_at": iso(comment.created_at),
+    }
+
+
+def thread_json(thread: review.Thread) -> dict[str, Any]:
+    return {
+        **comment_json(thread.root),
+        "line_on_revision": thread.line,
+        "outdated": thread.outdated,
+        "replies": [comment_json(reply) for reply in thread.replies],
+    }
+
+
+def notification_json(item: Notification) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "message": item.message,
+        "actor": user_json(item.actor) if item.actor else None,
+        "proposal_id": item.proposal_id,
+        "revision_id": item.proposal.head_revision_id if item.proposal else None,
+        "comment_id": item.comment_id,
+        "read": item.read_at is not None,
+        "created_at": iso(item.created_at),
+    }
+
+
+def review_record_json(session: Session, proposal: Proposal) -> dict[str, Any]:
+    """Everything the review of a proposal produced, for viewing and export."""
+    head = proposal.head_revision
+    assert head is not None
+    return {
+        "proposal": proposal_json(session, proposal),
+        "revisions": [
+            revision_json(session, revision, with_body=False)
+            for revision in proposals.revisions(session, proposal)
+        ],
+        "reviews": [review_json(item) for item in proposal.reviews],
+        "threads": [thread_json(thread) for thread in review.threads(session, proposal, head)],
+        "timeline": [
+            {
+                "kind": event.kind,
+                "actor": event.actor.username if event.actor else None,
+                "from": event.from_state,
+                "to": event.to_state,
+                "detail": event.detail,
+                "at": iso(event.created_at),
+            }
+            for event in proposal.events
         ],
     }

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.exceptions import NotFound, ValidationError, WikiError
 from app.models import Page, User
-from app.services import pages, users
+from app.services import pages, proposals, users
 from app.slugs import slugify
 
 #: Account that owns imported pages when no author is named.
@@ -84,20 +84,21 @@ def _import_file(session: Session, path: Path, author: User | None) -> str:
     try:
         page = pages.lookup(session, slug)
     except NotFound:
-        pages.create_page(
+        proposals.create_page(
             session, author=owner, title=title, body=post.content, tags=tag_list,
-            department=department, summary=f"Imported from {path.name}",
+            department=department, summary=f"Imported from {path.name}", publish=True,
         )  # fmt: skip
         return "created"
-    current = page.latest_revision
+    current = page.published_revision or page.latest_revision
     assert current is not None
     current_department = current.department.name if current.department else None
     wanted = (title, post.content.strip(), tag_list, department or current_department)
     if (current.title, current.body.strip(), current.tags, current_department) == wanted:
         return "unchanged"
-    pages.save_revision(
+    proposals.save_revision(
         session, author=owner, slug=page.slug, body=post.content, base_revision_id=current.id,
         title=title, tags=tag_list, department=department, summary=f"Imported from {path.name}",
+        publish=True,
     )  # fmt: skip
     return "updated"
 

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app import render
 from app.diffing import Diff, diff_texts
-from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
+from app.exceptions import Conflict, NotFound, ValidationError
 from app.models import (
     Department,
     Page,
     PageAlias,
     PageLink,
+    Proposal,
     Revision,
     Tag,
     User,
@@ -28,7 +27,7 @@ from app.models import (
 )
 from app.pagination import Paginated, paginate
 from app.review import policy
-from app.review.workflow import State
+from app.review.workflow import Action, State, advance
 from app.services import users
 from app.slugs import slugify
 
@@ -53,83 +52,6 @@ def lookup(session: Session, slug: str) -> Page:
     if page is None:
         raise NotFound(f"There is no page at {slug!r}.")
     return page
-
-
-def create_page(
-    session: Session,
-    *,
-    author: User,
-    title: str,
-    body: str,
-    tags: Iterable[str] = (),
-    department: str | None = None,
-    summary: str = "",
-) -> Revision:
-    """Create a page with its first revision, which is published at once."""
-    fields = _validate(session, title=title, body=body, tags=tags, summary=summary)
-    slug = slugify(fields["title"])
-    _claim_slug(session, slug, page=None)
-    dept = _department(session, department, default=author.department)
-    with _write_guard(session, slug=None, base=None):
-        page = Page(slug=slug, title=fields["title"], department=dept, created_by=author)
-        session.add(page)
-        session.flush()
-        revision = _append_revision(
-            session, page, author=author, base=None, department=dept, **fields
-        )
-        _publish(session, page, revision)
-        _commit(session, page, base=None)
-    return revision
-
-
-def save_revision(
-    session: Session,
-    *,
-    author: User,
-    slug: str,
-    body: str,
-    base_revision_id: int | None,
-    title: str | None = None,
-    tags: Iterable[str] | None = None,
-    department: str | None = None,
-    summary: str = "",
-) -> Revision:
-    """Save an edit made on top of ``base_revision_id``; raise EditConflict if that is stale."""
-    page = lookup(session, slug)
-    if page.is_archived:
-        raise Conflict("This page is archived. Restore it before editing.")
-    latest = page.latest_revision
-    assert latest is not None
-    if base_revision_id != latest.id:
-        base = session.get(Revision, base_revision_id) if base_revision_id else None
-        raise EditConflict(
-            "Someone saved a newer version of this page while you were editing.",
-            current=latest,
-            base=base if base is not None and base.page_id == page.id else None,
-        )
-    fields = _validate(
-        session,
-        title=latest.title if title is None else title,
-        body=body,
-        tags=latest.tags if tags is None else tags,
-        summary=summary,
-    )
-    dept = _department(session, department, default=None) if department else latest.department
-    if (fields["title"], fields["body"], fields["tags"], dept) == (
-        latest.title, latest.body, latest.tags, latest.department,
-    ):  # fmt: skip
-        raise ValidationError(
-            "Nothing changed.", {"body": "This is the same as the current version."}
-        )
-    new_slug = slugify(fields["title"])
-    if new_slug != page.slug:
-        _claim_slug(session, new_slug, page=page)
-    revision = _append_revision(
-        session, page, author=author, base=latest, department=dept, **fields
-    )
-    _publish(session, page, revision)
-    _commit(session, page, base=latest)
-    return revision
 
 
 def archive(session: Session, *, actor: User, slug: str) -> Page:
@@ -290,7 +212,7 @@ def preview(session: Session, markdown: str) -> Markup:
     return display_html(session, render.render_markdown(markdown).html)
 
 
-def _validate(
+def validate_fields(
     session: Session, *, title: str, body: str, tags: Iterable[str], summary: str
 ) -> dict[str, Any]:
     """Check and normalise the fields of a revision; raise ValidationError listing every problem."""
@@ -331,7 +253,7 @@ def _too_long(length: int) -> str:
     return f"The page is {length:,} characters long; the limit is {MAX_BODY_CHARS:,}."
 
 
-def _department(
+def resolve_department(
     session: Session, name: str | None, *, default: Department | None
 ) -> Department | None:
     if not name:
@@ -344,7 +266,7 @@ def _department(
     return department
 
 
-def _claim_slug(session: Session, slug: str, *, page: Page | None) -> None:
+def claim_slug(session: Session, slug: str, *, page: Page | None) -> None:
     """Make ``slug`` free for ``page`` (None: a new page), or raise ValidationError."""
     owner = session.scalar(select(Page).where(Page.slug == slug))
     if owner is not None and owner is not page:
@@ -356,7 +278,7 @@ def _claim_slug(session: Session, slug: str, *, page: Page | None) -> None:
     session.execute(delete(PageAlias).where(PageAlias.slug == slug))
 
 
-def _append_revision(
+def append_revision(
     session: Session,
     page: Page,
     *,
@@ -367,6 +289,7 @@ def _append_revision(
     body: str,
     tags: list[str],
     summary: str,
+    proposal: Proposal | None = None,
 ) -> Revision:
     """Add the next numbered revision of ``page``; the only place revision numbers are chosen."""
     rendered = render.render_markdown(body)
@@ -385,23 +308,42 @@ def _append_revision(
         tags=tags,
         department=department,
         summary=summary,
-        status=State.DRAFT.value,
+        status=State(proposal.state).value if proposal else State.DRAFT.value,
+        proposal=proposal,
     )
     session.add(revision)
     session.flush()
     return revision
 
 
-def _publish(session: Session, page: Page, revision: Revision) -> None:
-    """Make ``revision`` what readers see: the only place the published pointer moves."""
+def publish_revision(session: Session, page: Page, revision: Revision) -> None:
+    """Make ``revision`` what readers see: the only place the published pointer moves.
+
+    The compare-and-set UPDATE makes two simultaneous publications of one page fail loudly
+    instead of one silently replacing the other.
+    """
     previous = page.published_revision
-    if previous is not None and previous.id != revision.id:
-        previous.status = State.SUPERSEDED.value
+    unchanged = (
+        Page.published_revision_id.is_(None)
+        if previous is None
+        else Page.published_revision_id == previous.id
+    )
+    moved = session.execute(
+        update(Page)
+        .where(Page.id == page.id, unchanged)
+        .values(published_revision_id=revision.id)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("Another version of this page was published at the same moment. Try again.")
+    if previous is not None:
+        previous.status = advance(previous.status, Action.SUPERSEDE).value
     now = utcnow()
     revision.status = State.PUBLISHED.value
     revision.published_at = now
     new_slug = slugify(revision.title)
     if new_slug != page.slug:
+        claim_slug(session, new_slug, page=page)
         session.add(PageAlias(slug=page.slug, page_id=page.id))
         page.slug = new_slug
     page.title = revision.title
@@ -423,59 +365,3 @@ def _tags(session: Session, names: Sequence[str]) -> list[Tag]:
             existing[name] = Tag(name=name)
             session.add(existing[name])
     return [existing[name] for name in names]
-
-
-def _commit(session: Session, page: Page, *, base: Revision | None) -> None:
-    """Move the latest pointer from ``base`` to the newest revision and commit.
-
-    The compare-and-set UPDATE makes two concurrent saves on the same base conflict instead of
-    one silently overwriting the other, on SQLite and PostgreSQL alike.
-    """
-    newest = session.scalar(
-        select(Revision)
-        .where(Revision.page_id == page.id)
-        .order_by(Revision.number.desc())
-        .limit(1)
-    )
-    assert newest is not None
-    condition = (
-        Page.latest_revision_id.is_(None) if base is None else Page.latest_revision_id == base.id
-    )
-    moved = session.execute(
-        update(Page)
-        .where(Page.id == page.id, condition)
-        .values(latest_revision_id=newest.id)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise _StaleBase
-    session.commit()
-    session.refresh(page)
-
-
-@contextmanager
-def _write_guard(session: Session, *, slug: str | None, base: Revision | None) -> Iterator[None]:
-    """Turn a lost race with a concurrent writer into a clear error, leaving nothing half-done.
-
-    The race shows as a stale pointer (compare-and-set), a duplicate revision number or slug
-    (IntegrityError), or SQLite refusing a write from an outdated snapshot (OperationalError).
-    """
-    try:
-        yield
-    except (IntegrityError, OperationalError, _StaleBase) as exc:
-        session.rollback()
-        if isinstance(exc, OperationalError) and "locked" not in str(exc):
-            raise
-        if slug is None or base is None:
-            raise ValidationError(
-                "Title in use.", {"title": "A page with this title was created a moment ago."}
-            ) from None
-        raise EditConflict(
-            "Someone saved a newer version of this page while you were saving.",
-            current=lookup(session, slug).latest_revision,
-            base=base,
-        ) from None
-
-
-class _StaleBase(Exception):
-    """The latest-revision pointer moved since the edit started."""

@@ -11,7 +11,7 @@ from app.diffing import diff_texts
 from app.exceptions import EditConflict, NotFound, ValidationError
 from app.models import Page, Revision
 from app.review import policy
-from app.services import pages, users
+from app.services import pages, proposals, review, users
 from app.views.forms import ActionForm, PageForm
 
 bp = Blueprint("pages", __name__)
@@ -61,9 +61,12 @@ def view(slug: str) -> ResponseReturnValue:
         ), 404
     if page.slug != slug:
         return redirect(url_for("pages.view", slug=page.slug), 301)
-    revision = page.published_revision
-    assert revision is not None
-    return _render_revision(page, revision)
+    if page.published_revision is None:
+        pending = proposals.open_for_page(session, page) if deps.actor() else []
+        return render_template(
+            "pages/missing.html", slug=slug, title=page.title, pending=pending
+        ), 404
+    return _render_revision(page, page.published_revision)
 
 
 @bp.get("/wiki/<slug>/revisions/<int:revision_id>")
@@ -86,7 +89,8 @@ def _render_revision(page: Page, revision: Revision) -> str:
         backlinks=pages.backlinks(session, page),
         contributors=pages.contributors(session, page),
         can_archive=user is not None and policy.can_archive(user, page),
-        action_form=ActionForm(),
+        pending=proposals.open_for_page(session, page) if user is not None else [],
+        approvals=review.published_approvals(revision),
     )
 
 
@@ -106,7 +110,7 @@ def create() -> ResponseReturnValue:
     form = _page_form()
     if form.validate_on_submit():
         try:
-            revision = pages.create_page(
+            revision = proposals.create_page(
                 deps.session(),
                 author=deps.require_actor(),
                 title=form.title.data,
@@ -118,26 +122,35 @@ def create() -> ResponseReturnValue:
         except ValidationError as exc:
             _show_errors(form, exc)
         else:
-            flash("Page created.", "success")
-            return redirect(url_for("pages.view", slug=revision.page.slug))
+            flash("Draft saved. Ask colleagues to review it so it can be published.", "success")
+            return redirect(url_for("review.detail", proposal_id=revision.proposal_id))
     return render_template("pages/edit.html", form=form, page=None), 400
 
 
 @bp.get("/wiki/<slug>/edit")
 @login_required
 def edit(slug: str) -> ResponseReturnValue:
-    page = pages.lookup(deps.session(), slug)
+    session = deps.session()
+    page = pages.lookup(session, slug)
     if page.slug != slug:
         return redirect(url_for("pages.edit", slug=page.slug), 301)
-    latest = page.latest_revision
-    assert latest is not None
+    latest = proposals.current_revision(session, page, deps.actor())
     form = _page_form()
     form.title.data = latest.title
     form.body.data = latest.body
     form.tags.data = ", ".join(latest.tags)
     form.department.data = latest.department.name if latest.department else ""
     form.base_revision_id.data = str(latest.id)
-    return render_template("pages/edit.html", form=form, page=page)
+    return render_template(
+        "pages/edit.html",
+        form=form,
+        page=page,
+        continuing=latest.proposal
+        if latest.proposal
+        and latest.proposal.head_revision_id == latest.id
+        and latest.status != "published"
+        else None,
+    )
 
 
 @bp.post("/wiki/<slug>/edit")
@@ -149,7 +162,7 @@ def save(slug: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         base = form.base_revision_id.data
         try:
-            revision = pages.save_revision(
+            revision = proposals.save_revision(
                 session,
                 author=deps.require_actor(),
                 slug=page.slug,
@@ -165,8 +178,11 @@ def save(slug: str) -> ResponseReturnValue:
         except EditConflict as exc:
             return _conflict(form, page, exc)
         else:
-            flash("Your changes are saved.", "success")
-            return redirect(url_for("pages.view", slug=revision.page.slug))
+            flash(
+                "Your changes are saved in your proposal. Readers see them once they are reviewed.",
+                "success",
+            )
+            return redirect(url_for("review.detail", proposal_id=revision.proposal_id))
     return render_template("pages/edit.html", form=form, page=page), 400
 
 

@@ -40,7 +40,7 @@ def assert_error(response: Any, status: int) -> dict[str, Any]:
     return error
 
 
-def test_create_page_returns_201_with_both_revisions(api: Any) -> None:
+def test_create_page_returns_201_with_draft_latest_revision(api: Any) -> None:
     response = api.post(
         "/api/v1/pages",
         json={
@@ -53,12 +53,22 @@ def test_create_page_returns_201_with_both_revisions(api: Any) -> None:
     assert response.status_code == 201
     assert response.headers["Location"].endswith("/api/v1/pages/expense-reports")
     page = response.get_json()
-    assert page["slug"] == "expense-reports" and page["tags"] == ["finance"]
-    for key in ("published_revision", "latest_revision"):
-        revision = page[key]
-        assert {"id", "body", "html", "author", "created_at", "status"} <= set(revision)
-        assert revision["author"]["username"] == "alex"
-    assert 'class="wikilink missing"' in page["latest_revision"]["html"]
+    assert page["slug"] == "expense-reports"
+    assert page["published_revision"] is None  # readers see nothing until it is reviewed
+    latest = page["latest_revision"]
+    assert {"id", "body", "html", "author", "created_at", "status"} <= set(latest)
+    assert latest["status"] == "draft" and latest["tags"] == ["finance"]
+    assert latest["author"]["username"] == "alex"
+    assert 'class="wikilink missing"' in latest["html"]
+
+
+def test_create_page_with_submit_shortcut(api: Any, reviewer: User) -> None:
+    response = api.post(
+        "/api/v1/pages",
+        json={"title": "Laptops", "body": "x", "submit": True, "reviewers": ["fatima"]},
+    )
+    assert response.status_code == 201
+    assert response.get_json()["latest_revision"]["status"] == "in_review"
 
 
 def test_get_page_and_list_with_filters(
@@ -83,7 +93,9 @@ def test_reads_work_without_authentication(app: Flask, session: Session, author:
     assert app.test_client().get("/api/v1/pages/public").status_code == 200
 
 
-def test_new_revision_and_conflict(api: Any, session: Session, author: User) -> None:
+def test_new_revision_is_a_draft_proposal_and_stale_base_conflicts(
+    api: Any, session: Session, author: User
+) -> None:
     first = make_page(session, author, title="Leave")
     response = api.post(
         "/api/v1/pages/leave/revisions",
@@ -91,18 +103,21 @@ def test_new_revision_and_conflict(api: Any, session: Session, author: User) -> 
     )
     assert response.status_code == 201
     second = response.get_json()
-    assert (
-        second["number"] == 2
-        and second["parent_id"] == first.id
-        and second["status"] == "published"
+    assert second["number"] == 2 and second["parent_id"] == first.id and second["status"] == "draft"
+    page = api.get("/api/v1/pages/leave").get_json()
+    assert page["published_revision"]["id"] == first.id  # readers still see the old version
+    assert page["latest_revision"]["id"] == second["id"]
+    third = api.post(
+        "/api/v1/pages/leave/revisions", json={"body": "v3", "base_revision_id": second["id"]}
     )
+    assert third.status_code == 201 and third.get_json()["proposal_id"] == second["proposal_id"]
     stale = api.post(
-        "/api/v1/pages/leave/revisions", json={"body": "v3", "base_revision_id": first.id}
+        "/api/v1/pages/leave/revisions", json={"body": "v4", "base_revision_id": second["id"]}
     )
     error = assert_error(stale, 409)
     assert error["code"] == "edit_conflict"
-    assert stale.get_json()["current_revision"]["id"] == second["id"]
-    assert stale.get_json()["current_revision"]["body"] == "v2"
+    assert stale.get_json()["current_revision"]["id"] == third.get_json()["id"]
+    assert stale.get_json()["current_revision"]["body"] == "v3"
 
 
 def test_revisions_list_revision_and_diff(api: Any, session: Session, author: User) -> None:
@@ -121,7 +136,9 @@ def test_revisions_list_revision_and_diff(api: Any, session: Session, author: Us
 
 
 def test_render_matches_page_view(api: Any, session: Session, author: User) -> None:
-    revision = make_page(session, author, title="Render me", body="**bold** <script>x</script>")
+    revision = make_page(
+        session, author, title="Render me", body="**bold** <script>x</script> [[Nowhere]]"
+    )
     html = api.post("/api/v1/render", json={"markdown": revision.body}).get_json()["html"]
     assert html == api.get("/api/v1/pages/render-me").get_json()["published_revision"]["html"]
     assert "<strong>bold</strong>" in html and "<script>" not in html

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.exceptions import Conflict, EditConflict, NotFound, PermissionDenied, ValidationError
 from app.models import PageAlias, Revision, User
-from app.services import pages
+from app.services import pages, proposals
 from tests.factories import edit_page, make_page, make_user
 
 
@@ -79,7 +79,7 @@ def test_invalid_page_fields_are_refused_with_field_message(
     session: Session, author: User, title: str, body: str, field: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
-        pages.create_page(session, author=author, title=title, body=body)
+        proposals.create_page(session, author=author, title=title, body=body)
     assert field in caught.value.fields
 
 
@@ -226,21 +226,25 @@ def test_user_validation_lists_every_problem(session: Session) -> None:
     assert set(caught.value.fields) == {"username", "password", "department", "email"}
 
 
-def test_concurrent_saves_on_same_base_conflict_instead_of_overwriting(
-    app, session: Session, author: User, reviewer: User
+def test_concurrent_saves_of_one_proposal_conflict_instead_of_overwriting(
+    app, session: Session, author: User
 ) -> None:
     first = make_page(session, author)
-    slug = first.page.slug
+    draft = edit_page(session, author, first, "my draft", publish=False)
     other: Session = app.extensions["wiki.sessionmaker"]()
     try:
-        pages.lookup(other, slug)  # the second writer has read the page before the first saves
-        edit_page(session, author, first, "first writer wins")
+        pages.lookup(other, draft.page.slug)  # the second tab read the page before the first saved
+        edit_page(session, author, draft, "first tab wins", publish=False)
         with pytest.raises(EditConflict) as caught:
-            pages.save_revision(
-                other, author=reviewer, slug=slug, body="second writer", base_revision_id=first.id
+            proposals.save_revision(
+                other,
+                author=author,
+                slug=draft.page.slug,
+                body="second tab",
+                base_revision_id=draft.id,
             )
-        assert caught.value.current.body == "first writer wins"
+        assert caught.value.current.body == "first tab wins"
     finally:
         other.close()
     bodies = session.scalars(select(Revision.body).where(Revision.page_id == first.page_id)).all()
-    assert sorted(bodies) == sorted([first.body, "first writer wins"])
+    assert "second tab" not in bodies and "first tab wins" in bodies

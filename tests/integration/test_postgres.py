@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app.exceptions import EditConflict, ValidationError
-from app.services import pages, users
+from app.exceptions import EditConflict, PermissionDenied, ValidationError
+from app.services import pages, proposals, users
 from tests.conftest import POSTGRES_URL_VARIABLE, make_app
 from tests.factories import edit_page, make_page, make_user
 

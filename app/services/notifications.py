@@ -1,0 +1,146 @@
+"""The inbox: notifications about reviews, comments and mentions, optionally emailed."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.mail import Mailer
+from app.models import Comment, Notification, Proposal, User, utcnow
+from app.pagination import Paginated, paginate
+
+log = logging.getLogger(__name__)
+
+#: What each kind of notification is called in subjects and the inbox.
+KINDS = {
+    "review_requested": "Review requested",
+    "comment": "New comment",
+    "reply": "New reply",
+    "mention": "You were mentioned",
+    "changes_requested": "Changes requested",
+    "approved": "Approved",
+    "published": "Published",
+    "merge_conflict": "Update needed",
+    "suggestion_applied": "Suggestion applied",
+    "gap_answered": "Your question has an answer",
+}
+#: Pending emails older than this are dropped instead of sent late.
+EMAIL_MAX_AGE = timedelta(days=1)
+
+
+def notify(
+    session: Session,
+    recipients: Iterable[User],
+    *,
+    kind: str,
+    actor: User | None,
+    message: str,
+    proposal: Proposal | None = None,
+    comment: Comment | None = None,
+) -> list[Notification]:
+    """Queue a notification for each recipient except the actor (the caller commits)."""
+    created = []
+    seen: set[int] = set()
+    for user in recipients:
+        if user.id in seen or (actor is not None and user.id == actor.id) or not user.is_active:
+            continue
+        seen.add(user.id)
+        notification = Notification(
+            user=user, kind=kind, actor=actor, message=message, proposal=proposal,
+            comment_id=comment.id if comment is not None else None, email_pending=True,
+        )  # fmt: skip
+        session.add(notification)
+        created.append(notification)
+    return created
+
+
+def inbox(
+    session: Session, user: User, *, page: int = 1, per_page: int = 30, unread_only: bool = False
+) -> Paginated[Notification]:
+    """Return ``user``'s notifications, newest first."""
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return paginate(session, query.order_by(Notification.id.desc()), page=page, per_page=per_page)
+
+
+def unread_count(session: Session, user: User) -> int:
+    """Return how many notifications ``user`` has not read."""
+    query = select(func.count()).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    return session.scalar(query) or 0
+
+
+def mark_read(session: Session, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark ``user``'s notifications (all, or those in ``ids``) read; return how many changed."""
+    statement = update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if ids is not None:
+        statement = statement.where(Notification.id.in_(list(ids)))
+    result = session.execute(statement.values(read_at=utcnow()))
+    session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def deliver_pending(session: Session, mailer: Mailer, *, base_url: str = "") -> int:
+    """Email every pending notification once; safe to run from several workers at once.
+
+    Each row is claimed with a conditional UPDATE before sending, so two workers never send
+    the same email; a failed send puts the claim back for the next run.
+    """
+    cutoff = utcnow() - EMAIL_MAX_AGE
+    session.execute(
+        update(Notification)
+        .where(Notification.email_pending.is_(True), Notification.created_at < cutoff)
+        .values(email_pending=False)
+    )
+    session.commit()
+    sent = 0
+    ids = session.scalars(
+        select(Notification.id)
+        .where(Notification.email_pending.is_(True))
+        .order_by(Notification.id)
+    ).all()
+    for notification_id in ids:
+        claimed = session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.email_pending.is_(True))
+            .values(email_pending=False)
+        )
+        session.commit()
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        notification = session.get(Notification, notification_id)
+        assert notification is not None
+        try:
+            mailer.send([_email(notification, base_url)])
+        except (OSError, smtplib.SMTPException):
+            log.warning(
+                "Could not email notification %s; will retry", notification_id, exc_info=True
+            )
+            notification.email_pending = True
+            session.commit()
+            break
+        sent += 1
+    return sent
+
+
+def _email(notification: Notification, base_url: str) -> tuple[str, str, str]:
+    subject = f"[Peerwiki] {KINDS.get(notification.kind, 'Notification')}: {notification.message}"
+    link = (
+        f"{base_url}/proposals/{notification.proposal_id}"
+        if notification.proposal_id
+        else f"{base_url}/inbox"
+    )
+    body = (
+        f"Hello {notification.user.name},\n\n{notification.message}\n\n"
+        f"Open it: {link}\n\nYour inbox: {base_url}/inbox\n"
+    )
+    return notification.user.email, subject[:200], body

@@ -1,0 +1,320 @@
+"""Proposals and their review: the proposal page, the review queue, the inbox and the rubric."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from app import deps
+from app.api.serializers import review_record_json
+from app.diffing import diff_texts
+from app.exceptions import ValidationError, WikiError
+from app.models import Proposal
+from app.review import policy
+from app.review.workflow import OPEN_STATES, REVIEWABLE_STATES, State
+from app.services import notifications, pages, proposals, review
+from app.views.auth import safe_next
+from app.views.forms import ActionForm
+
+bp = Blueprint("review", __name__)
+
+
+def _proposal(proposal_id: int) -> Proposal:
+    return proposals.get(deps.session(), proposal_id)
+
+
+def _back(proposal: Proposal, anchor: str = "", **args: Any) -> Response:
+    return redirect(url_for("review.detail", proposal_id=proposal.id, **args) + anchor)
+
+
+def _flash_error(exc: WikiError) -> None:
+    fields = getattr(exc, "fields", None)
+    flash(" ".join(fields.values()) if fields else exc.message, "error")
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def detail(proposal_id: int) -> ResponseReturnValue:
+    session = deps.session()
+    proposal = _proposal(proposal_id)
+    user = deps.actor()
+    history = proposals.revisions(session, proposal)
+    head = proposal.head_revision
+    assert head is not None
+    shown = head
+    if request.args.get("revision", type=int):
+        shown = next(
+            (rev for rev in history if rev.id == request.args.get("revision", type=int)), head
+        )
+    base_text = proposal.base_revision.body if proposal.base_revision else ""
+    since = review.last_reviewed_revision(proposal, user) if user else None
+    mode = request.args.get("view", "changes")
+    if mode == "since" and since is not None:
+        diff = diff_texts(since.body, shown.body, context=3)
+    elif mode == "source":
+        diff = diff_texts(shown.body, shown.body)
+    else:
+        mode = "changes"
+        diff = diff_texts(base_text, shown.body, context=3)
+    threads = review.threads(session, proposal, shown)
+    if mode == "source":
+        visible = set(range(1, len(shown.body.splitlines()) + 1))
+    else:
+        visible = {line.new_number for hunk in diff.hunks for line in hunk.lines if line.new_number}
+    rules = deps.approval_rules()
+    published = proposal.page.published_revision
+    merge = (
+        proposals.three_way_merge(proposal, published)
+        if published is not None
+        and proposal.base_revision_id != published.id
+        and proposal.state in OPEN_STATES
+        else None
+    )
+    return render_template(
+        "review/detail.html",
+        proposal=proposal,
+        head=head,
+        shown=shown,
+        history=history,
+        diff=diff,
+        mode=mode,
+        source_lines=shown.body.splitlines(),
+        since=since,
+        threads=threads,
+        line_threads=_by_line(threads),
+        offscreen=[t for t in threads if t.line_end is not None and t.line_end not in visible],
+        status=review.approval_status(proposal, rules),
+        rubric=review.active_rubric(session),
+        suggestions=review.suggest_reviewers(session, proposal)
+        if user and policy.can_manage(user, proposal) and proposal.state in OPEN_STATES
+        else [],
+        can_manage=user is not None and policy.can_manage(user, proposal),
+        can_review=user is not None
+        and policy.can_review(user, proposal)
+        and proposal.state in REVIEWABLE_STATES,
+        can_override=user is not None and policy.can_override(user),
+        comment_line=request.args.get("line", type=int),
+        merge=merge,
+        departments=pages.department_counts(session),
+        State=State,
+        open_states=OPEN_STATES,
+        action_form=ActionForm(),
+    )
+
+
+def _by_line(threads: list[review.Thread]) -> dict[int, list[review.Thread]]:
+    placed: dict[int, list[review.Thread]] = {}
+    for thread in threads:
+        if thread.line_end is not None:
+            placed.setdefault(thread.line_end, []).append(thread)
+    return placed
+
+
+@bp.post("/proposals/<int:proposal_id>/submit")
+@login_required
+def submit(proposal_id: int) -> ResponseReturnValue:
+    proposal = _proposal(proposal_id)
+    usernames = [
+        name.strip()
+        for value in request.form.getlist("reviewers")
+        for name in value.split(",")
+        if name.strip()
+    ]
+    try:
+        review.submit(
+            deps.session(), actor=deps.require_actor(), revision_id=proposal.head_revision_id or 0,
+            reviewers=usernames, departments=request.form.getlist("departments"),
+            rules=deps.approval_rules(),
+        )  # fmt: skip
+    except ValidationError as exc:
+        _flash_error(exc)
+    else:
+        flash("Submitted for review. Reviewers have been notified.", "success")
+    return _back(proposal)
+
+
+@bp.post("/proposals/<int:proposal_id>/withdraw")
+@login_required
+def withdraw(proposal_id: int) -> ResponseReturnValue:
+    proposal = _proposal(proposal_id)
+    review.withdraw(
+        deps.session(), actor=deps.require_actor(), revision_id=proposal.head_revision_id or 0
+    )
+    flash("Proposal withdrawn. Nothing is lost: you can reopen it.", "info")
+    return _back(proposal)
+
+
+@bp.post("/proposals/<int:proposal_id>/reopen")
+@login_required
+def reopen(proposal_id: int) -> ResponseReturnValue:
+    proposal = _proposal(proposal_id)
+    review.reopen(
+        deps.session(), actor=deps.require_actor(), revision_id=proposal.head_revision_id or 0
+    )
+    flash("Proposal reopened as a draft.", "success")
+    return _back(proposal)
+
+
+@bp.post("/proposals/<int:proposal_id>/reviews")
+@login_required
+def add_review(proposal_id: int) -> ResponseReturnValue:
+    session = deps.session()
+    proposal = _proposal(proposal_id)
+    rubric = {
+        criterion.key: int(request.form[f"rubric_{criterion.key}"])
+        for criterion in review.active_rubric(session)
+        if request.form.get(f"rubric_{criterion.key}", "").isdigit()
+    }
+    try:
+        review.add_review(
+            session, actor=deps.require_actor(), revision_id=int(request.form.get("revision_id", 0)),
+            verdict=request.form.get("verdict", ""), summary=request.form.get("summary", ""),
+            rubric=rubric, rules=deps.approval_rules(),
+        )  # fmt: skip
+    except ValidationError as exc:
+        _flash_error(exc)
+        return _back(proposal, "#review-form")
+    proposal = _proposal(proposal_id)
+    message = (
+        "Published: readers see the new version now."
+        if proposal.state == State.PUBLISHED
+        else "Your review is recorded."
+    )
+    flash(message, "success")
+    return _back(proposal)
+
+
+@bp.post("/proposals/<int:proposal_id>/comments")
+@login_required
+def add_comment(proposal_id: int) -> ResponseReturnValue:
+    proposal = _proposal(proposal_id)
+    form = request.form
+    suggestion = form.get("suggestion") if form.get("with_suggestion") else None
+    try:
+        comment = review.add_comment(
+            deps.session(), actor=deps.require_actor(),
+            revision_id=int(form.get("revision_id") or proposal.head_revision_id or 0),
+            body=form.get("body", ""), line=form.get("line", type=int),
+            line_end=form.get("line_end", type=int), parent_id=form.get("parent_id", type=int),
+            suggestion=suggestion,
+        )  # fmt: skip
+    except ValidationError as exc:
+        _flash_error(exc)
+        return _back(proposal, "#comments")
+    return _back(proposal, f"#comment-{comment.id}", **_keep_view())
+
+
+def _keep_view() -> dict[str, str]:
+    return {key: request.form[key] for key in ("view", "revision") if request.form.get(key)}
+
+
+@bp.post("/comments/<int:comment_id>/resolve")
+@login_required
+def resolve_comment(comment_id: int) -> ResponseReturnValue:
+    comment = review.resolve_comment(
+        deps.session(), actor=deps.require_actor(), comment_id=comment_id
+    )
+    return redirect(
+        url_for("review.detail", proposal_id=comment.proposal_id, **_keep_view())
+        + f"#comment-{comment.id}"
+    )
+
+
+@bp.post("/comments/<int:comment_id>/reopen")
+@login_required
+def reopen_comment(comment_id: int) -> ResponseReturnValue:
+    comment = review.resolve_comment(
+        deps.session(), actor=deps.require_actor(), comment_id=comment_id, resolved=False
+    )
+    return redirect(
+        url_for("review.detail", proposal_id=comment.proposal_id, **_keep_view())
+        + f"#comment-{comment.id}"
+    )
+
+
+@bp.post("/comments/<int:comment_id>/apply")
+@login_required
+def apply_suggestion(comment_id: int) -> ResponseReturnValue:
+    revision = review.apply_suggestion(
+        deps.session(), actor=deps.require_actor(), comment_id=comment_id
+    )
+    flash(f"Suggestion applied as revision #{revision.number}.", "success")
+    return redirect(url_for("review.detail", proposal_id=revision.proposal_id))
+
+
+@bp.post("/proposals/<int:proposal_id>/override")
+@login_required
+def override(proposal_id: int) -> ResponseReturnValue:
+    proposal = _proposal(proposal_id)
+    try:
+        review.override(
+            deps.session(), actor=deps.require_actor(), revision_id=proposal.head_revision_id or 0,
+            reason=request.form.get("reason", ""), rules=deps.approval_rules(),
+        )  # fmt: skip
+    except ValidationError as exc:
+        _flash_error(exc)
+    else:
+        flash("Request for changes overridden; the reason is on the timeline.", "info")
+    return _back(proposal)
+
+
+@bp.get("/proposals/<int:proposal_id>/record.json")
+def record(proposal_id: int) -> ResponseReturnValue:
+    proposal = _proposal(proposal_id)
+    response = jsonify(review_record_json(deps.session(), proposal))
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="review-record-{proposal.id}.json"'
+    )
+    return response
+
+
+@bp.get("/review")
+@login_required
+def queue() -> ResponseReturnValue:
+    return render_template(
+        "review/queue.html", queue=review.review_queue(deps.session(), deps.require_actor())
+    )
+
+
+@bp.get("/inbox")
+@login_required
+def inbox() -> ResponseReturnValue:
+    listing = notifications.inbox(
+        deps.session(), deps.require_actor(), page=request.args.get("page", 1, type=int),
+        unread_only=request.args.get("unread") == "1",
+    )  # fmt: skip
+    return render_template("review/inbox.html", listing=listing, action_form=ActionForm())
+
+
+@bp.post("/inbox/read")
+@login_required
+def mark_read() -> ResponseReturnValue:
+    ids = [int(value) for value in request.form.getlist("id") if value.isdigit()] or None
+    notifications.mark_read(deps.session(), deps.require_actor(), ids)
+    target = request.form.get("next")
+    return redirect(safe_next(target) or url_for("review.inbox"))
+
+
+@bp.get("/admin/rubric")
+@login_required
+def rubric() -> ResponseReturnValue:
+    policy.require_edit_rubric(deps.require_actor())
+    return render_template("review/rubric.html", rubric=review.active_rubric(deps.session()))
+
+
+@bp.post("/admin/rubric")
+@login_required
+def save_rubric() -> ResponseReturnValue:
+    labels, guidance = request.form.getlist("label"), request.form.getlist("guidance")
+    criteria = [
+        {"label": label, "guidance": text} for label, text in zip(labels, guidance, strict=False)
+    ]
+    try:
+        review.update_rubric(deps.session(), actor=deps.require_actor(), criteria=criteria)
+    except ValidationError as exc:
+        _flash_error(exc)
+    else:
+        flash("Rubric saved. New reviews use it; earlier scores are kept.", "success")
+    return redirect(url_for("review.rubric"))
