@@ -14,7 +14,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app.exceptions import EditConflict, PermissionDenied, ValidationError
+from app.exceptions import Conflict, EditConflict, PermissionDenied, ValidationError
+from app.models import Revision, User
 from app.services import pages, proposals, users
 from tests.conftest import POSTGRES_URL_VARIABLE, make_app
 from tests.factories import edit_page, make_page, make_user
@@ -68,21 +69,44 @@ def test_concurrent_saves_conflict_on_postgres(pg_app: Flask, pg_session: Sessio
     author = make_user(pg_session, username="alex")
     other_user = make_user(pg_session, username="fatima", department="Finance")
     first = make_page(pg_session, author)
+    draft = edit_page(pg_session, author, first, "draft", publish=False)
     other: Session = pg_app.extensions["wiki.sessionmaker"]()
     try:
-        pages.lookup(other, first.page.slug)
-        edit_page(pg_session, author, first, "first writer")
+        pages.lookup(other, first.page.slug)  # the second tab read the page before the first saved
+        edit_page(pg_session, author, draft, "first tab", publish=False)
         with pytest.raises(EditConflict):
-            pages.save_revision(
-                other,
-                author=other_user,
-                slug=first.page.slug,
-                body="second",
-                base_revision_id=first.id,
+            proposals.save_revision(
+                other, author=author, slug=first.page.slug, body="second", base_revision_id=draft.id
             )
+        with pytest.raises(PermissionDenied):
+            proposals.save_revision(
+                other, author=other_user, slug=first.page.slug, body="x",
+                base_revision_id=other.get(Revision, draft.id).proposal.head_revision_id,
+            )  # fmt: skip
     finally:
         other.close()
-    assert [r.body for r in pages.history(pg_session, first.page)][0] == "first writer"
+    assert [r.body for r in pages.history(pg_session, first.page)][0] == "first tab"
+
+
+def test_concurrent_publications_of_one_page_fail_loudly_on_postgres(
+    pg_app: Flask, pg_session: Session
+) -> None:
+    author = make_user(pg_session, username="alex")
+    first = make_page(pg_session, author)
+    other: Session = pg_app.extensions["wiki.sessionmaker"]()
+    try:
+        stale = pages.lookup(other, first.page.slug)
+        stale_published = stale.published_revision
+        edit_page(pg_session, author, first, "published first")
+        late = edit_page(other, other.get(User, author.id), stale_published, "late", publish=False)
+        with pytest.raises(Conflict):
+            pages.publish_revision(other, stale, late)
+        other.rollback()
+    finally:
+        other.close()
+    page = pages.lookup(pg_session, first.page.slug)
+    pg_session.refresh(page)
+    assert page.published_revision.body == "published first"
 
 
 def test_duplicate_username_and_email_on_postgres(pg_session: Session) -> None:

@@ -73,7 +73,9 @@ def test_create_page_through_form(author_client: Any, session: Session) -> None:
     assert response.status_code == 302 and response.headers["Location"].startswith("/proposals/")
     page = session.scalar(select(Page).where(Page.slug == "team-lunch"))
     assert page is not None and page.published_revision_id is None
-    assert page.latest_revision.tags == ["social", "food"] and page.latest_revision.status == "draft"
+    assert (
+        page.latest_revision.tags == ["social", "food"] and page.latest_revision.status == "draft"
+    )
 
 
 def test_invalid_form_keeps_text_and_shows_error(author_client: Any) -> None:
