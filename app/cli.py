@@ -14,8 +14,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
+from app import deps
 from app.exceptions import ValidationError, WikiError
-from app.services import content, users
+from app.services import content, demo, notifications, users
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -31,7 +32,7 @@ DEMO_PASSWORD = "peerwiki-demo"
 
 def init_app(app: Flask) -> None:
     """Register every command group on ``app``."""
-    for group in (db_group, users_group, tokens_group, content_group):
+    for group in (db_group, users_group, tokens_group, content_group, notifications_group):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
     app.cli.add_command(quickstart_command)
@@ -196,6 +197,26 @@ def content_export(directory: Path) -> None:
     click.echo(f"Exported {len(written)} pages to {directory}.")
 
 
+# -- notifications ----------------------------------------------------------------------------
+
+
+@click.group("notifications", cls=AppGroup)
+def notifications_group() -> None:
+    """Notification emails."""
+
+
+@notifications_group.command("deliver")
+@click.option("--base-url", default="http://127.0.0.1:5000", help="Site address used in links.")
+def notifications_deliver(base_url: str) -> None:
+    """Email pending notifications (run from cron to retry failed sends)."""
+    mailer = current_app.extensions.get("wiki.mailer")
+    if mailer is None:
+        raise click.ClickException("Email is off: set PEERWIKI_SMTP_HOST to turn it on.")
+    with _session() as session:
+        sent = notifications.deliver_pending(session, mailer, base_url=base_url.rstrip("/"))
+    click.echo(f"Sent {sent} notification emails.")
+
+
 # -- demo -------------------------------------------------------------------------------------
 
 
@@ -214,7 +235,10 @@ def demo_command() -> None:
                 )  # fmt: skip
         directory = Path(current_app.config["CONTENT_DIR"])
         report = content.import_directory(session, directory)
+        seeded = demo.seed_proposals(session, deps.approval_rules())
     _echo_report(directory, report)
+    if seeded:
+        click.echo(f"Created {seeded} example proposals in different review states.")
     names = ", ".join(username for username, *_ in DEMO_ACCOUNTS)
     click.echo(f"Demo accounts ({names}) use the password {DEMO_PASSWORD!r}.")
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.exceptions import NotFound, ValidationError, WikiError
-from app.models import Page, User
+from app.models import Page, ProposalEvent, Revision, User
+from app.review.workflow import Action
 from app.services import pages, proposals, users
 from app.slugs import slugify
 
@@ -91,9 +92,12 @@ def _import_file(session: Session, path: Path, author: User | None) -> str:
         return "created"
     current = page.published_revision or page.latest_revision
     assert current is not None
-    current_department = current.department.name if current.department else None
-    wanted = (title, post.content.strip(), tag_list, department or current_department)
-    if (current.title, current.body.strip(), current.tags, current_department) == wanted:
+    # Compare with what this file last imported: edits made in the wiki since are not undone
+    # by importing the same file again.
+    known = _last_imported(session, page) or current
+    known_department = known.department.name if known.department else None
+    wanted = (title, post.content.strip(), tag_list, department or known_department)
+    if (known.title, known.body.strip(), known.tags, known_department) == wanted:
         return "unchanged"
     proposals.save_revision(
         session, author=owner, slug=page.slug, body=post.content, base_revision_id=current.id,
@@ -101,6 +105,17 @@ def _import_file(session: Session, path: Path, author: User | None) -> str:
         publish=True,
     )  # fmt: skip
     return "updated"
+
+
+def _last_imported(session: Session, page: Page) -> Revision | None:
+    """Return the newest revision of ``page`` that an import published."""
+    return session.scalar(
+        select(Revision)
+        .join(ProposalEvent, ProposalEvent.proposal_id == Revision.proposal_id)
+        .where(Revision.page_id == page.id, ProposalEvent.kind == Action.IMPORT.value)
+        .order_by(Revision.number.desc())
+        .limit(1)
+    )
 
 
 def _system_user(session: Session, department: str | None) -> User:
