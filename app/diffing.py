@@ -89,9 +89,12 @@ def diff_texts(old: str, new: str, *, context: int = 3) -> Diff:
 def _changed_block(
     old_lines: list[str], new_lines: list[str], tag: str, i1: int, i2: int, j1: int, j2: int
 ) -> list[DiffLine]:
-    """Removed lines then added lines; paired lines of a replacement get word-level marks."""
-    old_segments: list[tuple[Segment, ...]] = [(Segment(line, True),) for line in old_lines[i1:i2]]
-    new_segments: list[tuple[Segment, ...]] = [(Segment(line, True),) for line in new_lines[j1:j2]]
+    """Removed lines then added lines; paired lines of a replacement get word-level marks.
+
+    Whole added or removed lines carry no word marks: the line itself is the change.
+    """
+    old_segments: list[tuple[Segment, ...]] = [(Segment(line),) for line in old_lines[i1:i2]]
+    new_segments: list[tuple[Segment, ...]] = [(Segment(line),) for line in new_lines[j1:j2]]
     if tag == "replace":
         for k in range(min(i2 - i1, j2 - j1)):
             old_segments[k], new_segments[k] = _word_diff(old_lines[i1 + k], new_lines[j1 + k])
