@@ -16,7 +16,7 @@ from werkzeug.serving import run_simple
 
 from app import deps
 from app.exceptions import ValidationError, WikiError
-from app.services import content, demo, notifications, users
+from app.services import content, demo, indexing, notifications, users
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -32,7 +32,14 @@ DEMO_PASSWORD = "peerwiki-demo"
 
 def init_app(app: Flask) -> None:
     """Register every command group on ``app``."""
-    for group in (db_group, users_group, tokens_group, content_group, notifications_group):
+    for group in (
+        db_group,
+        users_group,
+        tokens_group,
+        content_group,
+        notifications_group,
+        search_group,
+    ):
         app.cli.add_command(group)
     app.cli.add_command(demo_command)
     app.cli.add_command(quickstart_command)
@@ -197,6 +204,56 @@ def content_export(directory: Path) -> None:
     click.echo(f"Exported {len(written)} pages to {directory}.")
 
 
+# -- search -------------------------------------------------------------------------------------
+
+
+@click.group("search", cls=AppGroup)
+def search_group() -> None:
+    """Maintain the full-text search index."""
+
+
+@search_group.command("rebuild")
+def search_rebuild() -> None:
+    """Rebuild the index from the database (PEERWIKI_SEARCH_INDEX)."""
+    backend = deps.search_backend()
+    with _session() as session:
+        total = indexing.count_documents(session)
+        with click.progressbar(length=total, label="Indexing", show_pos=True) as bar:
+            count = indexing.rebuild(session, backend, progress=bar.update)
+    click.echo(f"Indexed {count} documents into {current_app.config['SEARCH_INDEX']}.")
+
+
+@search_group.command("check")
+def search_check() -> None:
+    """Report pages missing from, stale in, or extra in the index; exit 1 if there are any."""
+    with _session() as session:
+        report = indexing.check(session, deps.search_backend())
+    for label, keys in (
+        ("missing", report.missing),
+        ("stale", report.stale),
+        ("extra", report.extra),
+    ):
+        click.echo(
+            f"{label}: {len(keys)}"
+            + (f" ({', '.join(keys[:20])}{' …' if len(keys) > 20 else ''})" if keys else "")
+        )
+    if not report.ok:
+        click.echo(
+            "The index is out of step; run `flask --app app search sync` or `search rebuild`.",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo("The index matches the database.")
+
+
+@search_group.command("sync")
+def search_sync() -> None:
+    """Apply queued index work now (normally done after each change)."""
+    with _session() as session:
+        done = indexing.process_outbox(session, deps.search_backend())
+    click.echo(f"Applied {done} queued index updates.")
+
+
 # -- notifications ----------------------------------------------------------------------------
 
 
@@ -236,6 +293,7 @@ def demo_command() -> None:
         directory = Path(current_app.config["CONTENT_DIR"])
         report = content.import_directory(session, directory)
         seeded = demo.seed_proposals(session, deps.approval_rules())
+        indexing.process_outbox(session, deps.search_backend())
     _echo_report(directory, report)
     if seeded:
         click.echo(f"Created {seeded} example proposals in different review states.")

@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": "",
     #: Directory of the Whoosh index.
     "SEARCH_INDEX": str(PROJECT_ROOT / "search_index"),
+    #: Language of the stemming analyzer (Whoosh language code: en, de, fr, es, nl, ...).
+    "SEARCH_LANGUAGE": "en",
     #: Signs sessions and CSRF tokens; must be shared by every app server.
     "SECRET_KEY": "",
     #: Folder of starter Markdown pages imported by ``flask content import``.

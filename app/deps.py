@@ -12,7 +12,8 @@ from app.extensions import login_manager
 from app.mail import Mailer
 from app.models import User
 from app.review.policy import ApprovalRules
-from app.services import notifications, users
+from app.search import SearchBackend, open_backend
+from app.services import indexing, notifications, search, users
 
 
 def init_app(app: Flask) -> None:
@@ -21,8 +22,10 @@ def init_app(app: Flask) -> None:
     app.extensions["wiki.engine"] = engine
     app.extensions["wiki.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
     app.extensions["wiki.mailer"] = Mailer.from_config(app.config)
+    app.extensions["wiki.search"] = open_backend(app.config)
+    app.extensions["wiki.search_synced"] = False
     app.teardown_appcontext(_close_session)
-    app.after_request(_deliver_notifications_after_response)
+    app.after_request(_after_write_work)
     login_manager.user_loader(lambda user_id: users.load_user(session(), user_id))
     login_manager.request_loader(_user_from_bearer_token)
 
@@ -70,23 +73,39 @@ def _user_from_bearer_token(req: Request) -> User | None:
     return users.user_for_token(session(), token.strip())
 
 
-def _deliver_notifications_after_response(response: Response) -> Response:
-    """After a write, email pending notifications once the response has gone out."""
-    mailer: Mailer | None = current_app.extensions.get("wiki.mailer")
-    if mailer is None or request.method in ("GET", "HEAD", "OPTIONS"):
+def search_backend() -> SearchBackend:
+    """Return the application's search backend."""
+    backend: SearchBackend = current_app.extensions["wiki.search"]
+    return backend
+
+
+def _after_write_work(response: Response) -> Response:
+    """Once the response has gone out, bring the index up to date and send pending emails.
+
+    Runs after every write, and after the first request of each process (catching up on work
+    a crash left in the outbox), so no request waits on an index commit or an SMTP server.
+    """
+    first = not current_app.extensions["wiki.search_synced"]
+    if request.method in ("GET", "HEAD", "OPTIONS") and not first:
         return response
+    current_app.extensions["wiki.search_synced"] = True
     factory = current_app.extensions["wiki.sessionmaker"]
+    backend = search_backend()
+    mailer: Mailer | None = current_app.extensions.get("wiki.mailer")
     base_url = request.host_url.rstrip("/")
     logger = current_app.logger
 
-    def deliver() -> None:
+    def work() -> None:
         try:
             with factory() as db_session:
-                notifications.deliver_pending(db_session, mailer, base_url=base_url)
-        except Exception:  # the request succeeded; a mail problem must not surface here
-            logger.exception("Delivering notification emails failed")
+                if indexing.process_outbox(db_session, backend):
+                    search.check_gaps_answered(db_session, backend)
+                if mailer is not None:
+                    notifications.deliver_pending(db_session, mailer, base_url=base_url)
+        except Exception:  # the request succeeded; background trouble is logged, work stays queued
+            logger.exception("Background work after a request failed")
 
-    response.call_on_close(deliver)
+    response.call_on_close(work)
     return response
 
 

@@ -17,7 +17,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.db import Base
@@ -29,25 +31,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(DateTime):
-    """Timezone-aware datetimes, also on SQLite (which drops the offset)."""
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite stores them without an offset)."""
 
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def result_processor(self, dialect: Any, coltype: Any) -> Any:
-        parent = super().result_processor(dialect, coltype)
-
-        def process(value: Any) -> Any:
-            if parent is not None:
-                value = parent(value)
-            if isinstance(value, datetime) and value.tzinfo is None:
-                value = value.replace(tzinfo=UTC)
-            return value
-
-        return process
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 class Department(Base):
@@ -415,3 +414,77 @@ class RubricCriterion(Base):
     guidance: Mapped[str] = mapped_column(String(300))
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SearchOutbox(Base):
+    """Pending search-index work, written in the same transaction as the change it reflects.
+
+    Rows are removed only after the index has taken the change, so a crash between the
+    database commit and the index write is caught up by the next run.
+    """
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    proposal_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SearchLog(Base):
+    """One search someone ran, and which result (if any) they opened."""
+
+    __tablename__ = "search_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(300))
+    normalized: Mapped[str] = mapped_column(String(300), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    results: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    clicked_page_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pages.id", ondelete="SET NULL"), nullable=True
+    )
+    #: Counted into knowledge gaps already (zero results, or results nobody opened).
+    gap_counted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class KnowledgeGap(Base):
+    """A question the wiki did not answer, asked by one or more people."""
+
+    __tablename__ = "knowledge_gaps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    normalized: Mapped[str] = mapped_column(String(300), unique=True)
+    question: Mapped[str] = mapped_column(String(300))
+    asked: Mapped[int] = mapped_column(Integer, default=0)
+    askers: Mapped[int] = mapped_column(Integer, default=0)
+    first_asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answered_page_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pages.id", ondelete="SET NULL"), nullable=True
+    )
+
+    answered_page: Mapped[Page | None] = relationship()
+
+
+class GapAsker(Base):
+    """Who asked a knowledge-gap question (visible to administrators only)."""
+
+    __tablename__ = "gap_askers"
+    __table_args__ = (UniqueConstraint("gap_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gap_id: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_gaps.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    query: Mapped[str] = mapped_column(String(300))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -120,6 +120,16 @@ def mentioned_usernames(source: str) -> list[str]:
     return list(dict.fromkeys(name.lower() for name in _MENTION.findall(source)))
 
 
+def plain_text(html: str) -> str:
+    """Return the readable text of rendered ``html`` (for search), without any markup."""
+    text = bleach.clean(
+        re.sub(r"<(/?)(p|li|h[1-6]|td|th|tr|pre|div|blockquote)\b", r" <\1\2", html),
+        tags=set(),
+        strip=True,
+    )
+    return " ".join(html_lib.unescape(text).split())
+
+
 def sanitize(html: str) -> str:
     """Strip everything outside the allowlists from ``html`` and mark external links."""
     return _CLEANER.clean(html)

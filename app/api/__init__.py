@@ -63,3 +63,4 @@ def _unauthenticated(_exc: inputs.Unauthenticated) -> tuple[Response, int]:
 
 from app.api import pages as _pages  # noqa: E402,F401 - registers the routes on bp
 from app.api import review as _review  # noqa: E402,F401
+from app.api import search as _search  # noqa: E402,F401

@@ -223,6 +223,32 @@ _SCHEMAS: dict[str, Any] = {
             "suggestion": {"type": "string", "description": "Replacement text for line..line_end."},
         },
     },
+    "SearchResults": {
+        "type": "object",
+        "properties": {
+            "total": {"type": "integer"},
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "title": {"type": "string"},
+                        "snippet_html": {"type": "string"},
+                        "score": {"type": "number"},
+                        "department": {"type": "string"},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                        "updated_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+            },
+            "suggestion": {"type": "string", "nullable": True},
+            "facets": {
+                "type": "object",
+                "properties": {"department": {"type": "object"}, "tag": {"type": "object"}},
+            },
+        },
+    },  # fmt: skip
     "NewPage": {
         "type": "object",
         "required": ["title", "body"],
@@ -507,6 +533,41 @@ _PATHS: dict[str, Any] = {
             _json({"type": "object"}),
             errors=("401", "422"),
             auth=True,
+        ),  # fmt: skip
+    },
+    "/search": {
+        "get": _op(
+            "Full-text search of published pages (and, with pending=1, your own open proposals)",
+            _json(_ref("SearchResults")),
+            params=[
+                _param(
+                    "q",
+                    "query",
+                    description='Words, "phrases", -exclusions, OR, prefix*, tag:, department:, author:',
+                ),
+                _param("tag", "query"),
+                _param("department", "query"),
+                _param("author", "query"),
+                *_PAGING,
+                _param("sort", "query", description="relevance (default) or date"),
+                _param("pending", "query", description="1: include your pending proposals"),
+            ],
+            errors=("503",),
+        ),  # fmt: skip
+    },
+    "/search/suggest": {
+        "get": _op(
+            "Page titles for the as-you-type search box",
+            _json({"type": "object"}),
+            params=[_param("q", "query")],
+            errors=("503",),
+        ),  # fmt: skip
+    },
+    "/gaps": {
+        "get": _op(
+            "Knowledge gaps: unanswered questions, most asked first",
+            _json({"type": "object"}),
+            params=[*_PAGING, _param("answered", "query")],
         ),  # fmt: skip
     },
     "/departments": {

@@ -28,7 +28,7 @@ from app.models import (
 from app.pagination import Paginated, paginate
 from app.review import policy
 from app.review.workflow import Action, State, advance
-from app.services import users
+from app.services import indexing, users
 from app.slugs import slugify
 
 #: Largest page body accepted, in characters (about 100 printed pages).
@@ -62,6 +62,7 @@ def archive(session: Session, *, actor: User, slug: str) -> Page:
         raise Conflict("This page is archived already.")
     page.archived_at = utcnow()
     page.archived_by_id = actor.id
+    _reindex_page_and_proposals(session, page)
     session.commit()
     return page
 
@@ -76,8 +77,15 @@ def restore(session: Session, *, actor: User, slug: str) -> Page:
         raise Conflict("Another page uses this page's address now; rename one of them first.")
     page.archived_at = None
     page.archived_by_id = None
+    _reindex_page_and_proposals(session, page)
     session.commit()
     return page
+
+
+def _reindex_page_and_proposals(session: Session, page: Page) -> None:
+    indexing.enqueue_page(session, page.id)
+    for proposal_id in session.scalars(select(Proposal.id).where(Proposal.page_id == page.id)):
+        indexing.enqueue_proposal(session, proposal_id)
 
 
 def list_pages(
@@ -351,6 +359,7 @@ def publish_revision(session: Session, page: Page, revision: Revision) -> None:
     page.tags = _tags(session, revision.tags)
     page.published_revision = revision
     page.updated_at = now
+    indexing.enqueue_page(session, page.id)
     session.execute(delete(PageLink).where(PageLink.source_page_id == page.id))
     session.add_all(
         PageLink(source_page_id=page.id, target_slug=slug)

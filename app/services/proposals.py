@@ -18,7 +18,7 @@ from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
 from app.models import Page, Proposal, ProposalEvent, Revision, User, utcnow
 from app.review import policy
 from app.review.workflow import OPEN_STATES, Action, State, advance
-from app.services import pages
+from app.services import indexing, pages
 from app.slugs import slugify
 
 
@@ -180,6 +180,7 @@ def transition(
     after = advance(before, action)
     proposal.state = after.value
     proposal.updated_at = utcnow()
+    indexing.enqueue_proposal(session, proposal.id)
     if proposal.head_revision is not None and after is not State.PUBLISHED:
         proposal.head_revision.status = after.value
     record(session, proposal, actor, action.value, detail, before=before, after=after)
@@ -349,6 +350,7 @@ def _move_head(
         old_head.status = State.SUPERSEDED.value
     revision.status = proposal.state
     proposal.head_revision = revision
+    indexing.enqueue_proposal(session, proposal.id)
     proposal.updated_at = utcnow()
     proposal.page.latest_revision = revision
 

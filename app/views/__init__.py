@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response
 
 from app import deps
-from app.views import auth, errors, filters, pages, review, users
+from app.views import auth, errors, filters, pages, review, search, users
 
 #: Scripts and styles come only from the site itself; page content can show remote images.
 CONTENT_SECURITY_POLICY = (
@@ -21,6 +21,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(users.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(search.bp)
     app.context_processor(lambda: {"unread_notifications": deps.unread_notifications})
     errors.init_app(app)
     app.add_template_filter(filters.when)

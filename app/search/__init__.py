@@ -1,0 +1,109 @@
+"""Full-text search behind a small interface, so another backend can replace Whoosh.
+
+Only plain values cross this boundary: no Whoosh or SQL types leave the backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from markupsafe import Markup
+
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """What the index knows about a published page or an open proposal."""
+
+    key: str  # "page:<id>" or "proposal:<id>"
+    page_id: int
+    slug: str
+    title: str
+    headings: str
+    body: str  # plain text, not Markdown
+    tags: tuple[str, ...]
+    department: str
+    author: str
+    reviewers: tuple[str, ...]
+    updated_at: datetime
+    reviewed_at: datetime | None
+    #: "public", or the usernames allowed to find a pending proposal.
+    visible_to: tuple[str, ...] = (PUBLIC,)
+    proposal_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A search as a person asks it."""
+
+    text: str
+    tag: str | None = None
+    department: str | None = None
+    author: str | None = None
+    page: int = 1
+    per_page: int = 10
+    sort: str = "relevance"  # or "date"
+    #: Username whose pending proposals may be included (None: published pages only).
+    pending_for: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result."""
+
+    key: str
+    page_id: int
+    slug: str
+    title: str
+    snippet: Markup
+    score: float
+    department: str
+    tags: tuple[str, ...]
+    updated_at: datetime
+    reviewed_at: datetime | None
+    proposal_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """A page of results with facet counts and, when useful, a spelling suggestion."""
+
+    total: int
+    hits: list[SearchHit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None
+    #: True when nothing matched exactly and these results come from fuzzy matching.
+    fuzzy: bool = False
+
+
+class SearchUnavailable(Exception):
+    """The index cannot be read or written right now (missing, locked or damaged)."""
+
+
+class SearchBackend(Protocol):
+    """What Peerwiki needs from a search engine."""
+
+    def index(self, documents: Iterable[SearchDocument]) -> None: ...
+
+    def remove(self, keys: Iterable[str]) -> None: ...
+
+    def search(self, query: SearchQuery) -> SearchResults: ...
+
+    def suggest(self, prefix: str, *, limit: int = 8) -> list[tuple[str, str]]: ...
+
+    def rebuild(
+        self, documents: Iterable[SearchDocument], progress: Callable[[int], Any] | None = None
+    ) -> int: ...
+
+    def stamps(self) -> dict[str, datetime]: ...
+
+
+def open_backend(config: Any) -> SearchBackend:
+    """Create the configured backend (only Whoosh so far)."""
+    from app.search.whoosh_backend import WhooshBackend
+
+    return WhooshBackend(config["SEARCH_INDEX"], language=config.get("SEARCH_LANGUAGE", "en"))

@@ -1,0 +1,347 @@
+"""Whoosh implementation of the search interface (single node: one index directory).
+
+Whoosh allows one writer at a time; writers wait for the lock (and give up with
+SearchUnavailable), so callers keep their work queued and retry. Searchers are kept open per
+thread and refreshed before each query, since opening one costs far more than a query.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup, escape
+from whoosh import highlight, index, qparser, query, sorting
+from whoosh.analysis import CharsetFilter, LanguageAnalyzer, LowercaseFilter, RegexTokenizer
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.searching import Searcher
+from whoosh.support.charset import accent_map
+from whoosh.writing import IndexWriter
+
+from app.search import (
+    PUBLIC,
+    SearchDocument,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+    SearchUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+#: How long a writer waits for another process's lock before giving up (work stays queued).
+WRITE_LOCK_TIMEOUT = 10.0
+#: Below this many results a spelling suggestion is offered.
+SUGGEST_BELOW = 3
+_SEARCH_FIELDS = ["title", "title_exact", "headings", "body", "body_exact", "tags"]
+_FIELD_ALIASES = {"tags": ["tag"], "department_key": ["department", "dept"], "author": ["by"]}
+_TERM = re.compile(r"\w+", re.UNICODE)
+
+
+def build_schema(language: str) -> Schema:
+    """Stemmed fields for word forms, unstemmed twins for exact matches, accents folded."""
+    stemmed = LanguageAnalyzer(language) | CharsetFilter(accent_map)
+    exact = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+    return Schema(
+        key=ID(unique=True, stored=True),
+        page_id=NUMERIC(stored=True),
+        proposal_id=NUMERIC(stored=True),
+        slug=ID(stored=True),
+        title=TEXT(analyzer=stemmed, field_boost=4.0, stored=True, spelling=True),
+        title_exact=TEXT(analyzer=exact, field_boost=3.0),
+        headings=TEXT(analyzer=stemmed, field_boost=2.0),
+        body=TEXT(analyzer=stemmed, stored=True, spelling=True),
+        body_exact=TEXT(analyzer=exact, field_boost=0.5),
+        tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True, field_boost=2.0),
+        department=ID(stored=True),
+        department_key=ID(),
+        author=ID(stored=True),
+        reviewers=KEYWORD(commas=True, lowercase=True),
+        updated_at=DATETIME(stored=True, sortable=True),
+        reviewed_at=DATETIME(stored=True, sortable=True),
+        visible_to=KEYWORD(commas=True, lowercase=True),
+    )
+
+
+class WhooshBackend:
+    """Search over a Whoosh index directory."""
+
+    def __init__(self, directory: str | Path, *, language: str = "en") -> None:
+        self.directory = Path(directory)
+        self.language = language
+        self._index: index.Index | None = None
+        self._open_lock = threading.Lock()
+        self._local = threading.local()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def index(self, documents: Iterable[SearchDocument]) -> None:
+        """Add or replace documents."""
+        with self._writer() as writer:
+            for document in documents:
+                writer.update_document(**_fields(document))
+
+    def remove(self, keys: Iterable[str]) -> None:
+        """Remove documents by key (unknown keys are ignored)."""
+        with self._writer() as writer:
+            for key in keys:
+                writer.delete_by_term("key", key)
+
+    def rebuild(
+        self, documents: Iterable[SearchDocument], progress: Callable[[int], Any] | None = None
+    ) -> int:
+        """Replace the whole index with ``documents``; return how many were indexed."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._open_lock:
+            self._index = index.create_in(str(self.directory), build_schema(self.language))
+        count = 0
+        with self._writer(merge=True) as writer:
+            for document in documents:
+                writer.add_document(**_fields(document))
+                count += 1
+                if progress is not None:
+                    progress(1)
+        self._local.__dict__.clear()
+        return count
+
+    def _writer(self, *, merge: bool = False) -> _WriterContext:
+        try:
+            writer = self._open().writer(timeout=WRITE_LOCK_TIMEOUT)
+        except LockError as exc:
+            raise SearchUnavailable("The search index is locked by another writer.") from exc
+        return _WriterContext(writer, merge=merge)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def search(self, request: SearchQuery) -> SearchResults:
+        """Run a query with filters, facets, highlights, spelling help and fuzzy fallback."""
+        searcher = self._searcher()
+        parsed = self._parse(searcher, request.text)
+        restrict = _filters(request)
+        results, fuzzy = self._run(searcher, parsed, restrict, request), False
+        if results.scored_length() == 0 and request.text.strip():
+            fuzzy_query = _fuzzy(parsed)
+            if fuzzy_query is not None:
+                results, fuzzy = self._run(searcher, fuzzy_query, restrict, request), True
+        suggestion = None
+        if results.total < SUGGEST_BELOW and request.text.strip():
+            suggestion = _suggestion(searcher, parsed, request.text)
+        hits = [_hit(hit) for hit in results]
+        facets = {
+            "department": _facet(results, "department"),
+            "tag": _facet(results, "tags"),
+        }
+        return SearchResults(results.total, hits, facets, suggestion, fuzzy)
+
+    def suggest(self, prefix: str, *, limit: int = 8) -> list[tuple[str, str]]:
+        """Return (title, slug) of published pages whose title words start like ``prefix``."""
+        words = _TERM.findall(prefix.lower())
+        if not words:
+            return []
+        terms: list[query.Query] = [query.Term("title_exact", word) for word in words[:-1]]
+        terms.append(query.Prefix("title_exact", words[-1]))
+        searcher = self._searcher()
+        found = searcher.search(
+            query.And(terms), limit=limit, filter=query.Term("visible_to", PUBLIC)
+        )
+        return [(hit["title"], hit["slug"]) for hit in found]
+
+    def stamps(self) -> dict[str, datetime]:
+        """Return every document key with its ``updated_at`` (for consistency checks)."""
+        searcher = self._searcher()
+        return {
+            fields["key"]: _aware(fields["updated_at"]) for fields in searcher.all_stored_fields()
+        }
+
+    def _run(
+        self, searcher: Searcher, parsed: query.Query, restrict: query.Query, request: SearchQuery
+    ) -> Any:
+        if request.sort == "date":
+            order: Any = sorting.FieldFacet("updated_at", reverse=True)
+        else:
+            order = [sorting.ScoreFacet(), sorting.FieldFacet("reviewed_at", reverse=True)]
+        results = searcher.search_page(
+            parsed, max(1, request.page), pagelen=max(1, min(request.per_page, 100)),
+            filter=restrict, sortedby=order, terms=True,
+            groupedby={"department": sorting.FieldFacet("department"),
+                       "tags": sorting.FieldFacet("tags", allow_overlap=True)},
+            maptype=sorting.Count,
+        )  # fmt: skip
+        results.results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
+        results.results.formatter = _Formatter()
+        return results
+
+    def _parse(self, searcher: Searcher, text: str) -> query.Query:
+        parser = qparser.MultifieldParser(
+            _SEARCH_FIELDS, searcher.schema, group=qparser.OrGroup.factory(0.9)
+        )
+        parser.add_plugin(qparser.FieldAliasPlugin(_FIELD_ALIASES))
+        parser.add_plugin(qparser.PlusMinusPlugin())
+        parser.add_plugin(qparser.FuzzyTermPlugin())
+        text = _lower_filter_values(text)
+        try:
+            parsed = parser.parse(text)
+        except Exception:  # a query with a syntax error still searches its words
+            log.info("Unparseable query %r; searching its words", text)
+            parsed = parser.parse(" ".join(_TERM.findall(text)))
+        return parsed
+
+    def _searcher(self) -> Searcher:
+        searcher: Searcher | None = getattr(self._local, "searcher", None)
+        try:
+            if searcher is None:
+                searcher = self._open().searcher()
+            else:
+                searcher = searcher.refresh()
+        except (OSError, index.IndexError, ValueError) as exc:
+            raise SearchUnavailable(f"The search index cannot be read: {exc}") from exc
+        self._local.searcher = searcher
+        return searcher
+
+    def _open(self) -> index.Index:
+        with self._open_lock:
+            if self._index is None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                if index.exists_in(str(self.directory)):
+                    self._index = index.open_dir(str(self.directory))
+                else:
+                    self._index = index.create_in(str(self.directory), build_schema(self.language))
+            return self._index
+
+
+class _WriterContext:
+    """Commit on success, cancel on error (so a failed batch leaves the index unchanged)."""
+
+    def __init__(self, writer: IndexWriter, *, merge: bool) -> None:
+        self.writer = writer
+        self.merge = merge
+
+    def __enter__(self) -> IndexWriter:
+        return self.writer
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if exc_type is None:
+            self.writer.commit(merge=self.merge) if self.merge else self.writer.commit()
+        else:
+            self.writer.cancel()
+
+
+class _Formatter(highlight.HtmlFormatter):  # type: ignore[misc]
+    """Highlight matches with <mark>, escaping the surrounding text."""
+
+    def __init__(self) -> None:
+        super().__init__(tagname="mark", between=" … ")
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return f"<mark>{escape(highlight.get_text(text, token, replace))}</mark>"
+
+    def _text(self, text: str) -> str:
+        return str(escape(text))
+
+
+def _fields(document: SearchDocument) -> dict[str, Any]:
+    return {
+        "key": document.key,
+        "page_id": document.page_id,
+        "proposal_id": document.proposal_id or 0,
+        "slug": document.slug,
+        "title": document.title,
+        "title_exact": document.title,
+        "headings": document.headings,
+        "body": document.body,
+        "body_exact": document.body,
+        "tags": ",".join(document.tags),
+        "department": document.department,
+        "department_key": document.department.lower(),
+        "author": document.author.lower(),
+        "reviewers": ",".join(document.reviewers),
+        "updated_at": document.updated_at.astimezone(UTC).replace(tzinfo=None),
+        "reviewed_at": (document.reviewed_at or document.updated_at)
+        .astimezone(UTC)
+        .replace(tzinfo=None),
+        "visible_to": ",".join(v.lower() for v in document.visible_to),
+    }
+
+
+def _filters(request: SearchQuery) -> query.Query:
+    visible: query.Query = query.Term("visible_to", PUBLIC)
+    if request.pending_for:
+        visible = query.Or([visible, query.Term("visible_to", request.pending_for.lower())])
+    parts = [visible]
+    if request.tag:
+        parts.append(query.Term("tags", request.tag.lower()))
+    if request.department:
+        parts.append(query.Term("department_key", request.department.lower()))
+    if request.author:
+        parts.append(query.Term("author", request.author.lower()))
+    return query.And(parts)
+
+
+def _lower_filter_values(text: str) -> str:
+    """Field filters match lowercased keys: ``department:Finance`` finds ``finance``."""
+    return re.sub(
+        r"\b(tag|tags|department|dept|author|by):(\"[^\"]*\"|\S+)",
+        lambda m: f"{m.group(1)}:{m.group(2).lower()}",
+        text,
+    )
+
+
+def _fuzzy(parsed: query.Query) -> query.Query | None:
+    """Turn every word into a fuzzy term, so a one-letter typo still finds the page."""
+    words = [text for fieldname, text in parsed.iter_all_terms() if fieldname in ("title", "body")]
+    words = list(dict.fromkeys(str(word) for word in words))
+    if not words:
+        return None
+    terms = [
+        query.FuzzyTerm(field, word, maxdist=1 if len(word) < 7 else 2, prefixlength=1)
+        for word in words
+        for field in ("title_exact", "body_exact")
+        if len(word) > 2
+    ]
+    return query.Or(terms) if terms else None
+
+
+def _suggestion(searcher: Searcher, parsed: query.Query, text: str) -> str | None:
+    corrected = searcher.correct_query(parsed, text, prefix=1, maxdist=2)
+    if corrected.query != parsed and corrected.string.strip().lower() != text.strip().lower():
+        return str(corrected.string)
+    return None
+
+
+def _hit(hit: Any) -> SearchHit:
+    snippet = hit.highlights("body", top=2) or hit.highlights("title")
+    if not snippet:
+        snippet = escape(hit.get("body", "")[:220]) + (
+            "…" if len(hit.get("body", "")) > 220 else ""
+        )
+    return SearchHit(
+        key=hit["key"],
+        page_id=hit["page_id"],
+        slug=hit["slug"],
+        title=hit["title"],
+        snippet=Markup(snippet),
+        score=round(float(hit.score or 0.0), 4),
+        department=hit.get("department", ""),
+        tags=tuple(tag for tag in hit.get("tags", "").split(",") if tag),
+        updated_at=_aware(hit["updated_at"]),
+        reviewed_at=_aware(hit.get("reviewed_at")),
+        proposal_id=hit.get("proposal_id") or None,
+    )
+
+
+def _facet(results: Any, name: str) -> dict[str, int]:
+    groups = results.results.groups(name)
+    ordered = sorted(groups.items(), key=lambda item: (-item[1], item[0]))
+    return {str(key): int(count) for key, count in ordered if key}
+
+
+def _aware(value: datetime | None) -> Any:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

@@ -1,0 +1,209 @@
+"""Keeping the search index in step with the database, through a durable outbox.
+
+Every change that affects search adds an outbox row in its own transaction; after the commit
+(and on start-up, and from the CLI) the outbox is applied to the index and only then emptied,
+so a crash between the two leaves work to catch up on, never a silently wrong index.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from app import render
+from app.models import Page, Proposal, Revision, SearchOutbox, utcnow
+from app.review.workflow import OPEN_STATES
+from app.search import PUBLIC, SearchBackend, SearchDocument, SearchUnavailable
+
+log = logging.getLogger(__name__)
+
+#: Outbox rows applied per batch.
+BATCH = 200
+
+
+def enqueue_page(session: Session, page_id: int) -> None:
+    """Queue re-indexing of a page's published version (the caller commits)."""
+    session.add(SearchOutbox(page_id=page_id))
+
+
+def enqueue_proposal(session: Session, proposal_id: int) -> None:
+    """Queue re-indexing of an open proposal, visible only to its author and reviewers."""
+    session.add(SearchOutbox(proposal_id=proposal_id))
+
+
+def page_key(page_id: int) -> str:
+    return f"page:{page_id}"
+
+
+def proposal_key(proposal_id: int) -> str:
+    return f"proposal:{proposal_id}"
+
+
+def page_document(page: Page) -> SearchDocument | None:
+    """The public document of a page, or None when it is unpublished or archived."""
+    revision = page.published_revision
+    if revision is None or page.is_archived:
+        return None
+    reviewers = _approvers(revision)
+    return _document(page_key(page.id), page, revision, reviewers=reviewers, visible_to=(PUBLIC,))
+
+
+def proposal_document(proposal: Proposal) -> SearchDocument | None:
+    """The private document of an open proposal, or None once it is closed."""
+    revision = proposal.head_revision
+    if revision is None or proposal.state not in OPEN_STATES or proposal.page.is_archived:
+        return None
+    reviewers = tuple(request.reviewer.username for request in proposal.requests)
+    return _document(
+        proposal_key(proposal.id), proposal.page, revision, reviewers=reviewers,
+        visible_to=(proposal.author.username, *reviewers), proposal_id=proposal.id,
+    )  # fmt: skip
+
+
+def process_outbox(session: Session, backend: SearchBackend) -> int:
+    """Apply queued index work; return how many rows were done. Safe to run concurrently."""
+    done = 0
+    while True:
+        rows = list(session.scalars(select(SearchOutbox).order_by(SearchOutbox.id).limit(BATCH)))
+        if not rows:
+            return done
+        documents: dict[str, SearchDocument] = {}
+        removals: set[str] = set()
+        for row in rows:
+            for key, document in _resolve(session, row):
+                if document is None:
+                    removals.add(key)
+                    documents.pop(key, None)
+                else:
+                    documents[key] = document
+                    removals.discard(key)
+        try:
+            if documents:
+                backend.index(documents.values())
+            if removals:
+                backend.remove(removals)
+        except (SearchUnavailable, OSError) as exc:
+            session.rollback()
+            session.execute(
+                update(SearchOutbox)
+                .where(SearchOutbox.id.in_([row.id for row in rows]))
+                .values(attempts=SearchOutbox.attempts + 1, last_error=str(exc)[:500])
+            )
+            session.commit()
+            log.warning("Search indexing postponed: %s", exc)
+            return done
+        session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row.id for row in rows])))
+        session.commit()
+        done += len(rows)
+
+
+def all_documents(session: Session) -> Iterator[SearchDocument]:
+    """Every document the index should hold, built from the database."""
+    for page in session.scalars(select(Page).where(Page.published_revision_id.is_not(None))):
+        document = page_document(page)
+        if document is not None:
+            yield document
+    open_states = [state.value for state in OPEN_STATES]
+    for proposal in session.scalars(select(Proposal).where(Proposal.state.in_(open_states))):
+        document = proposal_document(proposal)
+        if document is not None:
+            yield document
+
+
+def count_documents(session: Session) -> int:
+    """How many documents a rebuild will write (for progress bars)."""
+    return sum(1 for _ in all_documents(session))
+
+
+def rebuild(
+    session: Session, backend: SearchBackend, progress: Callable[[int], Any] | None = None
+) -> int:
+    """Rebuild the index from the database and clear the outbox it supersedes."""
+    started = utcnow()
+    count = backend.rebuild(all_documents(session), progress)
+    session.execute(delete(SearchOutbox).where(SearchOutbox.created_at <= started))
+    session.commit()
+    return count
+
+
+@dataclass
+class IndexReport:
+    """Differences between the database and the index."""
+
+    missing: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.stale or self.extra)
+
+
+def check(session: Session, backend: SearchBackend) -> IndexReport:
+    """Compare what the index holds with what the database says it should hold."""
+    expected = {document.key: document for document in all_documents(session)}
+    actual = backend.stamps()
+    report = IndexReport()
+    for key, document in expected.items():
+        if key not in actual:
+            report.missing.append(key)
+        elif abs((actual[key] - document.updated_at).total_seconds()) > 1:
+            report.stale.append(key)
+    report.extra = sorted(set(actual) - set(expected))
+    report.missing.sort()
+    report.stale.sort()
+    return report
+
+
+def _resolve(session: Session, row: SearchOutbox) -> list[tuple[str, SearchDocument | None]]:
+    if row.page_id is not None:
+        page = session.get(Page, row.page_id)
+        return [(page_key(row.page_id), page_document(page) if page else None)]
+    if row.proposal_id is not None:
+        proposal = session.get(Proposal, row.proposal_id)
+        return [(proposal_key(row.proposal_id), proposal_document(proposal) if proposal else None)]
+    return []
+
+
+def _document(
+    key: str,
+    page: Page,
+    revision: Revision,
+    *,
+    reviewers: tuple[str, ...],
+    visible_to: tuple[str, ...],
+    proposal_id: int | None = None,
+) -> SearchDocument:
+    headings = " ".join(str(entry.get("text", "")) for entry in revision.toc)
+    department = revision.department.name if revision.department else ""
+    return SearchDocument(
+        key=key,
+        page_id=page.id,
+        slug=page.slug,
+        title=revision.title,
+        headings=headings,
+        body=render.plain_text(revision.html),
+        tags=tuple(revision.tags),
+        department=department,
+        author=revision.author.username,
+        reviewers=reviewers,
+        updated_at=revision.published_at or revision.created_at,
+        reviewed_at=revision.published_at,
+        visible_to=visible_to,
+        proposal_id=proposal_id,
+    )
+
+
+def _approvers(revision: Revision) -> tuple[str, ...]:
+    if revision.proposal is None:
+        return ()
+    return tuple(
+        review.reviewer.username
+        for review in revision.proposal.reviews
+        if review.verdict == "approve" and review.dismissed_at is None
+    )

@@ -1,0 +1,189 @@
+"""Searching the wiki and learning from the questions it cannot answer yet."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.exceptions import NotFound
+from app.models import GapAsker, KnowledgeGap, Page, SearchLog, User, utcnow
+from app.pagination import Paginated, paginate
+from app.search import SearchBackend, SearchQuery, SearchResults
+from app.services import notifications
+
+#: A search with results that nobody opened within this time counts as unanswered.
+UNOPENED_AFTER = timedelta(minutes=30)
+MAX_QUERY_CHARS = 300
+#: Words that do not change what a question asks.
+_STOP_WORDS = frozenset(
+    "a an and are as at be by can do does for from how i in is it me my of on or our should "
+    "the to we what when where which who why will with you your".split()
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Results of one search, and the log id that result links report clicks against."""
+
+    results: SearchResults
+    log_id: int | None
+
+
+def normalise(question: str) -> str:
+    """Reduce a question to its meaningful words, lowercased and in a stable order."""
+    words = [word for word in _WORD.findall(question.lower()) if word not in _STOP_WORDS]
+    return " ".join(sorted(set(words)))[:MAX_QUERY_CHARS]
+
+
+def run(
+    session: Session,
+    backend: SearchBackend,
+    request: SearchQuery,
+    *,
+    user: User | None,
+    record: bool = True,
+) -> Outcome:
+    """Search, and log first-page searches so unanswered questions become knowledge gaps."""
+    text = request.text.strip()[:MAX_QUERY_CHARS]
+    results = backend.search(_with_text(request, text))
+    log_id = None
+    if record and text and request.page == 1:
+        entry = SearchLog(query=text, normalized=normalise(text) or text.lower(), user_id=user.id if user else None,
+                          results=results.total)  # fmt: skip
+        session.add(entry)
+        session.flush()
+        if results.total == 0:
+            _count_gap(session, entry)
+        session.commit()
+        log_id = entry.id
+    return Outcome(results, log_id)
+
+
+def record_open(session: Session, *, log_id: int, page_id: int) -> None:
+    """Remember that a search's result was opened; an open answers a matching gap."""
+    entry = session.get(SearchLog, log_id)
+    if entry is None or entry.clicked_page_id is not None:
+        return
+    entry.clicked_page_id = page_id
+    gap = session.scalar(select(KnowledgeGap).where(KnowledgeGap.normalized == entry.normalized))
+    if gap is not None and gap.answered_at is None and entry.results > 0:
+        _answer(session, gap, session.get(Page, page_id))
+    session.commit()
+
+
+def count_unopened(session: Session) -> int:
+    """Turn old searches whose results nobody opened into knowledge-gap counts."""
+    cutoff = utcnow() - UNOPENED_AFTER
+    entries = list(
+        session.scalars(
+            select(SearchLog).where(
+                SearchLog.gap_counted.is_(False), SearchLog.clicked_page_id.is_(None),
+                SearchLog.results > 0, SearchLog.created_at < cutoff,
+            )
+        )
+    )  # fmt: skip
+    for entry in entries:
+        _count_gap(session, entry)
+    session.commit()
+    return len(entries)
+
+
+def gaps(
+    session: Session, *, answered: bool = False, page: int = 1, per_page: int = 20
+) -> Paginated[KnowledgeGap]:
+    """Return knowledge gaps, most asked first (answered ones when ``answered``)."""
+    count_unopened(session)
+    state = (
+        KnowledgeGap.answered_at.is_not(None) if answered else KnowledgeGap.answered_at.is_(None)
+    )
+    query = (
+        select(KnowledgeGap)
+        .where(state)
+        .order_by(
+            KnowledgeGap.askers.desc(), KnowledgeGap.asked.desc(), KnowledgeGap.last_asked_at.desc()
+        )
+    )
+    return paginate(session, query, page=page, per_page=per_page)
+
+
+def get_gap(session: Session, gap_id: int) -> KnowledgeGap:
+    gap = session.get(KnowledgeGap, gap_id)
+    if gap is None:
+        raise NotFound(f"There is no knowledge gap {gap_id}.")
+    return gap
+
+
+def askers(session: Session, gap: KnowledgeGap) -> list[GapAsker]:
+    """Who asked (administrators only; the caller checks)."""
+    return list(
+        session.scalars(
+            select(GapAsker).where(GapAsker.gap_id == gap.id).order_by(GapAsker.asked_at.desc())
+        )
+    )
+
+
+def check_gaps_answered(session: Session, backend: SearchBackend) -> int:
+    """Mark open gaps whose question now finds a published page as answered; notify askers."""
+    answered = 0
+    for gap in session.scalars(
+        select(KnowledgeGap).where(KnowledgeGap.answered_at.is_(None))
+    ).all():
+        found = backend.search(SearchQuery(text=gap.question, per_page=1))
+        if found.total and not found.fuzzy and found.hits:
+            _answer(session, gap, session.get(Page, found.hits[0].page_id))
+            answered += 1
+    session.commit()
+    return answered
+
+
+def _count_gap(session: Session, entry: SearchLog) -> None:
+    entry.gap_counted = True
+    gap = session.scalar(select(KnowledgeGap).where(KnowledgeGap.normalized == entry.normalized))
+    now = utcnow()
+    if gap is None:
+        gap = KnowledgeGap(
+            normalized=entry.normalized, question=entry.query, asked=0, askers=0, first_asked_at=now
+        )
+        session.add(gap)
+        session.flush()
+    elif gap.answered_at is not None and entry.results == 0:
+        gap.answered_at = None  # asked again and still unanswered: the gap is open again
+        gap.answered_page_id = None
+    gap.asked += 1
+    gap.last_asked_at = now
+    if entry.user_id is not None:
+        asker = session.scalar(
+            select(GapAsker).where(GapAsker.gap_id == gap.id, GapAsker.user_id == entry.user_id)
+        )
+        if asker is None:
+            session.add(
+                GapAsker(gap_id=gap.id, user_id=entry.user_id, query=entry.query, asked_at=now)
+            )
+            gap.askers += 1
+        else:
+            asker.query, asker.asked_at = entry.query, now
+
+
+def _answer(session: Session, gap: KnowledgeGap, page: Page | None) -> None:
+    gap.answered_at = utcnow()
+    gap.answered_page_id = page.id if page else None
+    people = [asker.user for asker in askers(session, gap)]
+    title = page.title if page else "a page"
+    notifications.notify(
+        session, people, kind="gap_answered", actor=None,
+        message=f"Your question “{gap.question}” now has an answer: {title}.",
+    )  # fmt: skip
+
+
+def _with_text(request: SearchQuery, text: str) -> SearchQuery:
+    return replace(request, text=text)
+
+
+def searches_total(session: Session) -> int:
+    """How many searches were logged (for the gaps page)."""
+    return session.scalar(select(func.count()).select_from(SearchLog)) or 0
