@@ -125,14 +125,15 @@ class WhooshBackend:
         parsed = self._parse(searcher, request.text)
         restrict = _filters(request)
         results, fuzzy = self._run(searcher, parsed, restrict, request), False
-        if results.scored_length() == 0 and request.text.strip():
-            fuzzy_query = _fuzzy(parsed)
+        if results.scored_length() == 0 and request.text.strip() and '"' not in request.text:
+            fuzzy_query = _fuzzy(request.text)
             if fuzzy_query is not None:
                 results, fuzzy = self._run(searcher, fuzzy_query, restrict, request), True
         suggestion = None
         if results.total < SUGGEST_BELOW and request.text.strip():
             suggestion = _suggestion(searcher, parsed, request.text)
-        hits = [_hit(hit) for hit in results]
+        score_at = 1 if request.sort == "date" else 0
+        hits = [_hit(hit, score_at) for hit in results]
         facets = {
             "department": _facet(results, "department"),
             "tag": _facet(results, "tags"),
@@ -155,15 +156,14 @@ class WhooshBackend:
     def stamps(self) -> dict[str, datetime]:
         """Return every document key with its ``updated_at`` (for consistency checks)."""
         searcher = self._searcher()
-        return {
-            fields["key"]: _aware(fields["updated_at"]) for fields in searcher.all_stored_fields()
-        }
+        return {fields["key"]: _aware(fields["updated_at"]) for fields in searcher.documents()}
 
     def _run(
         self, searcher: Searcher, parsed: query.Query, restrict: query.Query, request: SearchQuery
     ) -> Any:
+        # Every ordering ends with the score, so each hit's key carries its relevance too.
         if request.sort == "date":
-            order: Any = sorting.FieldFacet("updated_at", reverse=True)
+            order = [sorting.FieldFacet("updated_at", reverse=True), sorting.ScoreFacet()]
         else:
             order = [sorting.ScoreFacet(), sorting.FieldFacet("reviewed_at", reverse=True)]
         results = searcher.search_page(
@@ -195,10 +195,12 @@ class WhooshBackend:
     def _searcher(self) -> Searcher:
         searcher: Searcher | None = getattr(self._local, "searcher", None)
         try:
-            if searcher is None:
+            # Not Searcher.refresh(): it reuses segment readers and misses deletions made
+            # in an existing segment. A new searcher is opened only when the index changed.
+            if searcher is None or not searcher.up_to_date():
+                if searcher is not None:
+                    searcher.close()
                 searcher = self._open().searcher()
-            else:
-                searcher = searcher.refresh()
         except (OSError, index.IndexError, ValueError) as exc:
             raise SearchUnavailable(f"The search index cannot be read: {exc}") from exc
         self._local.searcher = searcher
@@ -292,17 +294,14 @@ def _lower_filter_values(text: str) -> str:
     )
 
 
-def _fuzzy(parsed: query.Query) -> query.Query | None:
-    """Turn every word into a fuzzy term, so a one-letter typo still finds the page."""
-    words = [text for fieldname, text in parsed.iter_all_terms() if fieldname in ("title", "body")]
-    words = list(dict.fromkeys(str(word) for word in words))
-    if not words:
-        return None
+def _fuzzy(text: str) -> query.Query | None:
+    """Match every plain word approximately, so a one-letter typo still finds the page."""
+    plain = re.sub(r"\b\w+:\S*|(?<!\w)-\S+|\bOR\b|\bAND\b|\bNOT\b", " ", text)
+    words = [word.lower() for word in _TERM.findall(plain) if len(word) > 2]
     terms = [
-        query.FuzzyTerm(field, word, maxdist=1 if len(word) < 7 else 2, prefixlength=1)
-        for word in words
+        query.FuzzyTerm(field, word, maxdist=1 if len(word) < 6 else 2, prefixlength=1)
+        for word in dict.fromkeys(words)
         for field in ("title_exact", "body_exact")
-        if len(word) > 2
     ]
     return query.Or(terms) if terms else None
 
@@ -314,7 +313,7 @@ def _suggestion(searcher: Searcher, parsed: query.Query, text: str) -> str | Non
     return None
 
 
-def _hit(hit: Any) -> SearchHit:
+def _hit(hit: Any, score_at: int) -> SearchHit:
     snippet = hit.highlights("body", top=2) or hit.highlights("title")
     if not snippet:
         snippet = escape(hit.get("body", "")[:220]) + (
@@ -326,7 +325,7 @@ def _hit(hit: Any) -> SearchHit:
         slug=hit["slug"],
         title=hit["title"],
         snippet=Markup(snippet),
-        score=round(float(hit.score or 0.0), 4),
+        score=round(-float(hit.score[score_at]), 4),  # ScoreFacet sorts by negated score
         department=hit.get("department", ""),
         tags=tuple(tag for tag in hit.get("tags", "").split(",") if tag),
         updated_at=_aware(hit["updated_at"]),
@@ -337,8 +336,11 @@ def _hit(hit: Any) -> SearchHit:
 
 def _facet(results: Any, name: str) -> dict[str, int]:
     groups = results.results.groups(name)
-    ordered = sorted(groups.items(), key=lambda item: (-item[1], item[0]))
-    return {str(key): int(count) for key, count in ordered if key}
+    ordered = sorted(
+        ((str(key), int(count)) for key, count in groups.items() if key),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return dict(ordered)
 
 
 def _aware(value: datetime | None) -> Any:

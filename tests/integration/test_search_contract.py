@@ -1,0 +1,144 @@
+"""The search backend contract: what any backend must do (run here against Whoosh)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.search import PUBLIC, SearchBackend, SearchDocument, SearchQuery
+from app.search.whoosh_backend import WhooshBackend
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def doc(page_id: int, title: str, body: str, **over: object) -> SearchDocument:
+    fields: dict[str, object] = {
+        "key": f"page:{page_id}", "page_id": page_id, "slug": title.lower().replace(" ", "-"),
+        "title": title, "headings": "", "body": body, "tags": (), "department": "Engineering",
+        "author": "alex", "reviewers": (), "updated_at": NOW, "reviewed_at": NOW,
+        "visible_to": (PUBLIC,),
+    }  # fmt: skip
+    fields.update(over)
+    return SearchDocument(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> SearchBackend:
+    engine = WhooshBackend(tmp_path / "index")
+    engine.index(
+        [
+            doc(1, "Onboarding Checklist", "Your first week: laptop, accounts and a buddy.", tags=("onboarding", "people"), department="People"),
+            doc(2, "Submitting Expense Reports", "Claim travel costs and receipts within 30 days.", tags=("finance", "expenses"), department="Finance", author="fatima"),
+            doc(3, "Incident Postmortems", "Write a blameless postmortem after an outage.", tags=("incidents",), headings="Timeline Root cause"),
+            doc(4, "Café Etiquette", "Clean the espresso machine in the café.", tags=("office",), department="Operations",
+                updated_at=NOW - timedelta(days=30), reviewed_at=NOW - timedelta(days=30)),
+            doc(5, "Draft: Parental Leave", "Leave for new parents.", visible_to=("hana", "fatima"), proposal_id=9, key="proposal:9"),
+        ]
+    )  # fmt: skip
+    return engine
+
+
+def titles(backend: SearchBackend, text: str, **kw: object) -> list[str]:
+    return [hit.title for hit in backend.search(SearchQuery(text=text, **kw)).hits]  # type: ignore[arg-type]
+
+
+def test_word_forms_match(backend: SearchBackend) -> None:
+    assert titles(backend, "onboard") == ["Onboarding Checklist"]
+    assert titles(backend, "postmortem outages")[0] == "Incident Postmortems"
+
+
+def test_accents_are_folded(backend: SearchBackend) -> None:
+    assert titles(backend, "cafe") == ["Café Etiquette"]
+
+
+def test_phrase_exclusion_or_prefix_and_fields(backend: SearchBackend) -> None:
+    assert titles(backend, '"travel costs"') == ["Submitting Expense Reports"]
+    assert titles(backend, '"costs travel"') == []
+    assert "Onboarding Checklist" not in titles(backend, "laptop OR receipts -buddy")
+    assert set(titles(backend, "laptop OR receipts")) == {
+        "Onboarding Checklist",
+        "Submitting Expense Reports",
+    }
+    assert titles(backend, "postmort*") == ["Incident Postmortems"]
+    assert titles(backend, "tag:finance") == ["Submitting Expense Reports"]
+    assert titles(backend, "department:Finance") == ["Submitting Expense Reports"]
+    assert titles(backend, "author:fatima") == ["Submitting Expense Reports"]
+
+
+def test_filters_and_facets(backend: SearchBackend) -> None:
+    results = backend.search(
+        SearchQuery(text="the OR a OR laptop OR receipts OR outage OR espresso")
+    )
+    assert results.facets["department"]["Engineering"] == 1
+    assert results.facets["tag"]["finance"] == 1
+    assert titles(backend, "laptop OR receipts", department="people") == ["Onboarding Checklist"]
+    assert titles(backend, "laptop OR receipts", tag="expenses") == ["Submitting Expense Reports"]
+
+
+def test_syntax_errors_still_search(backend: SearchBackend) -> None:
+    for text in ['"unclosed phrase laptop', "laptop AND (", "tag:", "((", ":::", "laptop~~~3"]:
+        backend.search(SearchQuery(text=text))  # never raises
+    assert "Onboarding Checklist" in titles(backend, '"unclosed laptop')
+
+
+def test_typos_get_a_suggestion_and_fuzzy_results(backend: SearchBackend) -> None:
+    results = backend.search(SearchQuery(text="onbaording"))
+    assert [hit.title for hit in results.hits] == ["Onboarding Checklist"] and results.fuzzy
+    assert backend.search(SearchQuery(text="expence")).suggestion in ("expense", "expenses")
+
+
+def test_snippets_highlight_matches_and_escape_html(backend: SearchBackend, tmp_path: Path) -> None:
+    hit = backend.search(SearchQuery(text="receipts")).hits[0]
+    assert "<mark>receipts</mark>" in str(hit.snippet)
+    backend.index([doc(7, "Markup", "Use <script>alert(1)</script> never; receipts matter")])
+    snippet = str(backend.search(SearchQuery(text="receipts matter")).hits[0].snippet)
+    assert "<script>" not in snippet and "&lt;script&gt;" in snippet
+
+
+def test_pending_proposals_only_for_their_people(backend: SearchBackend) -> None:
+    assert titles(backend, "parents") == []
+    assert titles(backend, "parents", pending_for="alex") == []
+    assert titles(backend, "parents", pending_for="hana") == ["Draft: Parental Leave"]
+
+
+def test_title_matches_rank_above_body_matches(backend: SearchBackend) -> None:
+    backend.index(
+        [
+            doc(8, "Buddy Program", "How the buddy program pairs people."),
+            doc(9, "Desks", "Ask your buddy where desks are."),
+        ]
+    )
+    assert titles(backend, "buddy")[0] == "Buddy Program"
+
+
+def test_recently_reviewed_wins_a_tie(backend: SearchBackend) -> None:
+    old, new = NOW - timedelta(days=300), NOW
+    backend.index([doc(10, "Alpha", "zebra crossing", reviewed_at=old, updated_at=old),
+                   doc(11, "Beta", "zebra crossing", reviewed_at=new, updated_at=new)])  # fmt: skip
+    assert titles(backend, "zebra") == ["Beta", "Alpha"]
+
+
+def test_sort_by_date_and_pagination(backend: SearchBackend) -> None:
+    query = "laptop OR receipts OR outage OR espresso"
+    dated = backend.search(SearchQuery(text=query, sort="date"))
+    assert dated.hits[-1].title == "Café Etiquette"
+    first = backend.search(SearchQuery(text=query, per_page=2, page=1))
+    second = backend.search(SearchQuery(text=query, per_page=2, page=2))
+    assert first.total == 4 and len(first.hits) == 2 and len(second.hits) == 2
+    assert {h.key for h in first.hits}.isdisjoint({h.key for h in second.hits})
+
+
+def test_remove_and_suggest(backend: SearchBackend) -> None:
+    assert ("Onboarding Checklist", "onboarding-checklist") in backend.suggest("onbo")
+    assert backend.suggest("draft") == []  # proposals are never suggested
+    backend.remove(["page:1", "page:404"])
+    assert titles(backend, "onboarding") == []
+    assert backend.suggest("onbo") == []
+
+
+def test_rebuild_and_stamps(backend: SearchBackend) -> None:
+    assert set(backend.stamps()) == {"page:1", "page:2", "page:3", "page:4", "proposal:9"}
+    assert backend.rebuild([doc(1, "Only", "one")]) == 1
+    assert list(backend.stamps()) == ["page:1"]
