@@ -152,7 +152,7 @@ def check(session: Session, backend: SearchBackend) -> IndexReport:
     for key, document in expected.items():
         if key not in actual:
             report.missing.append(key)
-        elif abs((actual[key] - document.updated_at).total_seconds()) > 1:
+        elif actual[key] != document.updated_at.replace(tzinfo=actual[key].tzinfo):
             report.stale.append(key)
     report.extra = sorted(set(actual) - set(expected))
     report.missing.sort()

@@ -344,8 +344,9 @@ def test_unpublished_new_page_is_not_visible_to_readers(
 def test_email_notifications_reach_a_real_smtp_server(
     tmp_path: Any, migrated_sqlite: Any, session: Session
 ) -> None:
-    from aiosmtpd.controller import Controller
     import shutil
+
+    from aiosmtpd.controller import Controller
 
     received: list[Any] = []
 

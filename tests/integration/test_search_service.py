@@ -1,0 +1,276 @@
+"""Search wired to the wiki: the outbox, visibility, the web page, the API, the CLI and gaps."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import KnowledgeGap, SearchLog, SearchOutbox, User
+from app.review.policy import ApprovalRules
+from app.search import SearchBackend, SearchQuery, SearchUnavailable
+from app.search.whoosh_backend import WhooshBackend
+from app.services import indexing, notifications, pages, review, search
+from tests.factories import edit_page, make_page, make_user
+
+RULES = ApprovalRules()
+
+
+@pytest.fixture
+def backend(app: Flask) -> SearchBackend:
+    engine: SearchBackend = app.extensions["wiki.search"]
+    return engine
+
+
+def sync(session: Session, backend: SearchBackend) -> None:
+    indexing.process_outbox(session, backend)
+
+
+def titles(backend: SearchBackend, text: str, **kw: Any) -> list[str]:
+    return [hit.title for hit in backend.search(SearchQuery(text=text, **kw)).hits]
+
+
+def test_publishing_renaming_archiving_restoring_update_the_index(
+    session: Session, author: User, backend: SearchBackend
+) -> None:
+    first = make_page(session, author, title="Laptop Setup", body="Install the VPN client first.")
+    sync(session, backend)
+    assert titles(backend, "vpn") == ["Laptop Setup"]
+    edit_page(
+        session,
+        author,
+        first,
+        "Install the VPN client first. Then Docker.",
+        title="Laptop Setup Guide",
+    )
+    sync(session, backend)
+    hit = backend.search(SearchQuery(text="docker")).hits[0]
+    assert hit.title == "Laptop Setup Guide" and hit.slug == "laptop-setup-guide"
+    pages.archive(session, actor=author, slug="laptop-setup-guide")
+    sync(session, backend)
+    assert titles(backend, "vpn") == []
+    pages.restore(session, actor=author, slug="laptop-setup-guide")
+    sync(session, backend)
+    assert titles(backend, "vpn") == ["Laptop Setup Guide"]
+
+
+def test_only_published_text_is_public_and_pending_is_private(
+    session: Session, author: User, reviewer: User, backend: SearchBackend
+) -> None:
+    hana = make_user(session, username="hana", department="People")
+    first = make_page(session, author, title="Expenses", body="Submit receipts monthly.")
+    draft = edit_page(session, author, first, "Submit receipts weekly via Concur.", publish=False)
+    review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
+    sync(session, backend)
+    assert titles(backend, "concur") == []
+    assert titles(backend, "concur", pending_for="alex") == ["Expenses"]
+    assert titles(backend, "concur", pending_for="fatima") == ["Expenses"]
+    assert titles(backend, "concur", pending_for="hana") == []
+    review.add_review(session, actor=reviewer, revision_id=draft.id, verdict="approve", rules=RULES)
+    sync(session, backend)
+    assert titles(backend, "concur") == ["Expenses"]
+    assert [
+        h.proposal_id for h in backend.search(SearchQuery(text="concur", pending_for="alex")).hits
+    ] == [None]
+    del hana
+
+
+def test_index_failure_keeps_work_queued_until_it_succeeds(
+    session: Session, author: User, backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_page(session, author, title="Crash Safe", body="kept in the outbox")
+
+    def broken(_documents: Any) -> None:
+        raise SearchUnavailable("locked")
+
+    monkeypatch.setattr(backend, "index", broken)
+    assert indexing.process_outbox(session, backend) == 0
+    row = session.scalar(select(SearchOutbox))
+    assert row is not None and row.attempts == 1 and "locked" in (row.last_error or "")
+    monkeypatch.undo()
+    assert indexing.process_outbox(session, backend) >= 1
+    assert session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    assert titles(backend, "outbox") == ["Crash Safe"]
+
+
+def test_check_reports_missing_stale_extra_and_rebuild_fixes(
+    session: Session, author: User, backend: SearchBackend
+) -> None:
+    first = make_page(session, author, title="One", body="alpha")
+    make_page(session, author, title="Two", body="beta")
+    sync(session, backend)
+    assert indexing.check(session, backend).ok
+    edit_page(session, author, first, "alpha changed")  # not synced: stale
+    make_page(session, author, title="Three", body="gamma")  # not synced: missing
+    two = indexing.page_document(pages.lookup(session, "two"))
+    assert two is not None
+    backend.index([replace(two, key="page:999")])
+    report = indexing.check(session, backend)
+    assert report.stale == [f"page:{first.page_id}"]
+    assert len(report.missing) == 1 and report.extra == ["page:999"]
+    indexing.rebuild(session, backend)
+    assert indexing.check(session, backend).ok
+
+
+def test_search_page_filters_facets_and_empty_state(
+    client: Any, session: Session, author: User, reviewer: User, backend: SearchBackend
+) -> None:
+    make_page(
+        session,
+        author,
+        title="Onboarding Checklist",
+        body="Laptop and accounts.",
+        tags=["onboarding"],
+    )
+    make_page(
+        session,
+        reviewer,
+        title="Expense Reports",
+        body="Receipts and laptop purchases.",
+        tags=["finance"],
+        department="Finance",
+    )
+    sync(session, backend)
+    page = client.get("/search?q=laptop").get_data(as_text=True)
+    assert "2 results" in page and "<mark>Laptop</mark>" in page
+    assert 'href="/search?q=laptop&amp;department=Finance&amp;page=1"' in page
+    filtered = client.get("/search?q=laptop&department=Finance").get_data(as_text=True)
+    assert "1 result" in filtered and "Expense Reports" in filtered
+    empty = client.get("/search?q=teleportation+policy")
+    assert empty.status_code == 200 and "Nobody has written this down yet" in empty.get_data(
+        as_text=True
+    )
+    assert "Did you mean" in client.get("/search?q=onbording+checklst").get_data(as_text=True)
+
+
+def test_api_search_shape(
+    client: Any, session: Session, author: User, backend: SearchBackend
+) -> None:
+    make_page(
+        session,
+        author,
+        title="Onboarding Checklist",
+        body="Laptop and accounts.",
+        tags=["onboarding"],
+    )
+    sync(session, backend)
+    body = client.get("/api/v1/search?q=onboard&per_page=5").get_json()
+    assert body["total"] == 1 and body["suggestion"] is None or isinstance(body["suggestion"], str)
+    result = body["results"][0]
+    assert set(result) >= {
+        "slug",
+        "title",
+        "snippet_html",
+        "score",
+        "department",
+        "tags",
+        "updated_at",
+    }
+    assert body["facets"]["department"] == {"Engineering": 1} and body["facets"]["tag"] == {
+        "onboarding": 1
+    }
+    assert client.get("/api/v1/search/suggest?q=onbo").get_json()["suggestions"] == [
+        {"title": "Onboarding Checklist", "slug": "onboarding-checklist"}
+    ]
+
+
+def test_broken_index_gives_a_clear_error(client: Any, app: Flask, tmp_path: Path) -> None:
+    not_a_directory = tmp_path / "index-file"
+    not_a_directory.write_text("this is not an index")
+    app.extensions["wiki.search"] = WhooshBackend(not_a_directory)
+    response = client.get("/api/v1/search?q=x")
+    assert (
+        response.status_code == 503 and response.get_json()["error"]["code"] == "search_unavailable"
+    )
+    page = client.get("/search?q=x")
+    assert page.status_code == 503 and "Search is being rebuilt" in page.get_data(as_text=True)
+
+
+def test_gaps_recorded_normalised_and_answered(
+    app: Flask, session: Session, author: User, reviewer: User, backend: SearchBackend
+) -> None:
+    hana = make_user(session, username="hana", department="People")
+    for user, text in (
+        (reviewer, "How do I book a parking spot?"),
+        (hana, "parking spot book"),
+        (hana, "Parking  SPOT book?"),
+    ):
+        search.run(session, backend, SearchQuery(text=text), user=user)
+    gap = session.scalar(select(KnowledgeGap))
+    assert gap is not None and gap.normalized == "book parking spot"
+    assert (gap.asked, gap.askers) == (3, 2)
+    listed = search.gaps(session).items
+    assert [g.id for g in listed] == [gap.id]
+    make_page(session, author, title="Parking", body="Book a parking spot in the app.")
+    sync(session, backend)
+    assert search.check_gaps_answered(session, backend) == 1
+    session.refresh(gap)
+    assert gap.answered_at is not None and gap.answered_page.title == "Parking"
+    assert [n.kind for n in notifications.inbox(session, hana).items] == ["gap_answered"]
+    assert [n.kind for n in notifications.inbox(session, reviewer).items] == ["gap_answered"]
+
+
+def test_unopened_results_become_gaps_and_opening_answers(
+    client: Any, session: Session, author: User, reviewer: User, backend: SearchBackend
+) -> None:
+    make_page(session, author, title="Wifi", body="The guest wifi password is on the board.")
+    sync(session, backend)
+    outcome = search.run(session, backend, SearchQuery(text="wifi password"), user=reviewer)
+    entry = session.get(SearchLog, outcome.log_id)
+    entry.created_at = entry.created_at - search.UNOPENED_AFTER * 2
+    session.commit()
+    assert search.count_unopened(session) == 1
+    gap = session.scalar(select(KnowledgeGap))
+    assert gap.asked == 1 and gap.answered_at is None
+    again = search.run(session, backend, SearchQuery(text="wifi password"), user=reviewer)
+    response = client.get(f"/search/open/{again.log_id}/wifi")
+    assert response.status_code == 302 and response.headers["Location"] == "/wiki/wifi"
+    session.refresh(gap)
+    assert gap.answered_at is not None
+
+
+def test_gap_askers_are_for_admins_only(
+    client: Any,
+    admin_client: Any,
+    author_client: Any,
+    session: Session,
+    reviewer: User,
+    backend: SearchBackend,
+) -> None:
+    search.run(session, backend, SearchQuery(text="secret question nobody answers"), user=reviewer)
+    gap = session.scalar(select(KnowledgeGap))
+    assert "secret question" in client.get("/gaps").get_data(as_text=True)
+    assert "fatima" not in client.get("/gaps").get_data(as_text=True)
+    assert "fatima" in admin_client.get("/gaps").get_data(as_text=True)
+    assert author_client.get(f"/gaps/{gap.id}/askers").status_code == 403
+    assert "fatima" in admin_client.get(f"/gaps/{gap.id}/askers").get_data(as_text=True)
+    api = client.get("/api/v1/gaps").get_json()
+    assert api["items"][0]["asked"] == 1 and "askers_list" not in api["items"][0]
+
+
+def test_cli_rebuild_check_and_sync(
+    runner: Any, session: Session, author: User, backend: SearchBackend
+) -> None:
+    make_page(session, author, title="Alpha", body="one")
+    failing = runner.invoke(args=["search", "check"])
+    assert failing.exit_code == 1 and "missing: 1" in failing.output
+    assert runner.invoke(args=["search", "sync"]).exit_code == 0
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+    rebuilt = runner.invoke(args=["search", "rebuild"])
+    assert rebuilt.exit_code == 0 and "Indexed 1 documents" in rebuilt.output
+
+
+def test_writes_trigger_indexing_after_the_response(
+    author_client: Any, session: Session, author: User, reviewer: User, backend: SearchBackend
+) -> None:
+    make_page(session, author, title="Badge", body="Pick up your badge at reception.")
+    indexing.process_outbox(session, backend)
+    assert titles(backend, "badge") == ["Badge"]
+    response = author_client.post("/wiki/badge/archive")
+    response.close()
+    assert titles(backend, "badge") == []
