@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,10 +57,12 @@ def build_schema(language: str) -> Schema:
         title=TEXT(analyzer=stemmed, field_boost=4.0, stored=True, spelling=True),
         title_exact=TEXT(analyzer=exact, field_boost=3.0),
         headings=TEXT(analyzer=stemmed, field_boost=2.0),
-        body=TEXT(analyzer=stemmed, stored=True, spelling=True),
+        # chars=True keeps match offsets in the index, so highlighting needs no re-analysis.
+        body=TEXT(analyzer=stemmed, stored=True, spelling=True, chars=True),
         body_exact=TEXT(analyzer=exact, field_boost=0.5),
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True, field_boost=2.0),
-        department=ID(stored=True),
+        tag_list=ID(sortable=True),  # the tags as one value, read as a column for facet counts
+        department=ID(stored=True, sortable=True),
         department_key=ID(),
         author=ID(stored=True),
         reviewers=KEYWORD(commas=True, lowercase=True),
@@ -124,21 +127,40 @@ class WhooshBackend:
         searcher = self._searcher()
         parsed = self._parse(searcher, request.text)
         restrict = _filters(request)
-        results, fuzzy = self._run(searcher, parsed, restrict, request), False
-        if results.scored_length() == 0 and request.text.strip() and '"' not in request.text:
+        matched, fuzzy = set(searcher.docs_for_query(query.And([parsed, restrict]))), False
+        if not matched and request.text.strip() and '"' not in request.text:
             fuzzy_query = _fuzzy(request.text)
             if fuzzy_query is not None:
-                results, fuzzy = self._run(searcher, fuzzy_query, restrict, request), True
+                parsed, fuzzy = fuzzy_query, True
+                matched = set(searcher.docs_for_query(query.And([parsed, restrict])))
         suggestion = None
-        if results.total < SUGGEST_BELOW and request.text.strip():
-            suggestion = _suggestion(searcher, parsed, request.text)
-        score_at = 1 if request.sort == "date" else 0
-        hits = [_hit(hit, score_at) for hit in results]
-        facets = {
-            "department": _facet(results, "department"),
-            "tag": _facet(results, "tags"),
-        }
-        return SearchResults(results.total, hits, facets, suggestion, fuzzy)
+        if len(matched) < SUGGEST_BELOW and request.text.strip():
+            suggestion = _suggestion(searcher, self._parse(searcher, request.text), request.text)
+        hits = self._page(searcher, parsed, restrict, request) if matched else []
+        return SearchResults(len(matched), hits, _facets(searcher, matched), suggestion, fuzzy)
+
+    def _page(
+        self, searcher: Searcher, parsed: query.Query, restrict: query.Query, request: SearchQuery
+    ) -> list[SearchHit]:
+        page, size = max(1, request.page), max(1, min(request.per_page, 100))
+        if request.sort == "date":
+            order = sorting.FieldFacet("updated_at", reverse=True)
+            results = searcher.search(
+                parsed, limit=page * size, filter=restrict, sortedby=order, terms=True
+            )
+        else:
+            # Top-N by score keeps Whoosh's fast path; among equal scores the most recently
+            # reviewed page comes first.
+            results = searcher.search(parsed, limit=page * size, filter=restrict, terms=True)
+        results.fragmenter = highlight.PinpointFragmenter(maxchars=240, surround=70, autotrim=True)
+        results.formatter = _Formatter()
+        window = list(results)[(page - 1) * size : page * size]
+        hits = [_hit(hit, scored=request.sort != "date") for hit in window]
+        if request.sort != "date":
+            hits.sort(
+                key=lambda hit: (-hit.score, -(hit.reviewed_at or hit.updated_at).timestamp())
+            )
+        return hits
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[tuple[str, str]]:
         """Return (title, slug) of published pages whose title words start like ``prefix``."""
@@ -157,25 +179,6 @@ class WhooshBackend:
         """Return every document key with its ``updated_at`` (for consistency checks)."""
         searcher = self._searcher()
         return {fields["key"]: _aware(fields["updated_at"]) for fields in searcher.documents()}
-
-    def _run(
-        self, searcher: Searcher, parsed: query.Query, restrict: query.Query, request: SearchQuery
-    ) -> Any:
-        # Every ordering ends with the score, so each hit's key carries its relevance too.
-        if request.sort == "date":
-            order = [sorting.FieldFacet("updated_at", reverse=True), sorting.ScoreFacet()]
-        else:
-            order = [sorting.ScoreFacet(), sorting.FieldFacet("reviewed_at", reverse=True)]
-        results = searcher.search_page(
-            parsed, max(1, request.page), pagelen=max(1, min(request.per_page, 100)),
-            filter=restrict, sortedby=order, terms=True,
-            groupedby={"department": sorting.FieldFacet("department"),
-                       "tags": sorting.FieldFacet("tags", allow_overlap=True)},
-            maptype=sorting.Count,
-        )  # fmt: skip
-        results.results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
-        results.results.formatter = _Formatter()
-        return results
 
     def _parse(self, searcher: Searcher, text: str) -> query.Query:
         parser = qparser.MultifieldParser(
@@ -259,6 +262,7 @@ def _fields(document: SearchDocument) -> dict[str, Any]:
         "body": document.body,
         "body_exact": document.body,
         "tags": ",".join(document.tags),
+        "tag_list": ",".join(document.tags),
         "department": document.department,
         "department_key": document.department.lower(),
         "author": document.author.lower(),
@@ -313,7 +317,7 @@ def _suggestion(searcher: Searcher, parsed: query.Query, text: str) -> str | Non
     return None
 
 
-def _hit(hit: Any, score_at: int) -> SearchHit:
+def _hit(hit: Any, *, scored: bool) -> SearchHit:
     snippet = hit.highlights("body", top=2) or hit.highlights("title")
     if not snippet:
         snippet = escape(hit.get("body", "")[:220]) + (
@@ -325,7 +329,7 @@ def _hit(hit: Any, score_at: int) -> SearchHit:
         slug=hit["slug"],
         title=hit["title"],
         snippet=Markup(snippet),
-        score=round(-float(hit.score[score_at]), 4),  # ScoreFacet sorts by negated score
+        score=round(float(hit.score), 4) if scored else 0.0,
         department=hit.get("department", ""),
         tags=tuple(tag for tag in hit.get("tags", "").split(",") if tag),
         updated_at=_aware(hit["updated_at"]),
@@ -334,13 +338,24 @@ def _hit(hit: Any, score_at: int) -> SearchHit:
     )
 
 
-def _facet(results: Any, name: str) -> dict[str, int]:
-    groups = results.results.groups(name)
-    ordered = sorted(
-        ((str(key), int(count)) for key, count in groups.items() if key),
-        key=lambda item: (-item[1], item[0]),
-    )
-    return dict(ordered)
+def _facets(searcher: Searcher, matched: set[int]) -> dict[str, dict[str, int]]:
+    """Count departments and tags over every match, reading the values as columns."""
+    if not matched:
+        return {"department": {}, "tag": {}}
+    reader = searcher.reader()
+    departments: Counter[str] = Counter()
+    tags: Counter[str] = Counter()
+    department_column = reader.column_reader("department")
+    tag_column = reader.column_reader("tag_list")
+    for docnum in matched:
+        if department := department_column[docnum]:
+            departments[department] += 1
+        tags.update(tag for tag in tag_column[docnum].split(",") if tag)
+    return {"department": _ordered(departments), "tag": _ordered(tags)}
+
+
+def _ordered(counts: Counter[str]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
 def _aware(value: datetime | None) -> Any:

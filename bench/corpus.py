@@ -1,0 +1,87 @@
+"""Deterministic generator of realistic wiki pages for benchmarks and relevance tests."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+DEPARTMENTS = ["Engineering", "Finance", "People", "Operations", "Sales", "Legal", "Support"]
+TOPICS = {
+    "Engineering": ["deployment", "code review", "incident response", "on-call rotation", "database migration",
+                    "feature flags", "API versioning", "load testing", "dependency upgrades", "logging"],
+    "Finance": ["expense claims", "purchase orders", "budget forecasting", "invoice approval", "travel booking",
+                "corporate cards", "quarter close", "vendor payments", "cost centres", "reimbursement"],
+    "People": ["parental leave", "performance reviews", "hiring interviews", "onboarding buddies", "sick leave",
+               "remote work", "learning budget", "promotion process", "holiday calendar", "mentoring"],
+    "Operations": ["office access", "meeting rooms", "shipping equipment", "vendor contracts", "facility requests",
+                   "security badges", "printer setup", "parking", "visitor policy", "desk booking"],
+    "Sales": ["lead qualification", "discount approval", "CRM hygiene", "demo scripts", "renewals",
+              "pricing questions", "territory planning", "proposal templates", "win reviews", "pipeline review"],
+    "Legal": ["contract review", "NDA requests", "data protection", "trademark questions", "policy exceptions",
+              "signature authority", "open source licences", "retention schedule", "export control", "privacy notices"],
+    "Support": ["ticket triage", "escalation paths", "refund requests", "status page", "customer tone",
+                "knowledge articles", "SLA targets", "bug reports", "macro replies", "shift handover"],
+}  # fmt: skip
+VERBS = [
+    "request",
+    "approve",
+    "prepare",
+    "review",
+    "submit",
+    "track",
+    "escalate",
+    "plan",
+    "document",
+    "check",
+]
+NOUNS = ["form", "owner", "deadline", "checklist", "template", "channel", "ticket", "budget", "policy",
+         "manager", "tool", "report", "calendar", "account", "approval", "handbook", "record", "team"]  # fmt: skip
+FILLER = ["first", "always", "before", "after", "each", "quarter", "week", "clearly", "together", "carefully",
+          "shared", "written", "current", "simple", "relevant", "specific", "short", "useful", "common", "new"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GeneratedPage:
+    """One generated page."""
+
+    title: str
+    body: str
+    tags: list[str]
+    department: str
+    topic: str
+
+
+def _sentence(rng: random.Random, topic: str) -> str:
+    words = [rng.choice(VERBS), "the", rng.choice(NOUNS)]
+    for _ in range(rng.randint(6, 12)):
+        words.append(rng.choice(FILLER + NOUNS + VERBS))
+    if rng.random() < 0.4:
+        words.insert(rng.randint(0, len(words)), topic)
+    return " ".join(words).capitalize() + "."
+
+
+def generate(count: int, *, seed: int = 7, words: int = 400) -> Iterator[GeneratedPage]:
+    """Yield ``count`` pages of about ``words`` words, with titles, headings, tags and departments."""
+    rng = random.Random(seed)
+    for number in range(1, count + 1):
+        department = DEPARTMENTS[number % len(DEPARTMENTS)]
+        topic = rng.choice(TOPICS[department])
+        verb = rng.choice(VERBS)
+        title = f"How to {verb} {topic} ({department} guide {number})"
+        sections = []
+        written = 0
+        for heading in (
+            "Why it matters",
+            f"Steps to {verb} {topic}",
+            "Common mistakes",
+            "Who to ask",
+        ):
+            paragraph = []
+            while sum(len(s.split()) for s in paragraph) < words // 4:
+                paragraph.append(_sentence(rng, topic))
+            written += sum(len(s.split()) for s in paragraph)
+            sections.append(f"## {heading}\n\n" + " ".join(paragraph))
+        tags = sorted({topic.split()[0].lower(), department.lower(), rng.choice(NOUNS)})
+        body = f"# {title}\n\n" + "\n\n".join(sections) + "\n"
+        yield GeneratedPage(title=title, body=body, tags=tags, department=department, topic=topic)
