@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import render
 from app.models import Page, Proposal, Revision, SearchOutbox, utcnow
@@ -104,7 +104,18 @@ def process_outbox(session: Session, backend: SearchBackend) -> int:
 
 def all_documents(session: Session) -> Iterator[SearchDocument]:
     """Every document the index should hold, built from the database."""
-    for page in session.scalars(select(Page).where(Page.published_revision_id.is_not(None))):
+    published = (
+        select(Page)
+        .where(Page.published_revision_id.is_not(None), Page.archived_at.is_(None))
+        .options(
+            selectinload(Page.published_revision).options(
+                joinedload(Revision.department),
+                selectinload(Revision.proposal).selectinload(Proposal.reviews),
+            )
+        )
+        .execution_options(yield_per=500)
+    )
+    for page in session.scalars(published):
         document = page_document(page)
         if document is not None:
             yield document
