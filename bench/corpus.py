@@ -52,10 +52,30 @@ class GeneratedPage:
     topic: str
 
 
+def _vocabulary(size: int = 6000, seed: int = 3) -> list[str]:
+    """Real workplace words first, then pronounceable made-up ones, most common first."""
+    rng = random.Random(seed)
+    onsets, vowels, codas = (
+        "b c d f g h k l m n p r s t v w z br ch cl cr dr fl gr pl pr sh st tr".split(),
+        "a e i o u ai ea ou".split(),
+        "n r s t l m nd st rk".split(),
+    )
+    made_up = {
+        "".join(rng.choice(onsets) + rng.choice(vowels) for _ in range(rng.randint(1, 3)))
+        + rng.choice(codas)
+        for _ in range(size * 2)
+    }
+    return FILLER + NOUNS + VERBS + sorted(made_up)[:size]
+
+
+_VOCABULARY = _vocabulary()
+#: Zipf-like word frequencies, as in real text: a few words everywhere, most words rare.
+_WEIGHTS = [1 / rank for rank in range(1, len(_VOCABULARY) + 1)]
+
+
 def _sentence(rng: random.Random, topic: str) -> str:
     words = [rng.choice(VERBS), "the", rng.choice(NOUNS)]
-    for _ in range(rng.randint(6, 12)):
-        words.append(rng.choice(FILLER + NOUNS + VERBS))
+    words.extend(rng.choices(_VOCABULARY, weights=_WEIGHTS, k=rng.randint(6, 12)))
     if rng.random() < 0.4:
         words.insert(rng.randint(0, len(words)), topic)
     return " ".join(words).capitalize() + "."

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 WRITE_LOCK_TIMEOUT = 10.0
 #: Below this many results a spelling suggestion is offered.
 SUGGEST_BELOW = 3
-_SEARCH_FIELDS = ["title", "title_exact", "headings", "body", "body_exact", "tags"]
+_SEARCH_FIELDS = ["title", "title_exact", "headings", "body", "tags"]
 _FIELD_ALIASES = {"tags": ["tag"], "department_key": ["department", "dept"], "author": ["by"]}
 _TERM = re.compile(r"\w+", re.UNICODE)
 
@@ -59,7 +59,6 @@ def build_schema(language: str) -> Schema:
         headings=TEXT(analyzer=stemmed, field_boost=2.0),
         # chars=True keeps match offsets in the index, so highlighting needs no re-analysis.
         body=TEXT(analyzer=stemmed, stored=True, spelling=True, chars=True),
-        body_exact=TEXT(analyzer=exact, field_boost=0.5),
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True, field_boost=2.0),
         tag_list=ID(sortable=True),  # the tags as one value, read as a column for facet counts
         department=ID(stored=True, sortable=True),
@@ -129,7 +128,7 @@ class WhooshBackend:
         restrict = _filters(request)
         matched, fuzzy = set(searcher.docs_for_query(query.And([parsed, restrict]))), False
         if not matched and request.text.strip() and '"' not in request.text:
-            fuzzy_query = _fuzzy(request.text)
+            fuzzy_query = _fuzzy(request.text, searcher.schema)
             if fuzzy_query is not None:
                 parsed, fuzzy = fuzzy_query, True
                 matched = set(searcher.docs_for_query(query.And([parsed, restrict])))
@@ -260,7 +259,6 @@ def _fields(document: SearchDocument) -> dict[str, Any]:
         "title_exact": document.title,
         "headings": document.headings,
         "body": document.body,
-        "body_exact": document.body,
         "tags": ",".join(document.tags),
         "tag_list": ",".join(document.tags),
         "department": document.department,
@@ -298,15 +296,20 @@ def _lower_filter_values(text: str) -> str:
     )
 
 
-def _fuzzy(text: str) -> query.Query | None:
-    """Match every plain word approximately, so a one-letter typo still finds the page."""
+def _fuzzy(text: str, schema: Schema) -> query.Query | None:
+    """Match every plain word approximately, so a one-letter typo still finds the page.
+
+    Titles are matched word for word; body text by the typo's stem against indexed stems.
+    """
     plain = re.sub(r"\b\w+:\S*|(?<!\w)-\S+|\bOR\b|\bAND\b|\bNOT\b", " ", text)
-    words = [word.lower() for word in _TERM.findall(plain) if len(word) > 2]
-    terms = [
-        query.FuzzyTerm(field, word, maxdist=1 if len(word) < 6 else 2, prefixlength=1)
-        for word in dict.fromkeys(words)
-        for field in ("title_exact", "body_exact")
-    ]
+    words = list(dict.fromkeys(word.lower() for word in _TERM.findall(plain) if len(word) > 2))
+    terms: list[query.Query] = []
+    for word in words:
+        stems = [token.text for token in schema["body"].analyzer(word)] or [word]
+        for field, term in (("title_exact", word), ("body", stems[0])):
+            terms.append(
+                query.FuzzyTerm(field, term, maxdist=1 if len(term) < 6 else 2, prefixlength=1)
+            )
     return query.Or(terms) if terms else None
 
 
