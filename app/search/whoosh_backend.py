@@ -18,7 +18,13 @@ from typing import Any
 
 from markupsafe import Markup, escape
 from whoosh import highlight, index, qparser, query, sorting
-from whoosh.analysis import CharsetFilter, LanguageAnalyzer, LowercaseFilter, RegexTokenizer
+from whoosh.analysis import (
+    CharsetFilter,
+    LanguageAnalyzer,
+    LowercaseFilter,
+    RegexTokenizer,
+    StopFilter,
+)
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
@@ -48,15 +54,17 @@ _TERM = re.compile(r"\w+", re.UNICODE)
 def build_schema(language: str) -> Schema:
     """Stemmed fields for word forms, unstemmed twins for exact matches, accents folded."""
     stemmed = LanguageAnalyzer(language) | CharsetFilter(accent_map)
-    exact = RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+    exact = (
+        RegexTokenizer() | LowercaseFilter() | StopFilter(lang=language) | CharsetFilter(accent_map)
+    )
     return Schema(
         key=ID(unique=True, stored=True),
         page_id=NUMERIC(stored=True),
         proposal_id=NUMERIC(stored=True),
         slug=ID(stored=True),
-        title=TEXT(analyzer=stemmed, field_boost=4.0, stored=True, spelling=True),
-        title_exact=TEXT(analyzer=exact, field_boost=3.0),
-        headings=TEXT(analyzer=stemmed, field_boost=2.0),
+        title=TEXT(analyzer=stemmed, field_boost=2.5, stored=True, spelling=True),
+        title_exact=TEXT(analyzer=exact, field_boost=1.5),
+        headings=TEXT(analyzer=stemmed, field_boost=1.5),
         # chars=True keeps match offsets in the index, so highlighting needs no re-analysis.
         body=TEXT(analyzer=stemmed, stored=True, spelling=True, chars=True),
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True, field_boost=2.0),
@@ -184,7 +192,8 @@ class WhooshBackend:
             _SEARCH_FIELDS, searcher.schema, group=qparser.OrGroup.factory(0.9)
         )
         parser.add_plugin(qparser.FieldAliasPlugin(_FIELD_ALIASES))
-        parser.add_plugin(qparser.PlusMinusPlugin())
+        # A minus excludes only at the start of a word: "how-to" and "post-mortem" stay words.
+        parser.add_plugin(qparser.PlusMinusPlugin(minusexpr=r"(?<![^\s(])-(?=\w)"))
         parser.add_plugin(qparser.FuzzyTermPlugin())
         text = _lower_filter_values(text)
         try:
