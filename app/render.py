@@ -74,6 +74,7 @@ ALLOWED_ATTRIBUTES: dict[str, list[str]] = {
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 
 _RAW_TAG = re.compile(r"<[^<>]*>?")
+_TAG = re.compile(r"<[^>]*>")
 _SAFE_RAW_TAG = re.compile(r"<(?P<close>/?)(?P<name>[A-Za-z]+)(?P<open>\s+open)?\s*/?>", re.ASCII)
 _WIKILINK = re.compile(r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]")
 _MENTION_AT = re.compile(r"@([A-Za-z0-9](?:[A-Za-z0-9_.-]{0,30}[A-Za-z0-9_])?)")
@@ -121,13 +122,12 @@ def mentioned_usernames(source: str) -> list[str]:
 
 
 def plain_text(html: str) -> str:
-    """Return the readable text of rendered ``html`` (for search), without any markup."""
-    text = bleach.clean(
-        re.sub(r"<(/?)(p|li|h[1-6]|td|th|tr|pre|div|blockquote)\b", r" <\1\2", html),
-        tags=set(),
-        strip=True,
-    )
-    return " ".join(html_lib.unescape(text).split())
+    """Return the readable text of HTML this module rendered (for search), without markup.
+
+    The input is already sanitised, so dropping tags with a pattern is safe and much faster
+    than parsing it again.
+    """
+    return " ".join(html_lib.unescape(_TAG.sub(" ", html)).split())
 
 
 def sanitize(html: str) -> str:

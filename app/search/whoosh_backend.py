@@ -8,6 +8,7 @@ thread and refreshed before each query, since opening one costs far more than a 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections import Counter
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
-from whoosh import highlight, index, qparser, query, sorting
+from whoosh import highlight, index, qparser, query, sorting, writing
 from whoosh.analysis import (
     CharsetFilter,
     LanguageAnalyzer,
@@ -49,6 +50,7 @@ SUGGEST_BELOW = 3
 _SEARCH_FIELDS = ["title", "title_exact", "headings", "body", "tags"]
 _FIELD_ALIASES = {"tags": ["tag"], "department_key": ["department", "dept"], "author": ["by"]}
 _TERM = re.compile(r"\w+", re.UNICODE)
+_WORDS = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 
 def build_schema(language: str) -> Schema:
@@ -62,11 +64,14 @@ def build_schema(language: str) -> Schema:
         page_id=NUMERIC(stored=True),
         proposal_id=NUMERIC(stored=True),
         slug=ID(stored=True),
-        title=TEXT(analyzer=stemmed, field_boost=2.5, stored=True, spelling=True),
+        title=TEXT(analyzer=stemmed, field_boost=2.5, stored=True),
         title_exact=TEXT(analyzer=exact, field_boost=1.5),
         headings=TEXT(analyzer=stemmed, field_boost=1.5),
         # chars=True keeps match offsets in the index, so highlighting needs no re-analysis.
-        body=TEXT(analyzer=stemmed, stored=True, spelling=True, chars=True),
+        body=TEXT(analyzer=stemmed, stored=True, chars=True),
+        # Every distinct word as written (accents folded): the dictionary for "Did you mean".
+        # Cheaper than Whoosh's spelling=True, which analyses the whole body a second time.
+        vocabulary=KEYWORD(),  # words arrive lowercased and folded
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True, field_boost=2.0),
         tag_list=ID(sortable=True),  # the tags as one value, read as a column for facet counts
         department=ID(stored=True, sortable=True),
@@ -106,26 +111,42 @@ class WhooshBackend:
     def rebuild(
         self, documents: Iterable[SearchDocument], progress: Callable[[int], Any] | None = None
     ) -> int:
-        """Replace the whole index with ``documents``; return how many were indexed."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        with self._open_lock:
-            self._index = index.create_in(str(self.directory), build_schema(self.language))
+        """Replace the whole index with ``documents``; return how many were indexed.
+
+        Searches keep using the old index until the new one is committed in one step, and the
+        documents are analysed by two processes (the machine's two cores).
+        """
+        schema = build_schema(self.language)
+        current = self._open()
+        if current.schema.names() != schema.names():  # an upgrade changed the fields
+            with self._open_lock:
+                self._index = current = index.create_in(str(self.directory), schema)
+        try:
+            writer = current.writer(
+                procs=min(2, os.cpu_count() or 1), limitmb=256, multisegment=True,
+                timeout=WRITE_LOCK_TIMEOUT,
+            )  # fmt: skip
+        except LockError as exc:
+            raise SearchUnavailable("The search index is locked by another writer.") from exc
         count = 0
-        with self._writer(merge=True) as writer:
+        try:
             for document in documents:
                 writer.add_document(**_fields(document))
                 count += 1
                 if progress is not None:
                     progress(1)
-        self._local.__dict__.clear()
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(mergetype=writing.CLEAR)
         return count
 
-    def _writer(self, *, merge: bool = False) -> _WriterContext:
+    def _writer(self) -> _WriterContext:
         try:
             writer = self._open().writer(timeout=WRITE_LOCK_TIMEOUT)
         except LockError as exc:
             raise SearchUnavailable("The search index is locked by another writer.") from exc
-        return _WriterContext(writer, merge=merge)
+        return _WriterContext(writer)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -142,7 +163,7 @@ class WhooshBackend:
                 matched = set(searcher.docs_for_query(query.And([parsed, restrict])))
         suggestion = None
         if len(matched) < SUGGEST_BELOW and request.text.strip():
-            suggestion = _suggestion(searcher, self._parse(searcher, request.text), request.text)
+            suggestion = _suggestion(searcher, request.text)
         hits = self._page(searcher, parsed, restrict, request) if matched else []
         return SearchResults(len(matched), hits, _facets(searcher, matched), suggestion, fuzzy)
 
@@ -231,16 +252,15 @@ class WhooshBackend:
 class _WriterContext:
     """Commit on success, cancel on error (so a failed batch leaves the index unchanged)."""
 
-    def __init__(self, writer: IndexWriter, *, merge: bool) -> None:
+    def __init__(self, writer: IndexWriter) -> None:
         self.writer = writer
-        self.merge = merge
 
     def __enter__(self) -> IndexWriter:
         return self.writer
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:
         if exc_type is None:
-            self.writer.commit(merge=self.merge) if self.merge else self.writer.commit()
+            self.writer.commit()
         else:
             self.writer.cancel()
 
@@ -268,6 +288,7 @@ def _fields(document: SearchDocument) -> dict[str, Any]:
         "title_exact": document.title,
         "headings": document.headings,
         "body": document.body,
+        "vocabulary": " ".join(_vocabulary(document)),
         "tags": ",".join(document.tags),
         "tag_list": ",".join(document.tags),
         "department": document.department,
@@ -322,11 +343,36 @@ def _fuzzy(text: str, schema: Schema) -> query.Query | None:
     return query.Or(terms) if terms else None
 
 
-def _suggestion(searcher: Searcher, parsed: query.Query, text: str) -> str | None:
-    corrected = searcher.correct_query(parsed, text, prefix=1, maxdist=2)
-    if corrected.query != parsed and corrected.string.strip().lower() != text.strip().lower():
-        return str(corrected.string)
-    return None
+def fold(text: str) -> str:
+    """Fold accents the way the index does ("café" -> "cafe")."""
+    return text.translate(accent_map)
+
+
+def _vocabulary(document: SearchDocument) -> set[str]:
+    text = " ".join((document.title, document.headings, document.body))
+    return {fold(word) for word in _WORDS.findall(text.lower())}
+
+
+def _suggestion(searcher: Searcher, text: str) -> str | None:
+    """Replace each unknown word by the closest word of the index's own vocabulary."""
+    reader = searcher.reader()
+    corrector = searcher.corrector("vocabulary")
+    changed = False
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group(0)
+        key = fold(word.lower())
+        if len(key) < 3 or ("vocabulary", key) in reader:
+            return word
+        best = corrector.suggest(key, limit=1, maxdist=2, prefix=1)
+        if not best:
+            return word
+        changed = True
+        return str(best[0])
+
+    corrected = re.sub(r"(?<![:\w-])[^\W\d_]{3,}(?![:\w])", fix, text)
+    return corrected if changed else None
 
 
 def _hit(hit: Any, *, scored: bool) -> SearchHit:
