@@ -165,7 +165,15 @@ class WhooshBackend:
         if len(matched) < SUGGEST_BELOW and request.text.strip():
             suggestion = _suggestion(searcher, request.text)
         hits = self._page(searcher, parsed, restrict, request) if matched else []
-        return SearchResults(len(matched), hits, _facets(searcher, matched), suggestion, fuzzy)
+        facets = _facets(searcher, matched, self._groups(searcher))
+        return SearchResults(len(matched), hits, facets, suggestion, fuzzy)
+
+    def _groups(self, searcher: Searcher) -> dict[str, dict[str, frozenset[int]]]:
+        cached = getattr(self._local, "groups", None)
+        if cached is None or cached[0] is not searcher:
+            cached = (searcher, _facet_groups(searcher))
+            self._local.groups = cached
+        return cached[1]
 
     def _page(
         self, searcher: Searcher, parsed: query.Query, restrict: query.Query, request: SearchQuery
@@ -396,10 +404,25 @@ def _hit(hit: Any, *, scored: bool) -> SearchHit:
     )
 
 
-def _facets(searcher: Searcher, matched: set[int]) -> dict[str, dict[str, int]]:
-    """Count departments and tags over every match, reading the values as columns."""
+#: Above this many matches, facets are counted by set intersection instead of per document.
+_INTERSECT_ABOVE = 500
+
+
+def _facets(
+    searcher: Searcher, matched: set[int], groups: dict[str, dict[str, frozenset[int]]]
+) -> dict[str, dict[str, int]]:
+    """Count departments and tags over every match."""
     if not matched:
         return {"department": {}, "tag": {}}
+    if len(matched) > _INTERSECT_ABOVE:
+        return {
+            name: _ordered(
+                Counter(
+                    {value: len(matched.intersection(docs)) for value, docs in by_value.items()}
+                )
+            )
+            for name, by_value in groups.items()
+        }
     reader = searcher.reader()
     departments: Counter[str] = Counter()
     tags: Counter[str] = Counter()
@@ -410,6 +433,26 @@ def _facets(searcher: Searcher, matched: set[int]) -> dict[str, dict[str, int]]:
             departments[department] += 1
         tags.update(tag for tag in tag_column[docnum].split(",") if tag)
     return {"department": _ordered(departments), "tag": _ordered(tags)}
+
+
+def _facet_groups(searcher: Searcher) -> dict[str, dict[str, frozenset[int]]]:
+    """Which documents have each department and each tag (built once per searcher)."""
+    reader = searcher.reader()
+    departments: dict[str, set[int]] = {}
+    tags: dict[str, set[int]] = {}
+    if reader.doc_count():
+        department_column = reader.column_reader("department")
+        tag_column = reader.column_reader("tag_list")
+        for docnum in reader.all_doc_ids():
+            if department := department_column[docnum]:
+                departments.setdefault(department, set()).add(docnum)
+            for tag in tag_column[docnum].split(","):
+                if tag:
+                    tags.setdefault(tag, set()).add(docnum)
+    return {
+        "department": {key: frozenset(docs) for key, docs in departments.items()},
+        "tag": {key: frozenset(docs) for key, docs in tags.items()},
+    }
 
 
 def _ordered(counts: Counter[str]) -> dict[str, int]:

@@ -131,7 +131,9 @@ def test_three_people_review_a_change_while_readers_keep_the_old_version(
     finance.goto(f"{live_server}/review")
     finance.get_by_role("link", name="Expenses").click()
     finance.get_by_role("link", name="Comment on line 3").click()
-    finance.get_by_role("textbox", name="Comment on line 3").fill("Which receipts? Say scanned or paper.")
+    finance.get_by_role("textbox", name="Comment on line 3").fill(
+        "Which receipts? Say scanned or paper."
+    )
     finance.get_by_role("button", name="Add comment").first.click()
     expect(finance.locator(".thread")).to_contain_text("Which receipts?")
     finance.get_by_label("Request changes").check()

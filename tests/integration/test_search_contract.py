@@ -142,3 +142,20 @@ def test_rebuild_and_stamps(backend: SearchBackend) -> None:
     assert set(backend.stamps()) == {"page:1", "page:2", "page:3", "page:4", "proposal:9"}
     assert backend.rebuild([doc(1, "Only", "one")]) == 1
     assert list(backend.stamps()) == ["page:1"]
+
+
+def test_facets_are_the_same_counted_either_way(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.search import whoosh_backend
+
+    text = "laptop OR receipts OR outage OR espresso"
+    per_document = backend.search(SearchQuery(text=text)).facets
+    monkeypatch.setattr(whoosh_backend, "_INTERSECT_ABOVE", 0)
+    assert backend.search(SearchQuery(text=text)).facets == per_document
+    assert per_document["department"] == {
+        "Engineering": 1,
+        "Finance": 1,
+        "Operations": 1,
+        "People": 1,
+    }
