@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
-from whoosh import highlight, index, qparser, query, sorting, writing
+from whoosh import collectors, highlight, index, qparser, query, sorting, writing
 from whoosh.analysis import (
     CharsetFilter,
     LanguageAnalyzer,
@@ -155,16 +155,17 @@ class WhooshBackend:
         searcher = self._searcher()
         parsed = self._parse(searcher, request.text)
         restrict = _filters(request)
-        matched, fuzzy = set(searcher.docs_for_query(query.And([parsed, restrict]))), False
+        results, matched = _collect(searcher, parsed, restrict, request)
+        fuzzy = False
         if not matched and request.text.strip() and '"' not in request.text:
             fuzzy_query = _fuzzy(request.text, searcher.schema)
             if fuzzy_query is not None:
-                parsed, fuzzy = fuzzy_query, True
-                matched = set(searcher.docs_for_query(query.And([parsed, restrict])))
+                results, matched = _collect(searcher, fuzzy_query, restrict, request)
+                fuzzy = True
         suggestion = None
         if len(matched) < SUGGEST_BELOW and request.text.strip():
             suggestion = _suggestion(searcher, request.text)
-        hits = self._page(searcher, parsed, restrict, request) if matched else []
+        hits = _page_of_hits(results, request) if matched else []
         facets = _facets(searcher, matched, self._groups(searcher))
         return SearchResults(len(matched), hits, facets, suggestion, fuzzy)
 
@@ -174,29 +175,6 @@ class WhooshBackend:
             cached = (searcher, _facet_groups(searcher))
             self._local.groups = cached
         return cached[1]
-
-    def _page(
-        self, searcher: Searcher, parsed: query.Query, restrict: query.Query, request: SearchQuery
-    ) -> list[SearchHit]:
-        page, size = max(1, request.page), max(1, min(request.per_page, 100))
-        if request.sort == "date":
-            order = sorting.FieldFacet("updated_at", reverse=True)
-            results = searcher.search(
-                parsed, limit=page * size, filter=restrict, sortedby=order, terms=True
-            )
-        else:
-            # Top-N by score keeps Whoosh's fast path; among equal scores the most recently
-            # reviewed page comes first.
-            results = searcher.search(parsed, limit=page * size, filter=restrict, terms=True)
-        results.fragmenter = highlight.PinpointFragmenter(maxchars=240, surround=70, autotrim=True)
-        results.formatter = _Formatter()
-        window = list(results)[(page - 1) * size : page * size]
-        hits = [_hit(hit, scored=request.sort != "date") for hit in window]
-        if request.sort != "date":
-            hits.sort(
-                key=lambda hit: (-hit.score, -(hit.reviewed_at or hit.updated_at).timestamp())
-            )
-        return hits
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[tuple[str, str]]:
         """Return (title, slug) of published pages whose title words start like ``prefix``."""
@@ -224,13 +202,15 @@ class WhooshBackend:
         # A minus excludes only at the start of a word: "how-to" and "post-mortem" stay words.
         parser.add_plugin(qparser.PlusMinusPlugin(minusexpr=r"(?<![^\s(])-(?=\w)"))
         parser.add_plugin(qparser.FuzzyTermPlugin())
+        if not text.strip():
+            return query.Every()  # filters alone (tag, department, author) list their pages
         text = _lower_filter_values(text)
         try:
             parsed = parser.parse(text)
         except Exception:  # a query with a syntax error still searches its words
             log.info("Unparseable query %r; searching its words", text)
             parsed = parser.parse(" ".join(_TERM.findall(text)))
-        return parsed
+        return parsed.accept(_without_broad_wildcards)
 
     def _searcher(self) -> Searcher:
         searcher: Searcher | None = getattr(self._local, "searcher", None)
@@ -255,6 +235,50 @@ class WhooshBackend:
                 else:
                     self._index = index.create_in(str(self.directory), build_schema(self.language))
             return self._index
+
+
+class _MatchRecorder(collectors.WrappingCollector):  # type: ignore[misc]
+    """Remember every document the query matched while the top N are scored.
+
+    Counting the results and their facets then needs no second pass over the postings.
+    """
+
+    def prepare(self, top_searcher: Searcher, q: query.Query, context: Any) -> None:
+        super().prepare(top_searcher, q, context)
+        self.matched: set[int] = set()
+
+    def collect(self, sub_docnum: int) -> Any:
+        self.matched.add(self.offset + sub_docnum)
+        return self.child.collect(sub_docnum)
+
+
+def _collect(
+    searcher: Searcher, parsed: query.Query, restrict: query.Query, request: SearchQuery
+) -> tuple[Any, set[int]]:
+    """Score the first ``page * per_page`` results in one pass that also records every match."""
+    limit = max(1, request.page) * max(1, min(request.per_page, 100))
+    if request.sort == "date":
+        ranked = collectors.SortingCollector(
+            sorting.FieldFacet("updated_at", reverse=True), limit=limit
+        )
+    else:
+        ranked = collectors.TopCollector(limit=limit, usequality=False)
+    recorder = _MatchRecorder(ranked)
+    chain = collectors.FilterCollector(collectors.TermsCollector(recorder), allow=restrict)
+    searcher.search_with_collector(parsed, chain)
+    return chain.results(), recorder.matched
+
+
+def _page_of_hits(results: Any, request: SearchQuery) -> list[SearchHit]:
+    """The requested page of hits, highlighted; equal scores go to the most recently reviewed."""
+    page, size = max(1, request.page), max(1, min(request.per_page, 100))
+    results.fragmenter = highlight.PinpointFragmenter(maxchars=240, surround=70, autotrim=True)
+    results.formatter = _Formatter()
+    window = list(results)[(page - 1) * size : page * size]
+    hits = [_hit(hit, scored=request.sort != "date") for hit in window]
+    if request.sort != "date":
+        hits.sort(key=lambda hit: (-hit.score, -(hit.reviewed_at or hit.updated_at).timestamp()))
+    return hits
 
 
 class _WriterContext:
@@ -309,6 +333,16 @@ def _fields(document: SearchDocument) -> dict[str, Any]:
         .replace(tzinfo=None),
         "visible_to": ",".join(v.lower() for v in document.visible_to),
     }
+
+
+def _without_broad_wildcards(node: query.Query) -> query.Query:
+    """Drop ``*`` and one-letter prefixes: they would expand to most of the vocabulary."""
+    if isinstance(node, query.Every):
+        return query.NullQuery
+    if isinstance(node, query.Prefix | query.Wildcard):
+        if len(re.split(r"[*?]", node.text)[0]) < 2:
+            return query.NullQuery
+    return node
 
 
 def _filters(request: SearchQuery) -> query.Query:

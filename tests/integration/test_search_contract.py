@@ -159,3 +159,10 @@ def test_facets_are_the_same_counted_either_way(
         "Operations": 1,
         "People": 1,
     }
+
+
+def test_broad_wildcards_are_ignored_and_filters_alone_list_pages(backend: SearchBackend) -> None:
+    assert titles(backend, "*") == []
+    assert titles(backend, "o*") == []
+    assert titles(backend, "cafe *") == ["Café Etiquette"]
+    assert titles(backend, "", tag="finance") == ["Submitting Expense Reports"]
