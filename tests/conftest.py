@@ -120,28 +120,26 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-@pytest.fixture
-def author_client(app: Flask, author: User) -> WikiClient:
+def _signed_in(app: Flask, user: User) -> WikiClient:
     app.test_client_class = WikiClient
     client: WikiClient = app.test_client()  # type: ignore[assignment]
-    client.login(author.username)
+    client.login(user.username)
     return client
+
+
+@pytest.fixture
+def author_client(app: Flask, author: User) -> WikiClient:
+    return _signed_in(app, author)
 
 
 @pytest.fixture
 def reviewer_client(app: Flask, reviewer: User) -> WikiClient:
-    app.test_client_class = WikiClient
-    client: WikiClient = app.test_client()  # type: ignore[assignment]
-    client.login(reviewer.username)
-    return client
+    return _signed_in(app, reviewer)
 
 
 @pytest.fixture
 def admin_client(app: Flask, admin: User) -> WikiClient:
-    app.test_client_class = WikiClient
-    client: WikiClient = app.test_client()  # type: ignore[assignment]
-    client.login(admin.username)
-    return client
+    return _signed_in(app, admin)
 
 
 @pytest.fixture
