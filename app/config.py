@@ -78,9 +78,9 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
             raise ConfigError("PEERWIKI_SECRET_KEY must be set when PEERWIKI_ENV=production.")
         app.config["SECRET_KEY"] = _local_secret_key(Path(app.instance_path))
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_DAYS"]))
-    if app.config["ENV"] == "production":
-        app.config.setdefault("SESSION_COOKIE_SECURE", True)
-        app.config.setdefault("REMEMBER_COOKIE_SECURE", True)
+    if app.config["ENV"] == "production":  # cookies only travel over HTTPS
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
 
 
 def _local_secret_key(instance: Path) -> str:

@@ -1,0 +1,54 @@
+"""Configuration: environment variables, the local secret key, and production's refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from app import config
+
+
+def _app(tmp_path: Path) -> Flask:
+    return Flask("probe", instance_path=str(tmp_path / "instance"))
+
+
+def test_environment_variables_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PEERWIKI_DATABASE_URL", "sqlite:////tmp/x.db")
+    monkeypatch.setenv("PEERWIKI_SEARCH_INDEX", "/tmp/idx")
+    monkeypatch.setenv("PEERWIKI_SECRET_KEY", "from-env")
+    app = _app(tmp_path)
+    config.load(app)
+    assert (app.config["DATABASE_URL"], app.config["SEARCH_INDEX"], app.config["SECRET_KEY"]) == (
+        "sqlite:////tmp/x.db", "/tmp/idx", "from-env",
+    )  # fmt: skip
+
+
+def test_defaults_use_instance_sqlite_and_a_kept_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("PEERWIKI_DATABASE_URL", "PEERWIKI_SECRET_KEY", "PEERWIKI_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    first, second = _app(tmp_path), _app(tmp_path)
+    config.load(first)
+    config.load(second)
+    assert first.config["DATABASE_URL"].endswith("instance/peerwiki.db")
+    assert len(first.config["SECRET_KEY"]) >= 32
+    assert (
+        first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    )  # kept, so sessions survive restarts
+    assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_to_start_without_a_secret_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PEERWIKI_SECRET_KEY", raising=False)
+    monkeypatch.setenv("PEERWIKI_ENV", "production")
+    with pytest.raises(config.ConfigError, match="PEERWIKI_SECRET_KEY"):
+        config.load(_app(tmp_path))
+    monkeypatch.setenv("PEERWIKI_SECRET_KEY", "s3cret")
+    app = _app(tmp_path)
+    config.load(app)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
