@@ -127,6 +127,28 @@ def add_department(
     return department
 
 
+def update_review_rules(
+    session: Session,
+    *,
+    actor: User,
+    name: str,
+    required_approvals: int | None,
+    require_cross_department: bool | None,
+) -> Department:
+    """Set a department's own approval rules (None: use the global setting); admins only."""
+    if not actor.is_admin:
+        raise PermissionDenied("Only administrators can change review rules.")
+    department = find_department(session, name)
+    if department is None:
+        raise NotFound(f"There is no department called {name!r}.")
+    if required_approvals is not None and not 1 <= required_approvals <= 10:
+        raise ValidationError("Invalid rule.", {"required_approvals": "Use a number from 1 to 10."})
+    department.required_approvals = required_approvals
+    department.require_cross_department = require_cross_department
+    session.commit()
+    return department
+
+
 def ensure_department(session: Session, name: str, description: str = "") -> Department:
     """Return the department called ``name``, adding it (uncommitted) when it does not exist."""
     existing = find_department(session, name)

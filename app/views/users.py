@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -45,8 +45,28 @@ def add_department() -> ResponseReturnValue:
     return _departments_page(form), 400
 
 
+@bp.post("/departments/<name>/rules")
+@login_required
+def review_rules(name: str) -> ResponseReturnValue:
+    approvals = request.form.get("required_approvals", "").strip()
+    cross = request.form.get("require_cross_department", "")
+    try:
+        department = users.update_review_rules(
+            deps.session(), actor=deps.require_actor(), name=name,
+            required_approvals=int(approvals) if approvals.isdigit() else None,
+            require_cross_department={"yes": True, "no": False}.get(cross),
+        )  # fmt: skip
+    except ValidationError as exc:
+        flash(" ".join(exc.fields.values()), "error")
+    else:
+        flash(f"Review rules for {department.name} saved.", "success")
+    return redirect(url_for("users.departments"))
+
+
 def _departments_page(form: DepartmentForm) -> str:
     session = deps.session()
     return render_template(
-        "users/departments.html", departments=pages.department_counts(session), form=form
-    )
+        "users/departments.html", departments=pages.department_counts(session), form=form,
+        global_approvals=current_app.config["REVIEW_REQUIRED_APPROVALS"],
+        global_cross=current_app.config["REVIEW_REQUIRE_CROSS_DEPARTMENT"],
+    )  # fmt: skip

@@ -391,3 +391,36 @@ def test_email_notifications_reach_a_real_smtp_server(
         app.extensions["wiki.engine"].dispose()
     finally:
         controller.stop()
+
+
+def test_admin_sets_department_review_rules(
+    admin_client: Any, author_client: Any, session: Session, author: User
+) -> None:
+    response = admin_client.post(
+        "/departments/Engineering/rules",
+        data={"required_approvals": "2", "require_cross_department": "yes"},
+    )
+    assert response.status_code == 302
+    session.refresh(author.department)
+    assert (author.department.required_approvals, author.department.require_cross_department) == (
+        2,
+        True,
+    )
+    assert "Publishing needs 2 approvals, one from another department" in admin_client.get(
+        "/departments"
+    ).get_data(as_text=True)
+    assert (
+        author_client.post(
+            "/departments/Engineering/rules", data={"required_approvals": "1"}
+        ).status_code
+        == 403
+    )
+    admin_client.post(
+        "/departments/Engineering/rules",
+        data={"required_approvals": "", "require_cross_department": ""},
+    )
+    session.refresh(author.department)
+    assert (author.department.required_approvals, author.department.require_cross_department) == (
+        None,
+        None,
+    )
