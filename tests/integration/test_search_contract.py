@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -166,3 +167,29 @@ def test_broad_wildcards_are_ignored_and_filters_alone_list_pages(backend: Searc
     assert titles(backend, "o*") == []
     assert titles(backend, "cafe *") == ["Café Etiquette"]
     assert titles(backend, "", tag="finance") == ["Submitting Expense Reports"]
+
+
+def _write_batch(directory: str, start: int) -> None:
+    engine = WhooshBackend(directory)
+    for number in range(start, start + 15):
+        engine.index([doc(number, f"Page {number}", f"written by worker {start}")])
+
+
+def test_two_worker_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    import multiprocessing
+
+    directory = str(tmp_path / "shared-index")
+    WhooshBackend(directory).index([doc(1, "Seed", "first")])
+    context = multiprocessing.get_context("fork")
+    workers = [
+        context.Process(target=_write_batch, args=(directory, start)) for start in (100, 200)
+    ]
+    with warnings.catch_warnings():  # Python 3.12+ warns about fork() when threads exist
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for worker in workers:
+            worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    keys = set(WhooshBackend(directory).stamps())
+    assert keys == {"page:1"} | {f"page:{n}" for n in (*range(100, 115), *range(200, 215))}
