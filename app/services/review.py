@@ -130,8 +130,14 @@ def submit(
             "Ask at least one reviewer.",
             {"reviewers": "Pick at least one colleague or department to review this."},
         )
-    proposals.transition(session, proposal, Action.SUBMIT, actor)
+    adding_only = proposal.state == State.IN_REVIEW
+    if adding_only:  # already in review: the new reviewers are simply asked too
+        names = ", ".join(user.name for user, _ in people)
+        proposals.record(session, proposal, actor, "reviewers_added", names)
+    else:
+        proposals.transition(session, proposal, Action.SUBMIT, actor)
     requested = {request.reviewer_id for request in proposal.requests}
+    newcomers = [user for user, _ in people if user.id not in requested]
     for user, department in people:
         if user.id not in requested:
             session.add(
@@ -144,8 +150,10 @@ def submit(
             )
             requested.add(user.id)
     session.flush()
+    # A (re)submission asks everyone again; adding reviewers only tells the new ones.
+    asked = newcomers if adding_only else [request.reviewer for request in proposal.requests]
     notifications.notify(
-        session, [request.reviewer for request in proposal.requests], kind="review_requested",
+        session, asked, kind="review_requested",
         actor=actor, proposal=proposal,
         message=f"{actor.name} asks you to review “{proposal.head_revision.title}”.",  # type: ignore[union-attr]
     )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -16,6 +17,8 @@ from app.models import ApiToken, Department, Page, Revision, User, utcnow
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "pw_"
+#: How precisely a token's last use is recorded.
+TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 
 
 def create_user(
@@ -200,8 +203,10 @@ def user_for_token(session: Session, token: str) -> User | None:
     )
     if record is None or not record.user.is_active:
         return None
-    record.last_used_at = utcnow()
-    session.commit()
+    now = utcnow()
+    if record.last_used_at is None or now - record.last_used_at > TOKEN_USE_RESOLUTION:
+        record.last_used_at = now  # not on every request: reads should not all become writes
+        session.commit()
     return record.user
 
 

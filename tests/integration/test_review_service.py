@@ -513,3 +513,18 @@ def test_notifications_mark_read(
         session.scalar(select(Notification).where(Notification.user_id == reviewer.id)).read_at
         is not None
     )
+
+
+def test_more_reviewers_can_be_asked_while_in_review(
+    session: Session, author: User, reviewer: User, hana: User, published: Revision
+) -> None:
+    draft = propose(session, author, published, "v1\n")
+    review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
+    proposal = review.submit(
+        session, actor=author, revision_id=draft.id, reviewers=["hana"], rules=RULES
+    )
+    assert proposal.state == "in_review"
+    assert {r.reviewer.username for r in proposal.requests} == {"fatima", "hana"}
+    assert inbox_kinds(session, hana) == ["review_requested"]
+    assert inbox_kinds(session, reviewer) == ["review_requested"]  # not asked twice
+    assert proposal.events[-1].kind == "reviewers_added"

@@ -261,3 +261,23 @@ def test_page_text_is_not_a_template(client: FlaskClient, session: Session, auth
 def test_highlight_stylesheet(client: FlaskClient) -> None:
     response = client.get("/assets/highlight.css")
     assert response.status_code == 200 and ".highlight" in text(response)
+
+
+def test_sign_in_is_rate_limited(tmp_path: Any, migrated_sqlite: Any) -> None:
+    import shutil
+
+    from tests.conftest import WikiClient, make_app
+
+    database = tmp_path / "limited.db"
+    shutil.copy(migrated_sqlite, database)
+    app = make_app(
+        tmp_path, f"sqlite:///{database}", RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="3 per minute"
+    )
+    app.test_client_class = WikiClient
+    client = app.test_client()
+    statuses = [
+        client.post("/login", data={"username": "x", "password": "wrong-password"}).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [400, 400, 400, 429]
+    app.extensions["wiki.engine"].dispose()
