@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 WRITE_LOCK_TIMEOUT = 10.0
 #: Below this many results a spelling suggestion is offered.
 SUGGEST_BELOW = 3
-_SEARCH_FIELDS = ["title", "headings", "body", "tags"]
+_SEARCH_FIELDS = ["title", "title_exact", "headings", "body", "tags"]
 _FIELD_ALIASES = {"tags": ["tag"], "department_key": ["department", "dept"], "author": ["by"]}
 _TERM = re.compile(r"\w+", re.UNICODE)
 _WORDS = re.compile(r"[^\W\d_]{3,}", re.UNICODE)

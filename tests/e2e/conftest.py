@@ -1,40 +1,55 @@
-"""End-to-end fixtures: a live Peerwiki server in a thread and Debian's Chromium via Playwright."""
+"""End-to-end fixtures: a live Peerwiki server in a thread and Debian's Chromium via Playwright.
+
+Every test in this folder is marked ``e2e``; run them with ``pytest tests/e2e`` (or deselect them
+with ``-m "not e2e"``). Screenshots are written to /tmp/peerwiki-shots/ for a person to look at.
+"""
 
 from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import BrowserContext, Page, expect
 from werkzeug.serving import make_server
 
 from app.services import indexing, users
 from tests.conftest import make_app
 from tests.factories import PASSWORD
+from tests.factories import make_page as factory_make_page
 
+HERE = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"  # git-ignored; look at them
+SCREENSHOTS = Path("/tmp/peerwiki-shots")
+MISSING_CHROMIUM = (
+    "E2E TESTS SKIPPED: /usr/bin/chromium is missing. Install Debian's browser with "
+    "`apt-get install chromium` (Playwright cannot download its own browsers here)."
+)
+
+
+def pytest_report_header() -> str:
+    if CHROMIUM.exists():
+        return f"E2E browser: {CHROMIUM}"
+    return MISSING_CHROMIUM
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
+    """Mark the tests of this folder (and only those) ``e2e``; skip them loudly without Chromium."""
     for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.e2e)
-            if not CHROMIUM.exists():
-                item.add_marker(
-                    pytest.mark.skip(
-                        reason="E2E SKIPPED: /usr/bin/chromium is missing (apt-get install chromium)"
-                    )
-                )
+        if HERE not in Path(item.path).resolve().parents:
+            continue
+        item.add_marker(pytest.mark.e2e)
+        if not CHROMIUM.exists():
+            item.add_marker(pytest.mark.skip(reason=MISSING_CHROMIUM))
 
 
 @pytest.fixture(scope="session")
@@ -47,23 +62,122 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
+# --- the live server -------------------------------------------------------------------------
+
+
 @pytest.fixture
 def live_app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
+    """A fresh app on a copy of the migrated database; CSRF protection stays on."""
     database = tmp_path / "e2e.db"
     shutil.copy(migrated_sqlite, database)
-    app = make_app(tmp_path, f"sqlite:///{database}", TESTING=False)
+    app = make_app(tmp_path, f"sqlite:///{database}")
+    assert app.config["TESTING"] is True
+    assert app.config.get("WTF_CSRF_ENABLED", True), "e2e tests must run with CSRF enabled"
     yield app
     app.extensions["wiki.engine"].dispose()
 
 
 @pytest.fixture
 def live_server(live_app: Flask) -> Iterator[str]:
+    """Serve ``live_app`` on a free local port in a daemon thread; yield its base URL."""
     server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name="peerwiki-e2e", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def base_url(live_server: str) -> str:
+    """pytest-playwright's base URL: ``page.goto("/new")`` reaches the live server."""
+    return live_server
+
+
+@pytest.fixture
+def browser_context_args(base_url: str) -> dict[str, Any]:
+    """Per test (the live server is per test): relative URLs and a laptop-sized window."""
+    return {"base_url": base_url, "viewport": {"width": 1280, "height": 800}, "locale": "en-GB"}
+
+
+# --- data in the live app's database -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    username: str
+    name: str
+    department: str
+    password: str = PASSWORD
+
+
+@pytest.fixture
+def make_user(live_app: Flask) -> Callable[..., Person]:
+    """Create an account (and its department when new) in the live app's database."""
+
+    def make(
+        username: str,
+        *,
+        name: str | None = None,
+        department: str = "Engineering",
+        is_admin: bool = False,
+    ) -> Person:
+        session = live_app.extensions["wiki.sessionmaker"]()
+        try:
+            user = users.create_user(
+                session,
+                username=username,
+                password=PASSWORD,
+                department=department,
+                email=f"{username}@example.com",
+                name=name,
+                is_admin=is_admin,
+                create_department=True,
+            )
+            return Person(user.username, user.name, user.department.name)
+        finally:
+            session.close()
+
+    return make
+
+
+@pytest.fixture
+def make_page(live_app: Flask) -> Callable[..., str]:
+    """Create a published page (as a trusted import, no review) written by ``author``; return its slug."""
+
+    def make(author: Person, title: str, body: str, **over: Any) -> str:
+        session = live_app.extensions["wiki.sessionmaker"]()
+        try:
+            user = users.get_user(session, author.username)
+            revision = factory_make_page(session, user, title=title, body=body, **over)
+            return revision.page.slug
+        finally:
+            session.close()
+
+    return make
+
+
+@pytest.fixture
+def open_page(new_context: Callable[..., BrowserContext]) -> Iterator[Callable[[], Page]]:
+    """Open a page in a fresh browser context (its own cookies: one person each).
+
+    Uncaught JavaScript errors on any of these pages fail the test.
+    """
+    errors: list[str] = []
+
+    def open_() -> Page:
+        page = new_context().new_page()
+        page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        return page
+
+    yield open_
+    assert not errors, "JavaScript errors in the browser:\n" + "\n".join(errors)
+
+
+# --- kept for tests/e2e/test_journeys.py ----------------------------------------------------------
 
 
 @pytest.fixture
@@ -94,14 +208,22 @@ def sync_index(live_app: Flask, db: Any) -> Any:
     return sync
 
 
-def sign_in(page: Any, base: str, username: str) -> None:
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def sign_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the form and wait for the home page."""
     page.goto(f"{base}/login")
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as /tmp/peerwiki-shots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
