@@ -64,6 +64,7 @@ def _vocabulary(size: int = 6000, seed: int = 3) -> list[str]:
     made_up = {
         "".join(rng.choice(onsets) + rng.choice(vowels) for _ in range(rng.randint(1, 3)))
         + rng.choice(codas)
+        + "q"  # keeps made-up words from colliding with real words and their typos
         for _ in range(size * 2)
     }
     return FILLER + NOUNS + VERBS + sorted(made_up)[:size]

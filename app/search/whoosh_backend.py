@@ -65,7 +65,7 @@ def build_schema(language: str) -> Schema:
         proposal_id=NUMERIC(stored=True),
         slug=ID(stored=True),
         title=TEXT(analyzer=stemmed, field_boost=2.5, stored=True),
-        title_exact=TEXT(analyzer=exact, field_boost=1.5),
+        title_exact=TEXT(analyzer=exact, field_boost=0.5),
         headings=TEXT(analyzer=stemmed, field_boost=1.5),
         # chars=True keeps match offsets in the index, so highlighting needs no re-analysis.
         body=TEXT(analyzer=stemmed, stored=True, chars=True),
@@ -157,11 +157,13 @@ class WhooshBackend:
         restrict = _filters(request)
         results, matched = _collect(searcher, parsed, restrict, request)
         fuzzy = False
-        if not matched and request.text.strip() and '"' not in request.text:
+        if len(matched) < SUGGEST_BELOW and request.text.strip() and '"' not in request.text:
+            # Few or no results: add close spellings, ranked below exact matches.
             fuzzy_query = _fuzzy(request.text, searcher.schema)
             if fuzzy_query is not None:
-                results, matched = _collect(searcher, fuzzy_query, restrict, request)
-                fuzzy = True
+                widened = _widen(parsed, fuzzy_query) if matched else fuzzy_query
+                results, more = _collect(searcher, widened, restrict, request)
+                fuzzy, matched = not matched and bool(more), more
         suggestion = None
         if len(matched) < SUGGEST_BELOW and request.text.strip():
             suggestion = _suggestion(searcher, request.text)
@@ -393,6 +395,13 @@ def fold(text: str) -> str:
 def _vocabulary(document: SearchDocument) -> set[str]:
     text = " ".join((document.title, document.headings, document.body))
     return {fold(word) for word in _WORDS.findall(text.lower())}
+
+
+def _widen(parsed: query.Query, fuzzy: query.Query) -> query.Query:
+    """Add close spellings to a query, keeping its exclusions."""
+    if isinstance(parsed, query.AndNot):
+        return query.AndNot(query.Or([parsed.a, fuzzy]), parsed.b)
+    return query.Or([parsed, fuzzy])
 
 
 def _suggestion(searcher: Searcher, text: str) -> str | None:
