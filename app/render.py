@@ -75,6 +75,7 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 
 _RAW_TAG = re.compile(r"<[^<>]*>?")
 _TAG = re.compile(r"<[^>]*>")
+_SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 _SAFE_RAW_TAG = re.compile(r"<(?P<close>/?)(?P<name>[A-Za-z]+)(?P<open>\s+open)?\s*/?>", re.ASCII)
 _WIKILINK = re.compile(r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]")
 _MENTION_AT = re.compile(r"@([A-Za-z0-9](?:[A-Za-z0-9_.-]{0,30}[A-Za-z0-9_])?)")
@@ -284,11 +285,20 @@ class _ExternalLinkFilter(Filter):  # type: ignore[misc]
 
     def __iter__(self) -> Any:
         for token in super().__iter__():
-            if token["type"] == "StartTag" and token["name"] == "a":
-                href = token["data"].get((None, "href"), "")
-                if href.startswith(("http://", "https://", "//")):
+            if token["type"] == "StartTag" and token["name"] in ("a", "img"):
+                attribute = "href" if token["name"] == "a" else "src"
+                url = token["data"].get((None, attribute), "")
+                scheme = _SCHEME.match(url)
+                # bleach lets "tel:123"-like URLs through as paths; only allowlisted schemes stay.
+                if scheme and scheme.group(1).lower() not in ALLOWED_PROTOCOLS:
+                    token["data"].pop((None, attribute), None)
+                elif (
+                    token["name"] == "a"
+                    and (scheme or url.startswith("//"))
+                    and not url.lower().startswith("mailto:")
+                ):
                     token["data"][(None, "rel")] = EXTERNAL_REL
-                else:
+                elif token["name"] == "a":
                     token["data"].pop((None, "rel"), None)
             yield token
 
@@ -300,7 +310,11 @@ def _allow_attribute(tag: str, name: str, value: str) -> bool:
 
 
 def _build_parser(*, mentions: bool = False) -> MarkdownIt:
-    parser = MarkdownIt("commonmark", {"html": True, "linkify": False, "highlight": _highlight})
+    parser = MarkdownIt(
+        "commonmark",
+        # The preset's maxNesting of 20 silently drops deeper text; page size is capped instead.
+        {"html": True, "linkify": False, "highlight": _highlight, "maxNesting": 100},
+    )
     parser.use(gfm_plugin).use(anchors_plugin, min_level=1, max_level=4, slug_func=slugify)
     parser.inline.ruler.before("link", "wikilink", _wikilink_rule)
     parser.core.ruler.push("table_alignment_as_class", _table_alignment_as_class)

@@ -519,11 +519,6 @@ def test_only_external_links_get_rel(href: str, rel: str | None) -> None:
     assert _tags(html, "a") == [{"href": href} | ({"rel": rel} if rel else {})]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _ExternalLinkFilter compares the scheme case-sensitively, "
-    "so HTTPS://... links leave the wiki without rel",
-)
 @pytest.mark.parametrize("source", ["[a](HTTPS://x.example)", "<Http://x.example>"])
 def test_external_link_gets_rel_when_scheme_is_uppercase(source: str) -> None:
     links = _tags(str(render_markdown(source).html), "a")
@@ -536,11 +531,6 @@ def test_link_with_a_scheme_outside_the_allowlist_loses_its_href(href: str) -> N
     assert _tags(html, "a") == [{}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: bleach treats 'scheme:<digits>' as a schemeless path, "
-    "so tel:/sms:/intent: links pass the http/https/mailto allowlist",
-)
 @pytest.mark.parametrize("href", ["tel:123", "sms:123", "intent:1", "ms-settings:1"])
 def test_link_with_a_scheme_outside_the_allowlist_loses_its_href_when_rest_is_digits(
     href: str,
@@ -605,11 +595,6 @@ def test_malformed_or_huge_markdown_renders(source: str, survives: str) -> None:
     assert _executable(html) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: text nested deeper than markdown-it's maxNesting (20, commonmark preset) "
-    "is silently dropped from the page and from search",
-)
 @pytest.mark.parametrize(
     "source",
     ["> " * 25 + "deep", "\n".join("  " * level + f"- item{level}" for level in range(12))],
