@@ -221,9 +221,14 @@ def sign_in(page: Page, base: str, username: str, password: str = PASSWORD) -> N
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
-def shot(page: Page, name: str) -> Path:
+def screenshot(page: Page, name: str) -> Path:
     """Save a full-page screenshot as /tmp/peerwiki-shots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def shot(page: Page, name: str) -> Path:
+    """Screenshots of test_journeys.py, prefixed so they do not overwrite test_pages_flow.py's."""
+    return screenshot(page, f"journeys-{name}")

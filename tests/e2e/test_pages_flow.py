@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import Person, shot, sign_in
+from tests.e2e.conftest import Person, screenshot, sign_in
 
 NEW_PAGE = """# Laptop Returns
 
@@ -41,11 +42,24 @@ def body_of(page: Page) -> Locator:
     return page.locator("textarea[name=body]")
 
 
+def ask_for_review(page: Page, reviewer: Person) -> None:
+    """On one's own proposal: ask exactly ``reviewer`` (suggested reviewers come pre-ticked)."""
+    suggested = page.locator("input[type=checkbox][name=reviewers]")
+    for index in range(suggested.count()):
+        suggested.nth(index).uncheck()
+    page.get_by_label("Other people").fill(reviewer.username)
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_text("Submitted for review.")).to_be_visible()
+    expect(page.locator(".status-box")).to_contain_text(reviewer.name)
+
+
 def test_sign_up_through_the_form_lands_signed_in(
     open_page: Callable[[], Page], make_user: Callable[..., Person], make_page: Callable[..., str]
 ) -> None:
     colleague = make_user("fatima", name="Fatima Khan", department="Finance")
-    make_page(colleague, "Expense Policy", "# Expense Policy\n\nKeep every receipt.", tags=["money"])
+    make_page(
+        colleague, "Expense Policy", "# Expense Policy\n\nKeep every receipt.", tags=["money"]
+    )
     page = open_page()
 
     page.goto("/")
@@ -60,7 +74,7 @@ def test_sign_up_through_the_form_lands_signed_in(
     department.select_option("Finance")
     page.get_by_label("Password", exact=True).fill("a-long-password")
     page.get_by_label("Repeat password").fill("a-long-password")
-    shot(page, "signup")
+    screenshot(page, "signup")
     page.get_by_role("button", name="Create account").click()
 
     expect(page).to_have_url(re.compile(r"/$"))
@@ -70,7 +84,7 @@ def test_sign_up_through_the_form_lands_signed_in(
     expect(header.get_by_role("button", name="Sign out")).to_be_visible()
     expect(header.get_by_role("link", name="Sign in")).to_have_count(0)
     expect(page.get_by_role("link", name="Write a page")).to_be_visible()
-    shot(page, "home")
+    screenshot(page, "home")
 
 
 def test_write_a_page_with_table_code_and_links_then_publish_it(
@@ -105,15 +119,13 @@ def test_write_a_page_with_table_code_and_links_then_publish_it(
     expect(preview.locator("a.wikilink", has_text="Asset Register")).to_have_class(
         re.compile(r"\bmissing\b")
     )
-    shot(page, "editor-preview")
+    screenshot(page, "editor-preview")
 
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Draft saved. Ask colleagues to review it")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Laptop Returns")
     proposal_url = page.url
-    page.get_by_label("Other people").fill(reviewer.username)
-    page.get_by_role("button", name="Submit for review").click()
-    expect(page.get_by_text("Submitted for review.")).to_be_visible()
+    ask_for_review(page, reviewer)
 
     peer = open_page()
     sign_in(peer, live_server, reviewer.username)
@@ -136,7 +148,7 @@ def test_write_a_page_with_table_code_and_links_then_publish_it(
     expect(page.locator(".page__header .tag")).to_have_text(["#laptops", "#offboarding"])
     expect(page.locator(".page__header .breadcrumbs")).to_have_text("Operations")
     expect(page.locator(".reviewed")).to_contain_text("Omar Haddad")
-    shot(page, "page-view")
+    screenshot(page, "page-view")
 
     # Following the wiki link: the existing page now knows who links to it.
     prose.get_by_role("link", name="Leaving Checklist").click()
@@ -173,7 +185,7 @@ def test_edit_a_word_then_compare_revisions_in_history(
     expect(rows.first).to_contain_text("Shorter deadline")
     expect(page.get_by_label("Compare from revision 1")).to_be_checked()
     expect(page.get_by_label("Compare to revision 2")).to_be_checked()
-    shot(page, "history")
+    screenshot(page, "history")
 
     page.get_by_role("button", name="Compare selected revisions").click()
     expect(page.get_by_role("heading", name="Changes to “Expenses”")).to_be_visible()
@@ -181,7 +193,7 @@ def test_edit_a_word_then_compare_revisions_in_history(
     expect(diff.locator("del")).to_have_text(["sixty"])
     expect(diff.locator("ins")).to_have_text(["thirty"])
     expect(page.locator(".diff-stats")).to_have_text("+1 −1 lines")
-    shot(page, "diff")
+    screenshot(page, "diff")
 
 
 def test_edit_conflict_keeps_my_text_and_shows_their_change(
@@ -211,9 +223,7 @@ def test_edit_conflict_keeps_my_text_and_shows_their_change(
     body_of(page_a).fill(EXPENSES.replace("sixty", "thirty"))
     page_a.get_by_role("button", name="Save as proposal").click()
     expect(page_a.get_by_text("Your changes are saved in your proposal.")).to_be_visible()
-    page_a.get_by_label("Other people").fill(reviewer.username)
-    page_a.get_by_role("button", name="Submit for review").click()
-    expect(page_a.get_by_text("Submitted for review.")).to_be_visible()
+    ask_for_review(page_a, reviewer)
     peer = open_page()
     sign_in(peer, live_server, reviewer.username)
     peer.goto(page_a.url)
@@ -238,7 +248,7 @@ def test_edit_conflict_keeps_my_text_and_shows_their_change(
     expect(theirs.locator(".diff del")).to_have_text(["sixty"])
     expect(theirs.locator(".diff ins")).to_have_text(["thirty"])
     expect(base_b).not_to_have_value(started_from)
-    shot(page_b, "conflict")
+    screenshot(page_b, "conflict")
 
     # B brings A's change in and saves again: accepted on top of the new revision.
     body_of(page_b).fill(mine.replace("sixty", "thirty"))
@@ -290,17 +300,19 @@ def test_anonymous_reader_can_read_but_must_sign_in_to_write(
     actions = page.get_by_role("navigation", name="Page actions")
     expect(actions.get_by_role("link", name="History")).to_be_visible()
     expect(actions.get_by_role("link", name="Edit")).to_have_count(0)
-    expect(page.get_by_role("link", name="New page")).to_have_count(0)
+    expect(page.locator(".site-header").get_by_role("link", name="New page")).to_have_count(0)
 
     missing = page.goto("/wiki/no-such-page")
     assert missing is not None and missing.status == 404
-    expect(page.get_by_role("heading", name="There is no page called “no-such-page” yet")).to_be_visible()
-    shot(page, "404-missing-page")
+    expect(
+        page.get_by_role("heading", name="There is no page called “no-such-page” yet")
+    ).to_be_visible()
+    screenshot(page, "404-missing-page")
     unknown = page.goto("/no/such/address")
     assert unknown is not None and unknown.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Not Found")
     expect(page.get_by_role("link", name="Go to the home page")).to_be_visible()
-    shot(page, "404")
+    screenshot(page, "404")
 
     page.goto("/new")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fnew$"))
@@ -311,3 +323,34 @@ def test_anonymous_reader_can_read_but_must_sign_in_to_write(
     expect(page).to_have_url(re.compile(r"/new$"))
     expect(page.get_by_role("heading", name="Write a new page")).to_be_visible()
     expect(page.get_by_text("Welcome back, Alex Rivera.")).to_be_visible()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: editor.js never clears the local draft when the form is submitted, and on /new the "
+        "form starts empty, so the 'same text as the form' check cannot spend it: after 'Save "
+        "draft' the next visit to /new offers the page just saved as 'unsaved text'."
+    ),
+)
+def test_a_saved_new_page_is_not_offered_again_as_unsaved_text(
+    open_page: Callable[[], Page], make_user: Callable[..., Person], live_server: str
+) -> None:
+    author = make_user("alex", name="Alex Rivera")
+    page = open_page()
+    sign_in(page, live_server, author.username)
+    page.goto("/new")
+    page.get_by_label("Title").fill("Parking")
+    body_of(page).fill("Park behind gate B.")
+    expect(page.locator("#draft-status")).to_contain_text("Draft kept in this browser")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft saved. Ask colleagues to review it")).to_be_visible()
+
+    page.locator(".site-header").get_by_role("link", name="New page").click()
+    expect(page.get_by_role("heading", name="Write a new page")).to_be_visible()
+    expect(page.locator("#preview")).not_to_contain_text(
+        "The preview appears here"
+    )  # editor.js ran
+    expect(body_of(page)).to_have_value("")
+    screenshot(page, "editor-new-after-saving")
+    expect(page.get_by_text("You have unsaved text for this page")).to_have_count(0, timeout=1000)
