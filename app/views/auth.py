@@ -96,6 +96,10 @@ def signup_submit() -> ResponseReturnValue:
                 getattr(form, field).errors.append(message)
         else:
             login_user(user)
-            flash(f"Welcome to Peerwiki, {user.name}! Start with the onboarding pages.", "success")
+            flash(
+                f"Welcome to Peerwiki, {user.name}! Search for anything you need, or start with "
+                "the Onboarding Checklist for New Hires.",
+                "success",
+            )
             return redirect(url_for("pages.home"))
     return render_template("auth/signup.html", form=form), 400

@@ -64,7 +64,13 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
     if _wants_json():
         code = (exc.name or "error").lower().replace(" ", "_")
         return api.error_response(status, code, exc.description or exc.name)
-    return _page(status, exc.name, exc.description or "")
+    friendly = {
+        404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
+        405: "That action is not available here.",
+        413: "That is too large to save. Split the page, or remove large pasted content.",
+        429: "Too many attempts in a short time. Wait a minute and try again.",
+    }
+    return _page(status, exc.name, friendly.get(status, exc.description or ""))
 
 
 def _unexpected_error(exc: Exception) -> ResponseReturnValue:

@@ -82,10 +82,19 @@ def revision(slug: str, revision_id: int) -> ResponseReturnValue:
 def _render_revision(page: Page, revision: Revision) -> str:
     session = deps.session()
     user = deps.actor()
+    toc = list(revision.toc)
+    # A body that opens with the page's own title as "# Title" would show it twice.
+    titled = (
+        bool(toc)
+        and toc[0]["level"] == 1
+        and toc[0]["text"].strip().lower() == revision.title.strip().lower()
+    )
     return render_template(
         "pages/view.html",
         page=page,
         revision=revision,
+        toc=toc[1:] if titled else toc,
+        titled=titled,
         html=pages.display_html(session, revision.html),
         backlinks=pages.backlinks(session, page),
         contributors=pages.contributors(session, page),

@@ -15,6 +15,10 @@
 
   function renderPreview() {
     if (pending) pending.abort();
+    if (!body.value.trim()) {
+      preview.innerHTML = '<p class="muted">Start writing on the left; the page appears here as readers will see it.</p>';
+      return;
+    }
     pending = new AbortController();
     fetch(form.dataset.renderUrl, {
       method: "POST",
@@ -79,6 +83,14 @@
     bar.appendChild(discard);
     form.parentNode.insertBefore(bar, form);
   }
+
+  // After a refused save (errors, conflict) the editor comes back with the text, so the draft
+  // stays; after a successful save the next page clears it (see site.js).
+  form.addEventListener("submit", function () {
+    try { sessionStorage.setItem("peerwiki-submitted-draft", key); } catch (e) { /* ignore */ }
+  });
+  var refused = document.querySelector(".conflict, .field__error") !== null;
+  if (refused) { try { sessionStorage.removeItem("peerwiki-submitted-draft"); } catch (e) { /* ignore */ } }
 
   body.addEventListener("input", onInput);
   title.addEventListener("input", onInput);
