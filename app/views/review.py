@@ -213,24 +213,22 @@ def _keep_view() -> dict[str, str]:
 @bp.post("/comments/<int:comment_id>/resolve")
 @login_required
 def resolve_comment(comment_id: int) -> ResponseReturnValue:
-    comment = review.resolve_comment(
-        deps.session(), actor=deps.require_actor(), comment_id=comment_id
-    )
-    return redirect(
-        url_for("review.detail", proposal_id=comment.proposal_id, **_keep_view())
-        + f"#comment-{comment.id}"
-    )
+    return _set_resolved(comment_id, resolved=True)
 
 
 @bp.post("/comments/<int:comment_id>/reopen")
 @login_required
 def reopen_comment(comment_id: int) -> ResponseReturnValue:
+    return _set_resolved(comment_id, resolved=False)
+
+
+def _set_resolved(comment_id: int, *, resolved: bool) -> ResponseReturnValue:
     comment = review.resolve_comment(
-        deps.session(), actor=deps.require_actor(), comment_id=comment_id, resolved=False
+        deps.session(), actor=deps.require_actor(), comment_id=comment_id, resolved=resolved
     )
+    anchor = f"#comment-{comment.id}"
     return redirect(
-        url_for("review.detail", proposal_id=comment.proposal_id, **_keep_view())
-        + f"#comment-{comment.id}"
+        url_for("review.detail", proposal_id=comment.proposal_id, **_keep_view()) + anchor
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Revision, User
@@ -424,3 +425,32 @@ def test_admin_sets_department_review_rules(
         None,
         None,
     )
+
+
+def test_resolve_and_reopen_a_thread_from_the_proposal_page(
+    author_client: Any,
+    reviewer_client: Any,
+    session: Session,
+    author: User,
+    reviewer: User,
+    published: Revision,
+) -> None:
+    draft = proposals.save_revision(
+        session, author=author, slug="expenses", body=BODY + "x\n", base_revision_id=published.id
+    )
+    reviewer_client.post(
+        f"/proposals/{draft.proposal_id}/comments",
+        data={"body": "Needs a date", "line": "3", "revision_id": str(draft.id)},
+    )
+    from app.models import Comment
+
+    comment = session.scalars(select(Comment)).one()
+    response = author_client.post(f"/comments/{comment.id}/resolve", data={"view": "source"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"view=source#comment-{comment.id}"
+    )
+    session.refresh(comment)
+    assert comment.resolved_at is not None
+    author_client.post(f"/comments/{comment.id}/reopen")
+    session.refresh(comment)
+    assert comment.resolved_at is None
