@@ -100,16 +100,18 @@ class Rendered:
 
     html: Markup
     toc: list[TocEntry] = field(default_factory=list)
-    #: Slugs that the body's wiki links point to, in order of first appearance.
-    links: list[str] = field(default_factory=list)
 
 
 def render_markdown(source: str) -> Rendered:
-    """Turn page Markdown into sanitised HTML, its table of contents and its wiki links."""
+    """Turn page Markdown into sanitised HTML and its table of contents.
+
+    The wiki links of the result are read back from the HTML with ``wikilink_targets``, the
+    same way as from a stored revision, so there is one source of truth for them.
+    """
     env: dict[str, Any] = {}
     tokens = _PARSER.parse(source, env)
     body = _PARSER.renderer.render(tokens, _PARSER.options, env)
-    return Rendered(html=Markup(sanitize(body)), toc=_toc(tokens), links=_links(tokens))
+    return Rendered(html=Markup(sanitize(body)), toc=_toc(tokens))
 
 
 def render_comment(source: str) -> Markup:
@@ -269,15 +271,6 @@ def _toc(tokens: Sequence[Token]) -> list[TocEntry]:
                 TocEntry(level=int(token.tag[1]), id=str(token.attrGet("id")), text=text)
             )
     return entries
-
-
-def _links(tokens: Sequence[Token]) -> list[str]:
-    slugs: dict[str, None] = {}
-    for token in tokens:
-        for child in token.children or []:
-            if child.type == "wikilink_open":
-                slugs[str(child.attrGet("data-wikilink"))] = None
-    return list(slugs)
 
 
 class _ExternalLinkFilter(Filter):  # type: ignore[misc]

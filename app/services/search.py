@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.exceptions import NotFound
@@ -182,8 +182,3 @@ def _answer(session: Session, gap: KnowledgeGap, page: Page | None) -> None:
 
 def _with_text(request: SearchQuery, text: str) -> SearchQuery:
     return replace(request, text=text)
-
-
-def searches_total(session: Session) -> int:
-    """How many searches were logged (for the gaps page)."""
-    return session.scalar(select(func.count()).select_from(SearchLog)) or 0
