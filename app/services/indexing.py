@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import render
@@ -24,6 +24,15 @@ log = logging.getLogger(__name__)
 
 #: Outbox rows applied per batch.
 BATCH = 200
+
+
+#: Pages the public index holds, and proposals the private part holds.
+_LIVE_PAGE = (Page.published_revision_id.is_not(None), Page.archived_at.is_(None))
+_OPEN_PROPOSAL = (
+    Proposal.state.in_([state.value for state in OPEN_STATES]),
+    Proposal.head_revision_id.is_not(None),
+    Page.archived_at.is_(None),
+)
 
 
 def enqueue_page(session: Session, page_id: int) -> None:
@@ -106,7 +115,7 @@ def all_documents(session: Session) -> Iterator[SearchDocument]:
     """Every document the index should hold, built from the database."""
     published = (
         select(Page)
-        .where(Page.published_revision_id.is_not(None), Page.archived_at.is_(None))
+        .where(*_LIVE_PAGE)
         .options(
             selectinload(Page.published_revision).options(
                 joinedload(Revision.department),
@@ -119,16 +128,19 @@ def all_documents(session: Session) -> Iterator[SearchDocument]:
         document = page_document(page)
         if document is not None:
             yield document
-    open_states = [state.value for state in OPEN_STATES]
-    for proposal in session.scalars(select(Proposal).where(Proposal.state.in_(open_states))):
+    for proposal in session.scalars(select(Proposal).join(Page).where(*_OPEN_PROPOSAL)):
         document = proposal_document(proposal)
         if document is not None:
             yield document
 
 
 def count_documents(session: Session) -> int:
-    """How many documents a rebuild will write (for progress bars)."""
-    return sum(1 for _ in all_documents(session))
+    """How many documents a rebuild will write (for progress bars), without building them."""
+    pages = session.scalar(select(func.count()).select_from(Page).where(*_LIVE_PAGE)) or 0
+    open_proposals = session.scalar(
+        select(func.count()).select_from(Proposal).join(Page).where(*_OPEN_PROPOSAL)
+    )
+    return pages + (open_proposals or 0)
 
 
 def rebuild(

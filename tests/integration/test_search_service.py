@@ -274,3 +274,13 @@ def test_writes_trigger_indexing_after_the_response(
     response = author_client.post("/wiki/badge/archive")
     response.close()
     assert titles(backend, "badge") == []
+
+
+def test_rebuild_progress_count_matches_the_documents(
+    session: Session, author: User, reviewer: User
+) -> None:
+    first = make_page(session, author, title="Counted", body="one")
+    make_page(session, author, title="Archived", body="two")
+    pages.archive(session, actor=author, slug="archived")
+    edit_page(session, author, first, "draft text", publish=False)
+    assert indexing.count_documents(session) == len(list(indexing.all_documents(session))) == 2
