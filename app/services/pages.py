@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import render
 from app.diffing import Diff, diff_texts
@@ -104,6 +104,8 @@ def list_pages(
         query = query.join(Department, Page.department_id == Department.id).where(
             func.lower(Department.name) == department.strip().lower()
         )
+    # Listings show each page's tags and author: load them with the page, not one query each.
+    query = query.options(selectinload(Page.tags), joinedload(Page.created_by))
     query = query.order_by(Page.updated_at.desc(), Page.id.desc())
     return paginate(session, query, page=page, per_page=per_page)
 
