@@ -47,3 +47,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+_BACKGROUND_WORK = "wiki.background_work"
+
+
+def note_background_work(session: Any) -> None:
+    """Mark that this unit of work queued something to do after the response (index, email)."""
+    session.info[_BACKGROUND_WORK] = True
+
+
+def has_background_work(session: Any) -> bool:
+    """Tell whether ``session`` queued work for after the response."""
+    return bool(session.info.get(_BACKGROUND_WORK))

@@ -82,11 +82,13 @@ def search_backend() -> SearchBackend:
 def _after_write_work(response: Response) -> Response:
     """Once the response has gone out, bring the index up to date and send pending emails.
 
-    Runs after every write, and after the first request of each process (catching up on work
-    a crash left in the outbox), so no request waits on an index commit or an SMTP server.
+    Runs after requests that queued such work, and after the first request of each process
+    (catching up on work a crash left in the outbox), so no request waits on an index commit
+    or an SMTP server, and requests that queued nothing (previews, reads) cost nothing extra.
     """
     first = not current_app.extensions["wiki.search_synced"]
-    if request.method in ("GET", "HEAD", "OPTIONS") and not first:
+    queued = "db_session" in g and db.has_background_work(g.db_session)
+    if not (first or queued):
         return response
     current_app.extensions["wiki.search_synced"] = True
     factory = current_app.extensions["wiki.sessionmaker"]

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app import render
+from app import db, render
 from app.models import Page, Proposal, Revision, SearchOutbox, utcnow
 from app.review.workflow import OPEN_STATES
 from app.search import PUBLIC, SearchBackend, SearchDocument, SearchUnavailable
@@ -38,11 +38,13 @@ _OPEN_PROPOSAL = (
 def enqueue_page(session: Session, page_id: int) -> None:
     """Queue re-indexing of a page's published version (the caller commits)."""
     session.add(SearchOutbox(page_id=page_id))
+    db.note_background_work(session)
 
 
 def enqueue_proposal(session: Session, proposal_id: int) -> None:
     """Queue re-indexing of an open proposal, visible only to its author and reviewers."""
     session.add(SearchOutbox(proposal_id=proposal_id))
+    db.note_background_work(session)
 
 
 def page_key(page_id: int) -> str:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app import db
 from app.mail import Mailer
 from app.models import Comment, Notification, Proposal, User, utcnow
 from app.pagination import Paginated, paginate
@@ -55,6 +56,7 @@ def notify(
             comment_id=comment.id if comment is not None else None, email_pending=True,
         )  # fmt: skip
         session.add(notification)
+        db.note_background_work(session)
         created.append(notification)
     return created
 

@@ -284,3 +284,18 @@ def test_rebuild_progress_count_matches_the_documents(
     pages.archive(session, actor=author, slug="archived")
     edit_page(session, author, first, "draft text", publish=False)
     assert indexing.count_documents(session) == len(list(indexing.all_documents(session))) == 2
+
+
+def test_after_response_work_runs_only_for_requests_that_queued_some(
+    author_client: Any, session: Session, author: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_page(session, author, title="Quiet", body="text")
+    runs: list[int] = []
+    monkeypatch.setattr(indexing, "process_outbox", lambda *_: runs.append(1) or 0)
+    author_client.get("/").close()  # the process's first request catches up once
+    runs.clear()
+    author_client.post("/api/v1/render", json={"markdown": "*preview*"}).close()
+    author_client.get("/wiki/quiet").close()
+    assert runs == []
+    author_client.post("/wiki/quiet/archive").close()
+    assert runs == [1]
