@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import Person, screenshot, sign_in
@@ -50,6 +51,21 @@ def ask_for_review(page: Page, reviewer: Person) -> None:
     page.get_by_role("button", name="Submit for review").click()
     expect(page.get_by_text("Submitted for review.")).to_be_visible()
     expect(page.locator(".status-box")).to_contain_text(reviewer.name)
+
+
+@pytest.fixture
+def alex_on_expenses(
+    open_page: Callable[[], Page],
+    make_user: Callable[..., Person],
+    make_page: Callable[..., str],
+    live_server: str,
+) -> Page:
+    """Alex, signed in, with a published "Expenses" page."""
+    author = make_user("alex", name="Alex Rivera")
+    make_page(author, "Expenses", EXPENSES)
+    page = open_page()
+    sign_in(page, live_server, author.username)
+    return page
 
 
 def test_sign_up_through_the_form_lands_signed_in(
@@ -157,15 +173,9 @@ def test_write_a_page_with_table_code_and_links_then_publish_it(
 
 
 def test_edit_a_word_then_compare_revisions_in_history(
-    open_page: Callable[[], Page],
-    make_user: Callable[..., Person],
-    make_page: Callable[..., str],
-    live_server: str,
+    alex_on_expenses: Page,
 ) -> None:
-    author = make_user("alex", name="Alex Rivera")
-    make_page(author, "Expenses", EXPENSES)
-    page = open_page()
-    sign_in(page, live_server, author.username)
+    page = alex_on_expenses
 
     page.goto("/wiki/expenses")
     page.get_by_role("link", name="Edit", exact=True).click()
@@ -258,15 +268,9 @@ def test_edit_conflict_keeps_my_text_and_shows_their_change(
 
 
 def test_unsaved_text_is_offered_back_after_a_reload(
-    open_page: Callable[[], Page],
-    make_user: Callable[..., Person],
-    make_page: Callable[..., str],
-    live_server: str,
+    alex_on_expenses: Page,
 ) -> None:
-    author = make_user("alex", name="Alex Rivera")
-    make_page(author, "Expenses", EXPENSES)
-    page = open_page()
-    sign_in(page, live_server, author.username)
+    page = alex_on_expenses
 
     page.goto("/wiki/expenses/edit")
     unsaved = EXPENSES + "\nKeep paper receipts in the blue folder.\n"
