@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app import create_app
 from app.models import User
+from app.services import users
 from tests import factories
 
 POSTGRES_URL_VARIABLE = "PEERWIKI_TEST_POSTGRES_URL"
@@ -140,6 +141,30 @@ def reviewer_client(app: Flask, reviewer: User) -> WikiClient:
 @pytest.fixture
 def admin_client(app: Flask, admin: User) -> WikiClient:
     return _signed_in(app, admin)
+
+
+class TokenClient:
+    """A JSON API client that authenticates with a bearer token."""
+
+    def __init__(self, client: FlaskClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.client.get(url, headers=self.headers, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.client.post(url, headers=self.headers, **kwargs)
+
+
+@pytest.fixture
+def api_for(app: Flask, session: Session) -> Any:
+    """Make a TokenClient for a user (a fresh API token each time)."""
+
+    def make(user: User) -> TokenClient:
+        return TokenClient(app.test_client(), users.create_token(session, user=user))
+
+    return make
 
 
 @pytest.fixture

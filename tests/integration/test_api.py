@@ -10,27 +10,12 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.models import User
-from app.services import users
 from tests.factories import edit_page, make_page
 
 
 @pytest.fixture
-def token(session: Session, author: User) -> str:
-    return users.create_token(session, user=author)
-
-
-@pytest.fixture
-def api(app: Flask, token: str) -> Any:
-    client = app.test_client()
-
-    class Api:
-        def get(self, url: str, **kw: Any) -> Any:
-            return client.get(url, headers={"Authorization": f"Bearer {token}"}, **kw)
-
-        def post(self, url: str, **kw: Any) -> Any:
-            return client.post(url, headers={"Authorization": f"Bearer {token}"}, **kw)
-
-    return Api()
+def api(api_for: Any, author: User) -> Any:
+    return api_for(author)
 
 
 def assert_error(response: Any, status: int) -> dict[str, Any]:

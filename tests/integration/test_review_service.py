@@ -11,7 +11,7 @@ from app.models import Notification, Page, Revision, User
 from app.review.policy import ApprovalRules
 from app.review.workflow import InvalidTransition
 from app.services import notifications, pages, proposals, review
-from tests.factories import make_page, make_user
+from tests.factories import edit_page, make_page, make_user
 
 RULES = ApprovalRules()
 BODY = "# Expenses\n\nline two\nline three\nline four\n"
@@ -27,12 +27,6 @@ def published(session: Session, author: User) -> Revision:
     return make_page(session, author, title="Expenses", body=BODY, tags=["finance"])
 
 
-def propose(session: Session, author: User, base: Revision, body: str) -> Revision:
-    return proposals.save_revision(
-        session, author=author, slug=base.page.slug, body=body, base_revision_id=base.id
-    )
-
-
 def inbox_kinds(session: Session, user: User) -> list[str]:
     return [n.kind for n in notifications.inbox(session, user).items]
 
@@ -40,7 +34,7 @@ def inbox_kinds(session: Session, user: User) -> list[str]:
 def test_edit_creates_draft_proposal_and_readers_keep_published(
     session: Session, author: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, BODY + "new line\n")
+    draft = edit_page(session, author, published, BODY + "new line\n", publish=False)
     assert draft.status == "draft" and draft.proposal.state == "draft"
     page = pages.lookup(session, "expenses")
     assert page.published_revision_id == published.id and page.latest_revision_id == draft.id
@@ -64,7 +58,7 @@ def test_new_page_proposal_is_unpublished_until_approved(
 def test_full_cycle_request_changes_revise_approve_publishes(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, BODY.replace("line two", "line 2"))
+    draft = edit_page(session, author, published, BODY.replace("line two", "line 2"), publish=False)
     proposal = review.submit(
         session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES
     )
@@ -81,7 +75,9 @@ def test_full_cycle_request_changes_revise_approve_publishes(
     )
     assert proposal.state == "changes_requested"
     assert "changes_requested" in inbox_kinds(session, author)
-    second = propose(session, author, draft, BODY.replace("line two", "line 2 (form E-12)"))
+    second = edit_page(
+        session, author, draft, BODY.replace("line two", "line 2 (form E-12)"), publish=False
+    )
     assert second.proposal_id == proposal.id and proposal.state == "changes_requested"
     review.add_review(
         session, actor=reviewer, revision_id=second.id, verdict="approve", rules=RULES
@@ -102,7 +98,7 @@ def test_full_cycle_request_changes_revise_approve_publishes(
 def test_author_cannot_review_own_proposal(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, "x")
+    draft = edit_page(session, author, published, "x", publish=False)
     review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
     with pytest.raises(PermissionDenied):
         review.add_review(
@@ -113,7 +109,7 @@ def test_author_cannot_review_own_proposal(
 def test_review_of_draft_is_refused_with_conflict(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, "x")
+    draft = edit_page(session, author, published, "x", publish=False)
     with pytest.raises(InvalidTransition) as caught:
         review.add_review(
             session, actor=reviewer, revision_id=draft.id, verdict="approve", rules=RULES
@@ -124,7 +120,7 @@ def test_review_of_draft_is_refused_with_conflict(
 def test_request_changes_needs_a_specific_comment(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, "x\ny\n")
+    draft = edit_page(session, author, published, "x\ny\n", publish=False)
     review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
     with pytest.raises(ValidationError) as caught:
         review.add_review(
@@ -142,14 +138,14 @@ def test_new_revision_dismisses_approvals_but_keeps_comments(
     session: Session, author: User, reviewer: User, hana: User, published: Revision
 ) -> None:
     rules = ApprovalRules(required=2)
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     review.submit(
         session, actor=author, revision_id=draft.id, reviewers=["fatima", "hana"], rules=rules
     )
     review.add_comment(session, actor=reviewer, revision_id=draft.id, body="nice", line=1)
     review.add_review(session, actor=reviewer, revision_id=draft.id, verdict="approve", rules=rules)
     assert len(review.approval_status(draft.proposal, rules).approvers) == 1
-    second = propose(session, author, draft, "v2\n")
+    second = edit_page(session, author, draft, "v2\n", publish=False)
     proposal = second.proposal
     assert review.approval_status(proposal, rules).approvers == []
     assert proposal.state == "in_review"
@@ -163,7 +159,7 @@ def test_cross_department_rule_needs_an_outside_approval(
 ) -> None:
     colleague = make_user(session, username="sam", department="Engineering")
     rules = ApprovalRules(required=1, cross_department=True)
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     review.submit(
         session, actor=author, revision_id=draft.id, reviewers=["sam", "fatima"], rules=rules
     )
@@ -181,7 +177,7 @@ def test_department_setting_overrides_global_required_approvals(
 ) -> None:
     author.department.required_approvals = 2
     session.commit()
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     review.submit(
         session, actor=author, revision_id=draft.id, departments=["Finance", "People"], rules=RULES
     )
@@ -194,7 +190,7 @@ def test_department_setting_overrides_global_required_approvals(
 def test_request_changes_blocks_until_same_reviewer_approves_or_admin_overrides(
     session: Session, author: User, reviewer: User, hana: User, admin: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     review.submit(
         session, actor=author, revision_id=draft.id, reviewers=["fatima", "hana"], rules=RULES
     )
@@ -223,7 +219,7 @@ def test_request_changes_blocks_until_same_reviewer_approves_or_admin_overrides(
 def test_withdraw_reopen_and_invalid_transitions(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     with pytest.raises(PermissionDenied):
         review.withdraw(session, actor=reviewer, revision_id=draft.id)
     proposal = review.withdraw(session, actor=author, revision_id=draft.id)
@@ -243,7 +239,7 @@ def test_withdraw_reopen_and_invalid_transitions(
 def test_submit_validates_reviewers(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     for kwargs, field in [
         ({"reviewers": ["ghost"]}, "reviewers"),
         ({"reviewers": ["alex"]}, "reviewers"),
@@ -259,14 +255,14 @@ def test_submit_validates_reviewers(
 def test_only_the_author_continues_a_proposal(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     with pytest.raises(PermissionDenied):
-        propose(session, reviewer, draft, "hijack\n")
-    theirs = propose(session, reviewer, published, "their own idea\n")
+        edit_page(session, reviewer, draft, "hijack\n", publish=False)
+    theirs = edit_page(session, reviewer, published, "their own idea\n", publish=False)
     assert theirs.proposal_id != draft.proposal_id
-    second = propose(session, author, draft, "v2\n")
+    second = edit_page(session, author, draft, "v2\n", publish=False)
     with pytest.raises(EditConflict) as caught:
-        propose(session, author, draft, "stale tab\n")
+        edit_page(session, author, draft, "stale tab\n", publish=False)
     assert caught.value.current.id == second.id
     assert len(proposals.open_for_page(session, published.page)) == 2
 
@@ -274,7 +270,7 @@ def test_only_the_author_continues_a_proposal(
 def test_comment_threads_replies_mentions_and_resolution(
     session: Session, author: User, reviewer: User, hana: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, BODY + "extra\n")
+    draft = edit_page(session, author, published, BODY + "extra\n", publish=False)
     review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
     root = review.add_comment(
         session, actor=reviewer, revision_id=draft.id, body="Ask @hana about this", line=3
@@ -314,7 +310,7 @@ def test_comment_threads_replies_mentions_and_resolution(
 def test_invalid_comments_are_refused(
     session: Session, author: User, reviewer: User, published: Revision, kwargs: dict, field: str
 ) -> None:
-    draft = propose(session, author, published, BODY + "more\n")
+    draft = edit_page(session, author, published, BODY + "more\n", publish=False)
     with pytest.raises(ValidationError) as caught:
         review.add_comment(session, actor=reviewer, revision_id=draft.id, **kwargs)
     assert field in caught.value.fields
@@ -323,15 +319,19 @@ def test_invalid_comments_are_refused(
 def test_anchored_comment_moves_with_its_line_and_outdated_keeps_text(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, BODY + "tail\n")
+    draft = edit_page(session, author, published, BODY + "tail\n", publish=False)
     on_three = review.add_comment(
         session, actor=reviewer, revision_id=draft.id, body="about three", line=4
     )
     on_four = review.add_comment(
         session, actor=reviewer, revision_id=draft.id, body="about four", line=5
     )
-    second = propose(
-        session, author, draft, "inserted\n" + (BODY + "tail\n").replace("line four", "line FOUR")
+    second = edit_page(
+        session,
+        author,
+        draft,
+        "inserted\n" + (BODY + "tail\n").replace("line four", "line FOUR"),
+        publish=False,
     )
     by_id = {t.root.id: t for t in review.threads(session, draft.proposal, second)}
     assert by_id[on_three.id].line == 5 and not by_id[on_three.id].outdated
@@ -341,7 +341,7 @@ def test_anchored_comment_moves_with_its_line_and_outdated_keeps_text(
 def test_suggested_change_applied_as_new_revision_crediting_reviewer(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, BODY + "tail\n")
+    draft = edit_page(session, author, published, BODY + "tail\n", publish=False)
     review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
     suggestion = review.add_comment(
         session,
@@ -366,11 +366,13 @@ def test_suggested_change_applied_as_new_revision_crediting_reviewer(
 def test_outdated_suggestion_cannot_be_applied(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, BODY + "tail\n")
+    draft = edit_page(session, author, published, BODY + "tail\n", publish=False)
     suggestion = review.add_comment(
         session, actor=reviewer, revision_id=draft.id, body="x", line=3, suggestion="new"
     )
-    propose(session, author, draft, (BODY + "tail\n").replace("line two", "line 2"))
+    edit_page(
+        session, author, draft, (BODY + "tail\n").replace("line two", "line 2"), publish=False
+    )
     with pytest.raises(Conflict) as caught:
         review.apply_suggestion(session, actor=author, comment_id=suggestion.id)
     assert "by hand" in caught.value.message
@@ -379,9 +381,15 @@ def test_outdated_suggestion_cannot_be_applied(
 def test_publication_merges_non_overlapping_changes(
     session: Session, author: User, reviewer: User, hana: User, published: Revision
 ) -> None:
-    top = propose(session, author, published, BODY.replace("# Expenses", "# Expense reports"))
-    bottom = propose(
-        session, hana, published, BODY.replace("line four", "line four, with receipts")
+    top = edit_page(
+        session, author, published, BODY.replace("# Expenses", "# Expense reports"), publish=False
+    )
+    bottom = edit_page(
+        session,
+        hana,
+        published,
+        BODY.replace("line four", "line four, with receipts"),
+        publish=False,
     )
     for draft, who in ((top, "fatima"), (bottom, "fatima")):
         actor = session.get(User, draft.author_id)
@@ -401,8 +409,12 @@ def test_publication_merges_non_overlapping_changes(
 def test_overlapping_publication_needs_update_and_loses_nothing(
     session: Session, author: User, reviewer: User, hana: User, published: Revision
 ) -> None:
-    first = propose(session, author, published, BODY.replace("line two", "line two by alex"))
-    second = propose(session, hana, published, BODY.replace("line two", "line two by hana"))
+    first = edit_page(
+        session, author, published, BODY.replace("line two", "line two by alex"), publish=False
+    )
+    second = edit_page(
+        session, hana, published, BODY.replace("line two", "line two by hana"), publish=False
+    )
     review.submit(session, actor=author, revision_id=first.id, reviewers=["fatima"], rules=RULES)
     review.submit(session, actor=hana, revision_id=second.id, reviewers=["fatima"], rules=RULES)
     review.add_review(session, actor=reviewer, revision_id=first.id, verdict="approve", rules=RULES)
@@ -416,7 +428,9 @@ def test_overlapping_publication_needs_update_and_loses_nothing(
         proposal, pages.lookup(session, "expenses").published_revision
     )
     assert merge.conflicts and "line two by hana" in merge.text and "line two by alex" in merge.text
-    update = propose(session, hana, second, BODY.replace("line two", "line two by alex and hana"))
+    update = edit_page(
+        session, hana, second, BODY.replace("line two", "line two by alex and hana"), publish=False
+    )
     assert proposal.state == "in_review" and not proposal.needs_update
     review.add_review(
         session, actor=reviewer, revision_id=update.id, verdict="approve", rules=RULES
@@ -430,7 +444,7 @@ def test_reviewer_suggestions_include_someone_from_another_department(
 ) -> None:
     colleague = make_user(session, username="sam", department="Engineering")
     make_page(session, colleague, title="Budget rules", tags=["finance"])
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     suggestions = review.suggest_reviewers(session, draft.proposal)
     names = [s.user.username for s in suggestions]
     assert "sam" in names and "alex" not in names
@@ -442,7 +456,7 @@ def test_reviewer_suggestions_include_someone_from_another_department(
 
 
 def test_review_queue(session: Session, author: User, reviewer: User, published: Revision) -> None:
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
     queue = review.review_queue(session, reviewer)
     assert [p.id for p in queue.waiting_for_me] == [draft.proposal_id]
@@ -463,7 +477,7 @@ def test_review_queue(session: Session, author: User, reviewer: User, published:
 def test_rubric_scores_are_validated_and_admin_edits_rubric(
     session: Session, author: User, reviewer: User, admin: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
     with pytest.raises(ValidationError) as caught:
         review.add_review(
@@ -506,7 +520,7 @@ def test_rubric_scores_are_validated_and_admin_edits_rubric(
 def test_notifications_mark_read(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
     assert notifications.unread_count(session, reviewer) == 1
     notifications.mark_read(session, reviewer)
@@ -520,7 +534,7 @@ def test_notifications_mark_read(
 def test_more_reviewers_can_be_asked_while_in_review(
     session: Session, author: User, reviewer: User, hana: User, published: Revision
 ) -> None:
-    draft = propose(session, author, published, "v1\n")
+    draft = edit_page(session, author, published, "v1\n", publish=False)
     review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
     proposal = review.submit(
         session, actor=author, revision_id=draft.id, reviewers=["hana"], rules=RULES

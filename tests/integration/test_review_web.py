@@ -6,13 +6,12 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Revision, User
-from app.services import proposals, users
-from tests.factories import make_page, make_user
+from app.services import proposals
+from tests.factories import edit_page, make_page, make_user
 
 BODY = "# Expenses\n\nline two\nline three\nline four\n"
 
@@ -24,24 +23,6 @@ def text(response: Any) -> str:
 @pytest.fixture
 def published(session: Session, author: User) -> Revision:
     return make_page(session, author, title="Expenses", body=BODY, tags=["finance"])
-
-
-@pytest.fixture
-def api_for(app: Flask, session: Session) -> Any:
-    def make(user: User) -> Any:
-        token = users.create_token(session, user=user)
-        client = app.test_client()
-
-        class Api:
-            def get(self, url: str, **kw: Any) -> Any:
-                return client.get(url, headers={"Authorization": f"Bearer {token}"}, **kw)
-
-            def post(self, url: str, **kw: Any) -> Any:
-                return client.post(url, headers={"Authorization": f"Bearer {token}"}, **kw)
-
-        return Api()
-
-    return make
 
 
 def error_code(response: Any, status: int) -> str:
@@ -204,13 +185,13 @@ def test_proposal_page_shows_diff_comments_reviewers_and_timeline(
     reviewer: User,
     published: Revision,
 ) -> None:
-    draft = proposals.save_revision(
+    draft = edit_page(
         session,
-        author=author,
-        slug="expenses",
-        body=BODY.replace("line two", "line 2"),
-        base_revision_id=published.id,
+        author,
+        published,
+        BODY.replace("line two", "line 2"),
         summary="shorter",
+        publish=False,
     )
     page = text(author_client.get(f"/proposals/{draft.proposal_id}"))
     assert "<del>two</del>" in page and "<ins>2</ins>" in page
@@ -248,9 +229,7 @@ def test_request_changes_without_comment_is_explained(
     reviewer: User,
     published: Revision,
 ) -> None:
-    draft = proposals.save_revision(
-        session, author=author, slug="expenses", body="x\n", base_revision_id=published.id
-    )
+    draft = edit_page(session, author, published, "x\n", publish=False)
     author_client.post(f"/proposals/{draft.proposal_id}/submit", data={"reviewers": "fatima"})
     response = reviewer_client.post(
         f"/proposals/{draft.proposal_id}/reviews",
@@ -269,14 +248,7 @@ def test_page_view_banner_and_reviewed_by(
     reviewer: User,
     published: Revision,
 ) -> None:
-    draft = proposals.save_revision(
-        session,
-        author=author,
-        slug="expenses",
-        body=BODY + "new\n",
-        base_revision_id=published.id,
-        summary="add new",
-    )
+    draft = edit_page(session, author, published, BODY + "new\n", summary="add new", publish=False)
     assert "waiting for review" in text(author_client.get("/wiki/expenses"))
     assert "waiting for review" not in text(client.get("/wiki/expenses"))  # signed-out readers
     author_client.post(f"/proposals/{draft.proposal_id}/submit", data={"reviewers": "fatima"})
@@ -293,13 +265,7 @@ def test_page_view_banner_and_reviewed_by(
 def test_edit_continues_own_open_proposal(
     author_client: Any, session: Session, author: User, published: Revision
 ) -> None:
-    draft = proposals.save_revision(
-        session,
-        author=author,
-        slug="expenses",
-        body="my draft text\n",
-        base_revision_id=published.id,
-    )
+    draft = edit_page(session, author, published, "my draft text\n", publish=False)
     page = text(author_client.get("/wiki/expenses/edit"))
     assert (
         "my draft text" in page
@@ -311,9 +277,7 @@ def test_edit_continues_own_open_proposal(
 def test_queue_inbox_and_unread_count(
     author_client: Any, reviewer_client: Any, session: Session, author: User, published: Revision
 ) -> None:
-    draft = proposals.save_revision(
-        session, author=author, slug="expenses", body="x\n", base_revision_id=published.id
-    )
+    draft = edit_page(session, author, published, "x\n", publish=False)
     author_client.post(f"/proposals/{draft.proposal_id}/submit", data={"reviewers": "fatima"})
     home = text(reviewer_client.get("/"))
     assert 'aria-label="Inbox, 1 unread"' in home
@@ -435,9 +399,7 @@ def test_resolve_and_reopen_a_thread_from_the_proposal_page(
     reviewer: User,
     published: Revision,
 ) -> None:
-    draft = proposals.save_revision(
-        session, author=author, slug="expenses", body=BODY + "x\n", base_revision_id=published.id
-    )
+    draft = edit_page(session, author, published, BODY + "x\n", publish=False)
     reviewer_client.post(
         f"/proposals/{draft.proposal_id}/comments",
         data={"body": "Needs a date", "line": "3", "revision_id": str(draft.id)},
