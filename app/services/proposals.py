@@ -78,7 +78,7 @@ def save_revision(
             current=current_revision(session, page, author),
             base=None,
         )
-    proposal = _continuable(page, base)
+    proposal = continued_by(base)
     if proposal is not None:
         policy.require_manage(author, proposal)
         advance(proposal.state, Action.REVISE)
@@ -266,11 +266,12 @@ def three_way_merge(proposal: Proposal, current: Revision) -> Merge:
     return Merge(text, conflicts)
 
 
-def _continuable(page: Page, base: Revision) -> Proposal | None:
-    proposal = base.proposal
+def continued_by(revision: Revision) -> Proposal | None:
+    """The open proposal that an edit based on ``revision`` adds to, if any (it is its head)."""
+    proposal = revision.proposal
     if (
         proposal is not None
-        and proposal.head_revision_id == base.id
+        and proposal.head_revision_id == revision.id
         and proposal.state in OPEN_STATES
     ):
         return proposal

@@ -9,9 +9,8 @@ from flask_login import login_required
 from app import deps, render
 from app.diffing import diff_texts
 from app.exceptions import EditConflict, NotFound, ValidationError
-from app.models import Page, Proposal, Revision
+from app.models import Page, Revision
 from app.review import policy
-from app.review.workflow import OPEN_STATES
 from app.services import pages, proposals, review, users
 from app.views.forms import ActionForm, PageForm
 
@@ -208,20 +207,8 @@ def _conflict(form: PageForm, page: Page, exc: EditConflict) -> ResponseReturnVa
         form=form,
         page=page,
         conflict={"base": base, "current": current, "theirs": theirs, "mine": mine},
-        continuing=_open_proposal_of(current),
+        continuing=proposals.continued_by(current),
     ), 409
-
-
-def _open_proposal_of(revision: Revision) -> Proposal | None:
-    """The open proposal an edit based on ``revision`` continues, if any."""
-    proposal = revision.proposal
-    if (
-        proposal is not None
-        and proposal.head_revision_id == revision.id
-        and proposal.state in OPEN_STATES
-    ):
-        return proposal
-    return None
 
 
 @bp.get("/wiki/<slug>/history")
