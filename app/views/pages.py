@@ -154,11 +154,7 @@ def edit(slug: str) -> ResponseReturnValue:
         "pages/edit.html",
         form=form,
         page=page,
-        continuing=latest.proposal
-        if latest.proposal
-        and latest.proposal.head_revision_id == latest.id
-        and latest.status != "published"
-        else None,
+        continuing=proposals.continued_by(latest),
     )
 
 
