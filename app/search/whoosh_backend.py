@@ -11,14 +11,14 @@ import logging
 import os
 import re
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup, escape
-from whoosh import collectors, highlight, index, qparser, query, sorting, writing
+from whoosh import highlight, index, qparser, query, searching, writing
 from whoosh.analysis import (
     CharsetFilter,
     LanguageAnalyzer,
@@ -40,6 +40,7 @@ from app.search import (
     SearchResults,
     SearchUnavailable,
 )
+from app.search.whoosh_arrays import IndexArrays, Scored, SegmentCache, evaluate, top
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,13 @@ WRITE_LOCK_TIMEOUT = 10.0
 SUGGEST_BELOW = 3
 _SEARCH_FIELDS = ["title", "title_exact", "headings", "body", "tags"]
 _FIELD_ALIASES = {"tags": ["tag"], "department_key": ["department", "dept"], "author": ["by"]}
+_FILTER_FIELDS = {"tag": "tags", "tags": "tags", "department": "department_key",
+                  "dept": "department_key", "author": "author", "by": "author"}  # fmt: skip
+_TYPED_FILTER = re.compile(
+    r"(?<![-\w])(tag|tags|department|dept|author|by):(\"[^\"]*\"|[^\s\"]+)", re.I
+)
+#: Fields whose matches are marked in snippets.
+_HIGHLIGHTED = frozenset({"title", "body"})
 _TERM = re.compile(r"\w+", re.UNICODE)
 _WORDS = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
@@ -93,6 +101,7 @@ class WhooshBackend:
         self._index: index.Index | None = None
         self._open_lock = threading.Lock()
         self._local = threading.local()
+        self._segment_cache = SegmentCache()
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -153,30 +162,37 @@ class WhooshBackend:
     def search(self, request: SearchQuery) -> SearchResults:
         """Run a query with filters, facets, highlights, spelling help and fuzzy fallback."""
         searcher = self._searcher()
-        parsed = self._parse(searcher, request.text)
-        restrict = _filters(request)
-        results, matched = _collect(searcher, parsed, restrict, request)
+        arrays = self._arrays(searcher)
+        parsed, typed_filters = self._parse(searcher, request.text)
+        allowed = evaluate(arrays, query.And([_filters(request), *typed_filters])).matched
+        found = _restricted(evaluate(arrays, parsed), allowed)
+        total = int(np.count_nonzero(found.matched))
         fuzzy = False
-        if len(matched) < SUGGEST_BELOW and request.text.strip() and '"' not in request.text:
+        if total < SUGGEST_BELOW and request.text.strip() and '"' not in request.text:
             # Few or no results: add close spellings, ranked below exact matches.
             fuzzy_query = _fuzzy(request.text, searcher.schema)
             if fuzzy_query is not None:
-                widened = _widen(parsed, fuzzy_query) if matched else fuzzy_query
-                results, more = _collect(searcher, widened, restrict, request)
-                fuzzy, matched = not matched and bool(more), more
+                parsed = _widen(parsed, fuzzy_query) if total else fuzzy_query
+                found = _restricted(evaluate(arrays, parsed), allowed)
+                fuzzy, total = (
+                    not total and found.matched.any(),
+                    int(np.count_nonzero(found.matched)),
+                )
         suggestion = None
-        if len(matched) < SUGGEST_BELOW and request.text.strip():
+        if total < SUGGEST_BELOW and request.text.strip():
             suggestion = _suggestion(searcher, request.text)
-        hits = _page_of_hits(results, request) if matched else []
-        facets = _facets(searcher, matched, self._groups(searcher))
-        return SearchResults(len(matched), hits, facets, suggestion, fuzzy)
+        facets = {
+            "department": _ordered(arrays.count("department", found.matched)),
+            "tag": _ordered(arrays.count("tag_list", found.matched)),
+        }
+        hits = _page_of_hits(arrays, parsed, found, request) if total else []
+        return SearchResults(total, hits, facets, suggestion, bool(fuzzy))
 
-    def _groups(self, searcher: Searcher) -> dict[str, dict[str, frozenset[int]]]:
-        cached = getattr(self._local, "groups", None)
-        if cached is None or cached[0] is not searcher:
-            cached = (searcher, _facet_groups(searcher))
-            self._local.groups = cached
-        return cached[1]
+    def _arrays(self, searcher: Searcher) -> IndexArrays:
+        arrays: IndexArrays | None = getattr(self._local, "arrays", None)
+        if arrays is None or arrays.searcher is not searcher:
+            arrays = self._local.arrays = IndexArrays(searcher, self._segment_cache)
+        return arrays
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[tuple[str, str]]:
         """Return (title, slug) of published pages whose title words start like ``prefix``."""
@@ -196,7 +212,10 @@ class WhooshBackend:
         searcher = self._searcher()
         return {fields["key"]: _aware(fields["updated_at"]) for fields in searcher.documents()}
 
-    def _parse(self, searcher: Searcher, text: str) -> query.Query:
+    def _parse(self, searcher: Searcher, text: str) -> tuple[query.Query, list[query.Query]]:
+        """The query's words, and the field filters typed into it (``tag:x``), which narrow the
+        results rather than add to them."""
+        text, filters = _typed_filters(text)
         parser = qparser.MultifieldParser(
             _SEARCH_FIELDS, searcher.schema, group=qparser.OrGroup.factory(0.9)
         )
@@ -205,14 +224,14 @@ class WhooshBackend:
         parser.add_plugin(qparser.PlusMinusPlugin(minusexpr=r"(?<![^\s(])-(?=\w)"))
         parser.add_plugin(qparser.FuzzyTermPlugin())
         if not text.strip():
-            return query.Every()  # filters alone (tag, department, author) list their pages
+            return query.Every(), filters  # filters alone (typed or chosen) list their pages
         text = _lower_filter_values(text)
         try:
             parsed = parser.parse(text)
         except Exception:  # a query with a syntax error still searches its words
             log.info("Unparseable query %r; searching its words", text)
             parsed = parser.parse(" ".join(_TERM.findall(text)))
-        return parsed.accept(_without_broad_wildcards)
+        return parsed.accept(_without_broad_wildcards), filters
 
     def _searcher(self) -> Searcher:
         searcher: Searcher | None = getattr(self._local, "searcher", None)
@@ -239,50 +258,6 @@ class WhooshBackend:
             return self._index
 
 
-class _MatchRecorder(collectors.WrappingCollector):  # type: ignore[misc]
-    """Remember every document the query matched while the top N are scored.
-
-    Counting the results and their facets then needs no second pass over the postings.
-    """
-
-    def prepare(self, top_searcher: Searcher, q: query.Query, context: Any) -> None:
-        super().prepare(top_searcher, q, context)
-        self.matched: set[int] = set()
-
-    def collect(self, sub_docnum: int) -> Any:
-        self.matched.add(self.offset + sub_docnum)
-        return self.child.collect(sub_docnum)
-
-
-def _collect(
-    searcher: Searcher, parsed: query.Query, restrict: query.Query, request: SearchQuery
-) -> tuple[Any, set[int]]:
-    """Score the first ``page * per_page`` results in one pass that also records every match."""
-    limit = max(1, request.page) * max(1, min(request.per_page, 100))
-    if request.sort == "date":
-        ranked = collectors.SortingCollector(
-            sorting.FieldFacet("updated_at", reverse=True), limit=limit
-        )
-    else:
-        ranked = collectors.TopCollector(limit=limit, usequality=False)
-    recorder = _MatchRecorder(ranked)
-    chain = collectors.FilterCollector(collectors.TermsCollector(recorder), allow=restrict)
-    searcher.search_with_collector(parsed, chain)
-    return chain.results(), recorder.matched
-
-
-def _page_of_hits(results: Any, request: SearchQuery) -> list[SearchHit]:
-    """The requested page of hits, highlighted; equal scores go to the most recently reviewed."""
-    page, size = max(1, request.page), max(1, min(request.per_page, 100))
-    results.fragmenter = highlight.PinpointFragmenter(maxchars=240, surround=70, autotrim=True)
-    results.formatter = _Formatter()
-    window = list(results)[(page - 1) * size : page * size]
-    hits = [_hit(hit, scored=request.sort != "date") for hit in window]
-    if request.sort != "date":
-        hits.sort(key=lambda hit: (-hit.score, -(hit.reviewed_at or hit.updated_at).timestamp()))
-    return hits
-
-
 class _WriterContext:
     """Commit on success, cancel on error (so a failed batch leaves the index unchanged)."""
 
@@ -297,6 +272,78 @@ class _WriterContext:
             self.writer.commit()
         else:
             self.writer.cancel()
+
+
+def _restricted(found: Scored, allowed: np.ndarray) -> Scored:
+    return Scored(found.matched & allowed, found.scores)
+
+
+def _page_of_hits(
+    arrays: IndexArrays, q: query.Query, found: Scored, request: SearchQuery
+) -> list[SearchHit]:
+    """The requested page of hits, highlighted; equal scores go to the most recently reviewed."""
+    page, size = max(1, request.page), max(1, min(request.per_page, 100))
+    if request.sort == "date":
+        order = [-arrays.column("updated_at")]
+    else:
+        order = [-found.scores, -arrays.column("reviewed_at")]
+    docnums = top(found, order, page * size)[(page - 1) * size :]
+    results = searching.Results(
+        arrays.searcher, q, [(float(found.scores[d]), int(d)) for d in docnums]
+    )
+    _record_matched_terms(results, arrays, q, docnums)
+    results.fragmenter = highlight.PinpointFragmenter(maxchars=240, surround=70, autotrim=True)
+    results.formatter = _Formatter()
+    return [_hit(hit, scored=request.sort != "date") for hit in results]
+
+
+def _record_matched_terms(
+    results: searching.Results, arrays: IndexArrays, q: query.Query, docnums: np.ndarray
+) -> None:
+    """Tell the highlighter which query terms occur in each shown document, so it marks them
+    from the offsets stored in the index instead of analysing the text again."""
+    results.termdocs = {}
+    results.docterms = {int(docnum): [] for docnum in docnums}
+    for term in _highlighted_terms(arrays.searcher, q):
+        ids, _ = arrays.term(*term)
+        inside = [int(docnum) for docnum in docnums[np.isin(docnums, ids)]]
+        results.termdocs[term] = inside
+        for docnum in inside:
+            results.docterms[docnum].append(term)
+
+
+def _highlighted_terms(searcher: Searcher, q: query.Query) -> set[tuple[str, bytes]]:
+    """The indexed terms of ``q`` (prefixes and fuzzy terms expanded) in highlighted fields.
+
+    (``Query.existing_terms`` would do, but it skips every field after the first it sees.)
+    """
+    reader = searcher.reader()
+    found = set()
+    for leaf in q.leaves():
+        if leaf.field() not in _HIGHLIGHTED:
+            continue
+        field = searcher.schema[leaf.field()]
+        for fieldname, text in leaf.expanded_terms(reader, phrases=True):
+            btext = text if isinstance(text, bytes) else field.to_bytes(text)
+            if (fieldname, btext) in reader:
+                found.add((fieldname, btext))
+    return found
+
+
+def _typed_filters(text: str) -> tuple[str, list[query.Query]]:
+    """Take ``tag:``, ``department:`` and ``author:`` filters out of a query: values of one
+    field are alternatives, different fields must all hold (``-tag:x`` stays an exclusion)."""
+    values: dict[str, list[query.Query]] = {}
+
+    def take(match: re.Match[str]) -> str:
+        field = _FILTER_FIELDS[match.group(1).lower()]
+        value = match.group(2).strip('"').strip().lower()
+        if value:
+            values.setdefault(field, []).append(query.Term(field, value))
+        return " "
+
+    rest = _TYPED_FILTER.sub(take, text)
+    return rest, [query.Or(terms) for terms in values.values()]
 
 
 class _Formatter(highlight.HtmlFormatter):  # type: ignore[misc]
@@ -447,58 +494,7 @@ def _hit(hit: Any, *, scored: bool) -> SearchHit:
     )
 
 
-#: Above this many matches, facets are counted by set intersection instead of per document.
-_INTERSECT_ABOVE = 500
-
-
-def _facets(
-    searcher: Searcher, matched: set[int], groups: dict[str, dict[str, frozenset[int]]]
-) -> dict[str, dict[str, int]]:
-    """Count departments and tags over every match."""
-    if not matched:
-        return {"department": {}, "tag": {}}
-    if len(matched) > _INTERSECT_ABOVE:
-        return {
-            name: _ordered(
-                Counter(
-                    {value: len(matched.intersection(docs)) for value, docs in by_value.items()}
-                )
-            )
-            for name, by_value in groups.items()
-        }
-    reader = searcher.reader()
-    departments: Counter[str] = Counter()
-    tags: Counter[str] = Counter()
-    department_column = reader.column_reader("department")
-    tag_column = reader.column_reader("tag_list")
-    for docnum in matched:
-        if department := department_column[docnum]:
-            departments[department] += 1
-        tags.update(tag for tag in tag_column[docnum].split(",") if tag)
-    return {"department": _ordered(departments), "tag": _ordered(tags)}
-
-
-def _facet_groups(searcher: Searcher) -> dict[str, dict[str, frozenset[int]]]:
-    """Which documents have each department and each tag (built once per searcher)."""
-    reader = searcher.reader()
-    departments: dict[str, set[int]] = {}
-    tags: dict[str, set[int]] = {}
-    if reader.doc_count():
-        department_column = reader.column_reader("department")
-        tag_column = reader.column_reader("tag_list")
-        for docnum in reader.all_doc_ids():
-            if department := department_column[docnum]:
-                departments.setdefault(department, set()).add(docnum)
-            for tag in tag_column[docnum].split(","):
-                if tag:
-                    tags.setdefault(tag, set()).add(docnum)
-    return {
-        "department": {key: frozenset(docs) for key, docs in departments.items()},
-        "tag": {key: frozenset(docs) for key, docs in tags.items()},
-    }
-
-
-def _ordered(counts: Counter[str]) -> dict[str, int]:
+def _ordered(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 

@@ -145,21 +145,29 @@ def test_rebuild_and_stamps(backend: SearchBackend) -> None:
     assert list(backend.stamps()) == ["page:1"]
 
 
-def test_facets_are_the_same_counted_either_way(
-    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from app.search import whoosh_backend
-
-    text = "laptop OR receipts OR outage OR espresso"
-    per_document = backend.search(SearchQuery(text=text)).facets
-    monkeypatch.setattr(whoosh_backend, "_INTERSECT_ABOVE", 0)
-    assert backend.search(SearchQuery(text=text)).facets == per_document
-    assert per_document["department"] == {
+def test_facets_count_every_match(backend: SearchBackend) -> None:
+    results = backend.search(SearchQuery(text="laptop OR receipts OR outage OR espresso"))
+    assert results.total == 4
+    assert results.facets["department"] == {
         "Engineering": 1,
         "Finance": 1,
         "Operations": 1,
         "People": 1,
     }
+    assert results.facets["tag"] == {
+        "expenses": 1, "finance": 1, "incidents": 1, "office": 1, "onboarding": 1, "people": 1,
+    }  # fmt: skip
+
+
+def test_typed_filters_narrow_instead_of_adding(backend: SearchBackend) -> None:
+    assert titles(backend, "laptop OR receipts tag:finance") == ["Submitting Expense Reports"]
+    assert titles(backend, "tag:finance laptop") == []
+    assert set(titles(backend, "tag:finance tag:people")) == {
+        "Submitting Expense Reports",
+        "Onboarding Checklist",
+    }
+    assert titles(backend, "receipts department:people") == []
+    assert titles(backend, 'laptop OR receipts -tag:finance') == ["Onboarding Checklist"]
 
 
 def test_broad_wildcards_are_ignored_and_filters_alone_list_pages(backend: SearchBackend) -> None:

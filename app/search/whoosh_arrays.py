@@ -1,0 +1,331 @@
+"""Evaluate Whoosh queries with numpy over whole posting lists: the search hot path.
+
+Whoosh's matchers visit postings one document at a time in Python (about 2 µs each), so a
+broad query over 10,000 pages spends 40–90 ms just adding up scores. Here the same postings
+are read block by block into arrays, once per segment (segments never change), and every
+document is scored at once with Whoosh's own BM25F formula and statistics (idf, average field
+length, stored weights and lengths). Totals, facet counts and the ranking then come from array
+operations. Query types not modelled here (phrases, spans, ranges, ...) are scored by Whoosh's
+own matchers, so a query always gets Whoosh's scores.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from whoosh import query, scoring
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+
+_Arrays = tuple[np.ndarray, ...]
+
+
+class SegmentCache:
+    """Arrays read from segments, shared by every searcher of a process; least recently used
+    entries are dropped beyond ``max_bytes``. Segments are immutable, so entries never go stale.
+    """
+
+    def __init__(self, max_bytes: int = 128 << 20) -> None:
+        self._entries: OrderedDict[Hashable, _Arrays] = OrderedDict()
+        self._bytes = 0
+        self._max_bytes = max_bytes
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], _Arrays]) -> _Arrays:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        value = build()
+        with self._lock:
+            if key not in self._entries:
+                self._entries[key] = value
+                self._bytes += _nbytes(value)
+                while self._bytes > self._max_bytes and len(self._entries) > 1:
+                    _, dropped = self._entries.popitem(last=False)
+                    self._bytes -= _nbytes(dropped)
+            return self._entries.get(key, value)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Which documents a query matched and their scores (one entry per document number)."""
+
+    matched: np.ndarray  # bool
+    scores: np.ndarray  # float64, 0 where not matched
+
+
+class IndexArrays:
+    """One searcher's view of the index as arrays: live documents, postings, lengths, columns."""
+
+    def __init__(self, searcher: Searcher, cache: SegmentCache) -> None:
+        self.searcher = searcher
+        self.size = searcher.doc_count_all()
+        self._cache = cache
+        self._segments = [(sub.reader(), offset) for sub, offset in searcher.leaf_searchers()]
+        self.live = np.zeros(self.size, dtype=bool)
+        for reader, offset in self._segments:
+            live = np.fromiter(reader.all_doc_ids(), dtype=np.int64)
+            self.live[live + offset] = True
+        self._terms: dict[tuple[str, bytes], _Arrays] = {}
+        self._lengths: dict[str, np.ndarray] = {}
+        self._facets: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self._columns: dict[str, np.ndarray] = {}
+
+    def term(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """Document numbers (deleted ones included) and stored weights of one term's postings."""
+        key = (field, btext)
+        if key not in self._terms:
+            parts = [
+                self._segment(reader, ("postings", field, btext), lambda r=reader: _postings(r, field, btext))
+                for reader, _ in self._segments
+            ]  # fmt: skip
+            self._terms[key] = (
+                _concat([ids + offset for (ids, _), (_, offset) in zip(parts, self._segments, strict=True)], np.int64),
+                _concat([weights for _, weights in parts], np.float64),
+            )  # fmt: skip
+        ids, weights = self._terms[key]
+        return ids, weights
+
+    def lengths(self, field: str) -> np.ndarray:
+        """Every document's length of ``field`` as Whoosh's scorers see it (at least 1)."""
+        if field not in self._lengths:
+            self._lengths[field] = _concat(
+                [self._segment(reader, ("lengths", field), lambda r=reader: _lengths(r, field))[0]
+                 for reader, _ in self._segments],
+                np.float64,
+            )  # fmt: skip
+        return self._lengths[field]
+
+    def column(self, field: str) -> np.ndarray:
+        """A sortable numeric column (dates are stored as integers) for every document."""
+        if field not in self._columns:
+            self._columns[field] = _concat(
+                [self._segment(reader, ("column", field), lambda r=reader: _column(r, field))[0]
+                 for reader, _ in self._segments],
+                np.int64,
+            )  # fmt: skip
+        return self._columns[field]
+
+    def facet(self, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(values, document numbers, value codes): one pair per document and value of a
+        comma-separated sortable column, for counting with ``np.bincount``."""
+        if field not in self._facets:
+            names: dict[str, int] = {}
+            docs, codes = [], []
+            for reader, offset in self._segments:
+                seg_names, seg_docs, seg_codes = self._segment(
+                    reader, ("facet", field), lambda r=reader: _facet_pairs(r, field)
+                )
+                remap = np.array(
+                    [names.setdefault(str(n), len(names)) for n in seg_names], np.int64
+                )
+                docs.append(seg_docs + offset)
+                codes.append(remap[seg_codes] if len(seg_codes) else seg_codes)
+            self._facets[field] = (list(names), _concat(docs, np.int64), _concat(codes, np.int64))
+        return self._facets[field]
+
+    def count(self, field: str, matched: np.ndarray) -> dict[str, int]:
+        """How many matched documents carry each value of a facet field (non-zero counts only)."""
+        names, docs, codes = self.facet(field)
+        counts = np.bincount(codes[matched[docs]], minlength=len(names))
+        return {names[i]: int(counts[i]) for i in np.flatnonzero(counts)}
+
+    def _segment(
+        self, reader: IndexReader, what: tuple[Any, ...], build: Callable[[], _Arrays]
+    ) -> _Arrays:
+        segment = reader.segment()
+        if segment is None:  # an empty index has no segments
+            return build()
+        return self._cache.get((segment.segment_id(), *what), build)
+
+
+class Unsupported(Exception):
+    """The searcher's weighting model is not one this module reproduces."""
+
+
+def evaluate(arrays: IndexArrays, q: query.Query) -> Scored:
+    """Match and score ``q`` over every live document."""
+    weighting = arrays.searcher.weighting
+    if not isinstance(weighting, scoring.BM25F):
+        raise Unsupported(type(weighting).__name__)
+    found = _Evaluator(arrays, weighting).run(q)
+    return Scored(found.matched & arrays.live, found.scores)
+
+
+class _Evaluator:
+    def __init__(self, arrays: IndexArrays, weighting: scoring.BM25F) -> None:
+        self.arrays = arrays
+        self.searcher = arrays.searcher
+        self.weighting = weighting
+
+    def run(self, q: query.Query) -> Scored:
+        if q is query.NullQuery:
+            return self._none()
+        if isinstance(q, query.Every) and not q.fieldname:
+            return Scored(np.ones(self.arrays.size, bool), np.full(self.arrays.size, q.boost))
+        if isinstance(q, query.Term):
+            return self._term(q)
+        if isinstance(q, query.MultiTerm):
+            # Whoosh scores a prefix, wildcard or fuzzy term as the OR of the terms it expands to.
+            if q.fieldname not in self.searcher.schema:
+                return self._none()
+            field = self.searcher.schema[q.fieldname]
+            words = [
+                query.Term(q.fieldname, field.from_bytes(b) if isinstance(b, bytes) else b)
+                for b in q._btexts(self.searcher.reader())
+            ]
+            return self._sum(words, all_required=False, boost=q.boost)
+        if isinstance(q, query.Or) and not q.minmatch and not q.scale:
+            return self._sum(q.subqueries, all_required=False, boost=q.boost)
+        if isinstance(q, query.And):
+            return self._sum(q.subqueries, all_required=True, boost=q.boost)
+        if isinstance(q, query.AndNot):
+            a, b = self.run(q.a), self.run(q.b)
+            return Scored(a.matched & ~b.matched, a.scores)
+        if isinstance(q, query.Require):
+            a, b = self.run(q.a), self.run(q.b)
+            return Scored(a.matched & b.matched, a.scores)
+        if isinstance(q, query.AndMaybe):
+            a, b = self.run(q.a), self.run(q.b)
+            return Scored(a.matched, a.scores + np.where(b.matched, b.scores, 0.0))
+        return self._whoosh(q)
+
+    def _none(self) -> Scored:
+        return Scored(np.zeros(self.arrays.size, bool), np.zeros(self.arrays.size))
+
+    def _sum(
+        self, subqueries: Sequence[query.Query], *, all_required: bool, boost: float
+    ) -> Scored:
+        if not subqueries:
+            return self._none()
+        if len(subqueries) == 1:  # as in Whoosh, a lone subquery ignores the group's boost
+            return self.run(subqueries[0])
+        parts = [self.run(sub) for sub in subqueries]
+        matched = parts[0].matched.copy()
+        scores = parts[0].scores.copy()
+        for part in parts[1:]:
+            if all_required:
+                matched &= part.matched
+            else:
+                matched |= part.matched
+            scores += part.scores
+        if boost != 1.0:
+            scores *= boost
+        return Scored(matched, scores)
+
+    def _term(self, q: query.Term) -> Scored:
+        schema = self.searcher.schema
+        if q.fieldname not in schema:
+            return self._none()
+        field = schema[q.fieldname]
+        try:
+            btext = field.to_bytes(q.text)
+        except ValueError:
+            return self._none()
+        ids, weights = self.arrays.term(q.fieldname, btext)
+        found = self._none()
+        if not len(ids):
+            return found
+        found.matched[ids] = True
+        if field.scorable:
+            B = self.weighting._field_B.get(q.fieldname, self.weighting.B)
+            found.scores[ids] = scoring.bm25(
+                self.searcher.idf(q.fieldname, btext), weights, self.arrays.lengths(q.fieldname)[ids],
+                self.searcher.avg_field_length(q.fieldname) or 1, B, self.weighting.K1,
+            )  # fmt: skip
+        else:  # Whoosh's WeightScorer: the stored weight is the score
+            found.scores[ids] = weights
+        if q.boost != 1.0:
+            found.scores[ids] *= q.boost
+        return found
+
+    def _whoosh(self, q: query.Query) -> Scored:
+        """Walk Whoosh's own matcher (phrases and other positional queries)."""
+        found = self._none()
+        context = self.searcher.context(needs_current=True)
+        for subsearcher, offset in self.searcher.leaf_searchers():
+            matcher = q.matcher(subsearcher, context)
+            while matcher.is_active():
+                docnum = offset + matcher.id()
+                found.matched[docnum] = True
+                found.scores[docnum] = matcher.score()
+                matcher.next()
+        return found
+
+
+def top(scored: Scored, order: Sequence[np.ndarray], limit: int) -> np.ndarray:
+    """Document numbers of the first ``limit`` matches, ordered by the ``order`` keys (the
+    first key decides, later ones break ties; each key ascending)."""
+    candidates = np.flatnonzero(scored.matched)
+    keys = [key[candidates] for key in order]
+    ranking = np.lexsort([candidates, *reversed(keys)])
+    return candidates[ranking[:limit]]
+
+
+def _postings(reader: IndexReader, field: str, btext: bytes) -> _Arrays:
+    if (field, btext) not in reader:
+        return np.zeros(0, np.int64), np.zeros(0, np.float64)
+    matcher = reader.postings(field, btext)
+    if isinstance(matcher, FilterMatcher):  # deleted documents are masked out by ``live``
+        matcher = matcher.child
+    ids: list[int] = []
+    weights: list[float] = []
+    if isinstance(matcher, W3LeafMatcher):
+        # Read whole blocks instead of stepping through postings one by one.
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            ids.extend(matcher._ids)
+            weights.extend(matcher._weights)
+            matcher._next_block()
+    else:
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    return np.array(ids, np.int64), np.array(weights, np.float64)
+
+
+def _lengths(reader: IndexReader, field: str) -> _Arrays:
+    count = reader.doc_count_all()
+    return (
+        np.fromiter(
+            (reader.doc_field_length(d, field, 1) for d in range(count)), np.float64, count
+        ),
+    )
+
+
+def _column(reader: IndexReader, field: str) -> _Arrays:
+    if not reader.has_column(field):
+        return (np.zeros(reader.doc_count_all(), np.int64),)
+    return (np.fromiter(reader.column_reader(field, translate=False), np.int64, reader.doc_count_all()),)
+
+
+def _facet_pairs(reader: IndexReader, field: str) -> _Arrays:
+    names: dict[str, int] = {}
+    docs: list[int] = []
+    codes: list[int] = []
+    if reader.has_column(field):
+        for docnum, value in enumerate(reader.column_reader(field)):
+            text = value.decode() if isinstance(value, bytes) else str(value or "")
+            for name in filter(None, text.split(",")):
+                docs.append(docnum)
+                codes.append(names.setdefault(name, len(names)))
+    return np.array(list(names), dtype=object), np.array(docs, np.int64), np.array(codes, np.int64)
+
+
+def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def _nbytes(arrays: _Arrays) -> int:
+    return sum(array.nbytes for array in arrays)
