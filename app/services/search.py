@@ -18,6 +18,8 @@ from app.services import notifications
 #: A search with results that nobody opened within this time counts as unanswered.
 UNOPENED_AFTER = timedelta(minutes=30)
 MAX_QUERY_CHARS = 300
+#: How many open gaps are re-searched after each index update.
+GAP_CHECKS_PER_UPDATE = 200
 #: Words that do not change what a question asks.
 _STOP_WORDS = frozenset(
     "a an and are as at be by can do does for from how i in is it me my of on or our should "
@@ -128,11 +130,19 @@ def askers(session: Session, gap: KnowledgeGap) -> list[GapAsker]:
 
 
 def check_gaps_answered(session: Session, backend: SearchBackend) -> int:
-    """Mark open gaps whose question now finds a published page as answered; notify askers."""
+    """Mark open gaps whose question now finds a published page as answered; notify askers.
+
+    Runs after index updates, so it looks at the most asked gaps only (a search each); a rarer
+    gap is answered when someone asks it again and opens a result.
+    """
     answered = 0
-    for gap in session.scalars(
-        select(KnowledgeGap).where(KnowledgeGap.answered_at.is_(None))
-    ).all():
+    most_asked = (
+        select(KnowledgeGap)
+        .where(KnowledgeGap.answered_at.is_(None))
+        .order_by(KnowledgeGap.askers.desc(), KnowledgeGap.asked.desc(), KnowledgeGap.id)
+        .limit(GAP_CHECKS_PER_UPDATE)
+    )
+    for gap in session.scalars(most_asked).all():
         found = backend.search(SearchQuery(text=gap.question, per_page=1))
         if found.total and not found.fuzzy and found.hits:
             _answer(session, gap, session.get(Page, found.hits[0].page_id))

@@ -216,6 +216,21 @@ def test_gaps_recorded_normalised_and_answered(
     assert [n.kind for n in notifications.inbox(session, reviewer).items] == ["gap_answered"]
 
 
+def test_answer_checks_after_an_update_look_at_the_most_asked_gaps_only(
+    session: Session, author: User, reviewer: User, backend: SearchBackend,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(search, "GAP_CHECKS_PER_UPDATE", 1)
+    search.run(session, backend, SearchQuery(text="kayak storage"), user=reviewer)
+    for user in (reviewer, author):
+        search.run(session, backend, SearchQuery(text="canoe storage"), user=user)
+    make_page(session, author, title="Boats", body="Kayak and canoe storage is in the shed.")
+    sync(session, backend)
+    assert search.check_gaps_answered(session, backend) == 1
+    answered = session.scalars(select(KnowledgeGap).where(KnowledgeGap.answered_at.is_not(None)))
+    assert [gap.normalized for gap in answered] == ["canoe storage"]
+
+
 def test_unopened_results_become_gaps_and_opening_answers(
     client: Any, session: Session, author: User, reviewer: User, backend: SearchBackend
 ) -> None:
