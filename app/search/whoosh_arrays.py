@@ -307,7 +307,9 @@ def _lengths(reader: IndexReader, field: str) -> _Arrays:
 def _column(reader: IndexReader, field: str) -> _Arrays:
     if not reader.has_column(field):
         return (np.zeros(reader.doc_count_all(), np.int64),)
-    return (np.fromiter(reader.column_reader(field, translate=False), np.int64, reader.doc_count_all()),)
+    return (
+        np.fromiter(reader.column_reader(field, translate=False), np.int64, reader.doc_count_all()),
+    )
 
 
 def _facet_pairs(reader: IndexReader, field: str) -> _Arrays:

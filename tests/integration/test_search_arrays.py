@@ -7,7 +7,6 @@ evaluator's per-segment offsets, deletions and global statistics are all exercis
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pytest

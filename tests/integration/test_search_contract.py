@@ -167,7 +167,7 @@ def test_typed_filters_narrow_instead_of_adding(backend: SearchBackend) -> None:
         "Onboarding Checklist",
     }
     assert titles(backend, "receipts department:people") == []
-    assert titles(backend, 'laptop OR receipts -tag:finance') == ["Onboarding Checklist"]
+    assert titles(backend, "laptop OR receipts -tag:finance") == ["Onboarding Checklist"]
 
 
 def test_broad_wildcards_are_ignored_and_filters_alone_list_pages(backend: SearchBackend) -> None:
