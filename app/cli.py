@@ -16,6 +16,7 @@ from werkzeug.serving import run_simple
 
 from app import deps
 from app.exceptions import ValidationError, WikiError
+from app.search import SearchUnavailable
 from app.services import content, demo, indexing, notifications, users
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -227,7 +228,10 @@ def search_rebuild() -> None:
 def search_check() -> None:
     """Report pages missing from, stale in, or extra in the index; exit 1 if there are any."""
     with _session() as session:
-        report = indexing.check(session, deps.search_backend())
+        try:
+            report = indexing.check(session, deps.search_backend())
+        except SearchUnavailable as exc:
+            raise click.ClickException(str(exc)) from exc
     for label, keys in (
         ("missing", report.missing),
         ("stale", report.stale),

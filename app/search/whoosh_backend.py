@@ -11,7 +11,8 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -126,8 +127,13 @@ class WhooshBackend:
         documents are analysed by two processes (the machine's two cores).
         """
         schema = build_schema(self.language)
-        current = self._open()
-        if current.schema.names() != schema.names():  # an upgrade changed the fields
+        try:
+            current = self._open()
+            replace = current.schema.names() != schema.names()  # an upgrade changed the fields
+        except Exception:  # a damaged index is what a rebuild is for
+            log.warning("The search index cannot be opened; creating a new one", exc_info=True)
+            replace = True
+        if replace:
             with self._open_lock:
                 self._index = current = index.create_in(str(self.directory), schema)
         try:
@@ -161,6 +167,10 @@ class WhooshBackend:
 
     def search(self, request: SearchQuery) -> SearchResults:
         """Run a query with filters, facets, highlights, spelling help and fuzzy fallback."""
+        with self._reading():
+            return self._search(request)
+
+    def _search(self, request: SearchQuery) -> SearchResults:
         searcher = self._searcher()
         arrays = self._arrays(searcher)
         parsed, typed_filters = self._parse(searcher, request.text)
@@ -201,16 +211,43 @@ class WhooshBackend:
             return []
         terms: list[query.Query] = [query.Term("title_exact", word) for word in words[:-1]]
         terms.append(query.Prefix("title_exact", words[-1]))
-        searcher = self._searcher()
-        found = searcher.search(
-            query.And(terms), limit=limit, filter=query.Term("visible_to", PUBLIC)
-        )
-        return [(hit["title"], hit["slug"]) for hit in found]
+        with self._reading():
+            found = self._searcher().search(
+                query.And(terms), limit=limit, filter=query.Term("visible_to", PUBLIC)
+            )
+            return [(hit["title"], hit["slug"]) for hit in found]
 
     def stamps(self) -> dict[str, datetime]:
         """Return every document key with its ``updated_at`` (for consistency checks)."""
-        searcher = self._searcher()
-        return {fields["key"]: _aware(fields["updated_at"]) for fields in searcher.documents()}
+        with self._reading():
+            return {
+                fields["key"]: _aware(fields["updated_at"])
+                for fields in self._searcher().documents()
+            }
+
+    def close(self) -> None:
+        """Close this thread's searcher (the next search opens a fresh one)."""
+        searcher: Searcher | None = getattr(self._local, "searcher", None)
+        self._local.__dict__.clear()
+        if searcher is not None:
+            with suppress(Exception):  # closing a damaged index's files must not fail
+                searcher.close()
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Report a damaged index as SearchUnavailable (the log keeps the details) and drop the
+        open searcher, so a rebuilt index is picked up by the next search."""
+        try:
+            yield
+        except Exception as exc:  # corrupt files fail in many ways: pickle, zlib, struct, EOF...
+            self.close()
+            if isinstance(exc, SearchUnavailable):
+                raise
+            log.exception("The search index could not be read")
+            raise SearchUnavailable(
+                "The search index cannot be read; an administrator can rebuild it with "
+                "`flask --app app search rebuild`."
+            ) from exc
 
     def _parse(self, searcher: Searcher, text: str) -> tuple[query.Query, list[query.Query]]:
         """The query's words, and the field filters typed into it (``tag:x``), which narrow the
@@ -234,17 +271,15 @@ class WhooshBackend:
         return parsed.accept(_without_broad_wildcards), filters
 
     def _searcher(self) -> Searcher:
+        """This thread's searcher, reopened when the index changed (call inside ``_reading``)."""
         searcher: Searcher | None = getattr(self._local, "searcher", None)
-        try:
-            # Not Searcher.refresh(): it reuses segment readers and misses deletions made
-            # in an existing segment. A new searcher is opened only when the index changed.
-            if searcher is None or not searcher.up_to_date():
-                if searcher is not None:
-                    searcher.close()
-                searcher = self._open().searcher()
-        except (OSError, index.IndexError, ValueError) as exc:
-            raise SearchUnavailable(f"The search index cannot be read: {exc}") from exc
-        self._local.searcher = searcher
+        # Not Searcher.refresh(): it reuses segment readers and misses deletions made in an
+        # existing segment. A new searcher is opened only when the index changed.
+        if searcher is None or not searcher.up_to_date():
+            if searcher is not None:
+                searcher.close()
+                self._local.__dict__.clear()
+            searcher = self._local.searcher = self._open().searcher()
         return searcher
 
     def _open(self) -> index.Index:
