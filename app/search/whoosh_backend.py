@@ -11,11 +11,12 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+import traceback
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from markupsafe import Markup, escape
@@ -44,6 +45,7 @@ from app.search import (
 from app.search.whoosh_arrays import IndexArrays, Scored, SegmentCache, evaluate, top
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: How long a writer waits for another process's lock before giving up (work stays queued).
 WRITE_LOCK_TIMEOUT = 10.0
@@ -130,8 +132,8 @@ class WhooshBackend:
         try:
             current = self._open()
             replace = current.schema.names() != schema.names()  # an upgrade changed the fields
-        except Exception:  # a damaged index is what a rebuild is for
-            log.warning("The search index cannot be opened; creating a new one", exc_info=True)
+        except Exception as exc:  # a damaged index is what a rebuild is for
+            _log_damage("The search index cannot be opened; creating a new one", exc)
             replace = True
         if replace:
             with self._open_lock:
@@ -167,8 +169,7 @@ class WhooshBackend:
 
     def search(self, request: SearchQuery) -> SearchResults:
         """Run a query with filters, facets, highlights, spelling help and fuzzy fallback."""
-        with self._reading():
-            return self._search(request)
+        return self._reading(lambda: self._search(request))
 
     def _search(self, request: SearchQuery) -> SearchResults:
         searcher = self._searcher()
@@ -211,19 +212,23 @@ class WhooshBackend:
             return []
         terms: list[query.Query] = [query.Term("title_exact", word) for word in words[:-1]]
         terms.append(query.Prefix("title_exact", words[-1]))
-        with self._reading():
+
+        def titles() -> list[tuple[str, str]]:
             found = self._searcher().search(
                 query.And(terms), limit=limit, filter=query.Term("visible_to", PUBLIC)
             )
             return [(hit["title"], hit["slug"]) for hit in found]
 
+        return self._reading(titles)
+
     def stamps(self) -> dict[str, datetime]:
         """Return every document key with its ``updated_at`` (for consistency checks)."""
-        with self._reading():
-            return {
+        return self._reading(
+            lambda: {
                 fields["key"]: _aware(fields["updated_at"])
                 for fields in self._searcher().documents()
             }
+        )
 
     def close(self) -> None:
         """Close this thread's searcher (the next search opens a fresh one)."""
@@ -233,21 +238,23 @@ class WhooshBackend:
             with suppress(Exception):  # closing a damaged index's files must not fail
                 searcher.close()
 
-    @contextmanager
-    def _reading(self) -> Iterator[None]:
-        """Report a damaged index as SearchUnavailable (the log keeps the details) and drop the
-        open searcher, so a rebuilt index is picked up by the next search."""
+    def _reading(self, read: Callable[[], _T]) -> _T:
+        """Run ``read``, reporting a damaged index as SearchUnavailable (the log keeps the
+        details) and dropping the open searcher, so a rebuilt index is picked up next time."""
         try:
-            yield
+            return read()
+        except SearchUnavailable:
+            self.close()
+            raise
         except Exception as exc:  # corrupt files fail in many ways: pickle, zlib, struct, EOF...
             self.close()
-            if isinstance(exc, SearchUnavailable):
-                raise
-            log.exception("The search index could not be read")
-            raise SearchUnavailable(
-                "The search index cannot be read; an administrator can rebuild it with "
-                "`flask --app app search rebuild`."
-            ) from exc
+            _log_damage("The search index could not be read", exc)
+        # Raised after the handler, so it does not chain to Whoosh's error, whose frames hold
+        # files Whoosh opened and never closed.
+        raise SearchUnavailable(
+            "The search index cannot be read; an administrator can rebuild it with "
+            "`flask --app app search rebuild`."
+        )
 
     def _parse(self, searcher: Searcher, text: str) -> tuple[query.Query, list[query.Query]]:
         """The query's words, and the field filters typed into it (``tag:x``), which narrow the
@@ -271,7 +278,7 @@ class WhooshBackend:
         return parsed.accept(_without_broad_wildcards), filters
 
     def _searcher(self) -> Searcher:
-        """This thread's searcher, reopened when the index changed (call inside ``_reading``)."""
+        """This thread's searcher, reopened when the index changed (call it through ``_reading``)."""
         searcher: Searcher | None = getattr(self._local, "searcher", None)
         # Not Searcher.refresh(): it reuses segment readers and misses deletions made in an
         # existing segment. A new searcher is opened only when the index changed.
@@ -307,6 +314,12 @@ class _WriterContext:
             self.writer.commit()
         else:
             self.writer.cancel()
+
+
+def _log_damage(message: str, exc: BaseException) -> None:
+    """Log a failure to read the index with its traceback as text (a record holding the
+    traceback would keep Whoosh's failed frames, and the files they opened, alive)."""
+    log.error("%s\n%s", message, "".join(traceback.format_exception(exc)).rstrip())
 
 
 def _restricted(found: Scored, allowed: np.ndarray) -> Scored:
