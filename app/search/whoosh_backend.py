@@ -110,15 +110,23 @@ class WhooshBackend:
 
     def index(self, documents: Iterable[SearchDocument]) -> None:
         """Add or replace documents."""
-        with self._writer() as writer:
-            for document in documents:
-                writer.update_document(**_fields(document))
+
+        def write() -> None:
+            with self._writer() as writer:
+                for document in documents:
+                    writer.update_document(**_fields(document))
+
+        self._guarded(write)
 
     def remove(self, keys: Iterable[str]) -> None:
         """Remove documents by key (unknown keys are ignored)."""
-        with self._writer() as writer:
-            for key in keys:
-                writer.delete_by_term("key", key)
+
+        def write() -> None:
+            with self._writer() as writer:
+                for key in keys:
+                    writer.delete_by_term("key", key)
+
+        self._guarded(write)
 
     def rebuild(
         self, documents: Iterable[SearchDocument], progress: Callable[[int], Any] | None = None
@@ -169,7 +177,7 @@ class WhooshBackend:
 
     def search(self, request: SearchQuery) -> SearchResults:
         """Run a query with filters, facets, highlights, spelling help and fuzzy fallback."""
-        return self._reading(lambda: self._search(request))
+        return self._guarded(lambda: self._search(request))
 
     def _search(self, request: SearchQuery) -> SearchResults:
         searcher = self._searcher()
@@ -219,11 +227,11 @@ class WhooshBackend:
             )
             return [(hit["title"], hit["slug"]) for hit in found]
 
-        return self._reading(titles)
+        return self._guarded(titles)
 
     def stamps(self) -> dict[str, datetime]:
         """Return every document key with its ``updated_at`` (for consistency checks)."""
-        return self._reading(
+        return self._guarded(
             lambda: {
                 fields["key"]: _aware(fields["updated_at"])
                 for fields in self._searcher().documents()
@@ -238,17 +246,17 @@ class WhooshBackend:
             with suppress(Exception):  # closing a damaged index's files must not fail
                 searcher.close()
 
-    def _reading(self, read: Callable[[], _T]) -> _T:
-        """Run ``read``, reporting a damaged index as SearchUnavailable (the log keeps the
-        details) and dropping the open searcher, so a rebuilt index is picked up next time."""
+    def _guarded(self, work: Callable[[], _T]) -> _T:
+        """Run ``work`` on the index, reporting a damaged index as SearchUnavailable (the log
+        keeps the details) and dropping the open searcher, so a rebuilt index is used next."""
         try:
-            return read()
+            return work()
         except SearchUnavailable:
             self.close()
             raise
         except Exception as exc:  # corrupt files fail in many ways: pickle, zlib, struct, EOF...
             self.close()
-            _log_damage("The search index could not be read", exc)
+            _log_damage("The search index could not be used", exc)
         # Raised after the handler, so it does not chain to Whoosh's error, whose frames hold
         # files Whoosh opened and never closed.
         raise SearchUnavailable(
@@ -278,7 +286,7 @@ class WhooshBackend:
         return parsed.accept(_without_broad_wildcards), filters
 
     def _searcher(self) -> Searcher:
-        """This thread's searcher, reopened when the index changed (call it through ``_reading``)."""
+        """This thread's searcher, reopened when the index changed (call it through ``_guarded``)."""
         searcher: Searcher | None = getattr(self._local, "searcher", None)
         # Not Searcher.refresh(): it reuses segment readers and misses deletions made in an
         # existing segment. A new searcher is opened only when the index changed.

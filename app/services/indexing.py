@@ -113,6 +113,18 @@ def process_outbox(session: Session, backend: SearchBackend) -> int:
         done += len(rows)
 
 
+def queued(session: Session) -> tuple[int, str | None]:
+    """How many index updates wait in the outbox, and the latest error that kept one there."""
+    count = session.scalar(select(func.count(SearchOutbox.id))) or 0
+    error = session.scalar(
+        select(SearchOutbox.last_error)
+        .where(SearchOutbox.last_error.is_not(None))
+        .order_by(SearchOutbox.id.desc())
+        .limit(1)
+    )
+    return count, error
+
+
 def all_documents(session: Session) -> Iterator[SearchDocument]:
     """Every document the index should hold, built from the database."""
     published = (

@@ -299,8 +299,13 @@ def test_a_damaged_index_is_reported_and_rebuilt(
     assert client.get("/search?q=lockers").status_code == 503
     checked = runner.invoke(args=["search", "check"])
     assert checked.exit_code == 1 and "cannot be read" in checked.output
+    make_page(session, author, title="Bikes", body="Bike racks are by the entrance.")
+    synced = runner.invoke(args=["search", "sync"])  # the work stays queued for later
+    assert synced.exit_code == 1 and "updates are still queued: The search index" in synced.output
+    assert session.scalar(select(func.count(SearchOutbox.id)))
     assert runner.invoke(args=["search", "rebuild"]).exit_code == 0
-    assert titles(backend, "lockers") == ["Lockers"]
+    assert titles(backend, "lockers") == ["Lockers"] and titles(backend, "bike") == ["Bikes"]
+    assert session.scalar(select(func.count(SearchOutbox.id))) == 0
 
 
 def test_writes_trigger_indexing_after_the_response(
