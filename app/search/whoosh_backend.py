@@ -185,7 +185,7 @@ class WhooshBackend:
         parsed, typed_filters = self._parse(searcher, request.text)
         allowed = evaluate(arrays, query.And([_filters(request), *typed_filters])).matched
         found = _restricted(evaluate(arrays, parsed), allowed)
-        total = int(np.count_nonzero(found.matched))
+        total = exact = int(np.count_nonzero(found.matched))
         fuzzy = False
         if total < SUGGEST_BELOW and request.text.strip() and '"' not in request.text:
             # Few or no results: add close spellings, ranked below exact matches.
@@ -198,7 +198,7 @@ class WhooshBackend:
                     int(np.count_nonzero(found.matched)),
                 )
         suggestion = None
-        if total < SUGGEST_BELOW and request.text.strip():
+        if exact < SUGGEST_BELOW and request.text.strip():
             suggestion = _suggestion(searcher, request.text)
         facets = {
             "department": _ordered(arrays.count("department", found.matched)),

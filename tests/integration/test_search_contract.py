@@ -87,6 +87,10 @@ def test_syntax_errors_still_search(backend: SearchBackend) -> None:
 def test_typos_get_a_suggestion_and_fuzzy_results(backend: SearchBackend) -> None:
     results = backend.search(SearchQuery(text="onbaording"))
     assert [hit.title for hit in results.hits] == ["Onboarding Checklist"] and results.fuzzy
+    backend.index([doc(n, f"Onboarding {n}", "onboarding steps") for n in (20, 21, 22)])
+    widened = backend.search(SearchQuery(text="onbaording"))
+    assert widened.fuzzy and widened.total == 4
+    assert widened.suggestion == "onboarding"  # offered however many close spellings matched
     assert backend.search(SearchQuery(text="expence")).suggestion in ("expense", "expenses")
 
 
