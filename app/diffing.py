@@ -8,6 +8,17 @@ from difflib import SequenceMatcher
 from enum import StrEnum
 
 _WORDS = re.compile(r"\w+|\s+|[^\w\s]")
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str, *, keepends: bool = False) -> list[str]:
+    """The lines of a page source as its editor shows them: split at \\n, \\r\\n or \\r only.
+
+    (``str.splitlines`` also splits at U+2028, form feeds and other separators, which would put
+    line numbers of diffs and comments out of step with the editor.)
+    """
+    lines = _LINES.findall(text)
+    return lines if keepends else [line.rstrip("\r\n") for line in lines]
 
 
 class LineKind(StrEnum):
@@ -64,7 +75,7 @@ class Diff:
 
 def diff_texts(old: str, new: str, *, context: int = 3) -> Diff:
     """Compare ``old`` and ``new`` line by line; ``context`` unchanged lines surround changes."""
-    old_lines, new_lines = old.splitlines(), new.splitlines()
+    old_lines, new_lines = split_lines(old), split_lines(new)
     matcher = SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     hunks: list[Hunk] = []
     added = removed = 0

@@ -40,6 +40,21 @@ NEW_PAGE_PATH = "/new"
 #: rel added to links that leave the wiki.
 EXTERNAL_REL = "nofollow noopener"
 
+#: Element ids the page around rendered content uses (a test keeps this in step with the
+#: templates); a heading that would take one gets "-section" appended, as do footnote-like ids.
+PAGE_IDS = frozenset(
+    {
+        "asked-heading", "backlinks-heading", "comments", "comments-heading", "conflict-heading",
+        "contributors-heading", "departments", "dept-heading", "draft-status", "header-q",
+        "header-suggestions", "main", "mine-heading", "more-reviewers", "override-heading",
+        "override-reason", "page-editor", "pages-heading", "preview", "preview-label",
+        "recent-heading", "results-heading", "review-form", "review-heading", "review-summary",
+        "reviews", "reviews-heading", "revisions-heading", "search-q", "status-heading",
+        "submit-heading", "tags-heading", "timeline-heading", "toc-heading", "waiting-heading",
+    }
+)  # fmt: skip
+_FOOTNOTE_ID = re.compile(r"fn(ref)?\d+(:\d+)?")
+
 #: Raw HTML tags an author may type; they must carry no attributes (``<details open>`` aside).
 RAW_HTML_TAGS = frozenset({"kbd", "sub", "sup", "details", "summary", "br", "mark", "abbr"})
 
@@ -257,6 +272,15 @@ def _table_alignment_as_class(state: Any) -> None:
                 token.attrSet("class", f"align-{aligned.group(1)}")
 
 
+def heading_id(text: str) -> str:
+    """The anchor of a heading: its slug, never empty and never an id the page already uses
+    (repeats are numbered by the anchors plugin)."""
+    slug = slugify(text) or "section"
+    if slug in PAGE_IDS or _FOOTNOTE_ID.fullmatch(slug):
+        return f"{slug}-section"
+    return slug
+
+
 def _toc(tokens: Sequence[Token]) -> list[TocEntry]:
     entries = []
     for index, token in enumerate(tokens):
@@ -308,7 +332,7 @@ def _build_parser(*, mentions: bool = False) -> MarkdownIt:
         # The preset's maxNesting of 20 silently drops deeper text; page size is capped instead.
         {"html": True, "linkify": False, "highlight": _highlight, "maxNesting": 100},
     )
-    parser.use(gfm_plugin).use(anchors_plugin, min_level=1, max_level=4, slug_func=slugify)
+    parser.use(gfm_plugin).use(anchors_plugin, min_level=1, max_level=4, slug_func=heading_id)
     parser.inline.ruler.before("link", "wikilink", _wikilink_rule)
     parser.core.ruler.push("table_alignment_as_class", _table_alignment_as_class)
     parser.add_render_rule("html_inline", _render_raw_html)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.diffing import split_lines
 from app.models import Page, Proposal, User
 from app.review.policy import ApprovalRules
 from app.services import proposals, review, users
@@ -99,4 +100,4 @@ def _append(session: Session, author: User, page: Page, text: str, summary: str)
 
 
 def _last_line(session: Session, revision_id: int) -> int:
-    return len(proposals.of_revision(session, revision_id).head_revision.body.splitlines())  # type: ignore[union-attr]
+    return len(split_lines(proposals.of_revision(session, revision_id).head_revision.body))  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from app.diffing import split_lines
 from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
 from app.models import Page, Proposal, ProposalEvent, Revision, User, utcnow
 from app.review import policy
@@ -257,7 +258,9 @@ def three_way_merge(proposal: Proposal, current: Revision) -> Merge:
     assert head is not None
     base_text = proposal.base_revision.body if proposal.base_revision else ""
     merger = merge3.Merge3(
-        base_text.splitlines(True), head.body.splitlines(True), current.body.splitlines(True)
+        split_lines(base_text, keepends=True),
+        split_lines(head.body, keepends=True),
+        split_lines(current.body, keepends=True),
     )
     conflicts = any(region[0] == "conflict" for region in merger.merge_regions())
     text = "".join(

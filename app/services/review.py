@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import render
+from app.diffing import split_lines
 from app.exceptions import Conflict, NotFound, PermissionDenied, ValidationError
 from app.models import (
     Comment,
@@ -439,7 +440,7 @@ def _new_comment(
             errors["parent_id"] = "Reply to a comment of this proposal."
         elif parent.parent_id is not None:
             parent = session.get(Comment, parent.parent_id)
-    line_count = len(revision.body.splitlines())
+    line_count = len(split_lines(revision.body))
     for name, value in (("line", line), ("line_end", line_end)):
         if value is not None and (
             not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= line_count

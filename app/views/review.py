@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from app import deps
 from app.api.serializers import review_record_json
-from app.diffing import diff_texts
+from app.diffing import diff_texts, split_lines
 from app.exceptions import ValidationError, WikiError
 from app.models import Proposal
 from app.review import policy
@@ -60,7 +60,7 @@ def detail(proposal_id: int) -> ResponseReturnValue:
         diff = diff_texts(base_text, shown.body, context=3)
     threads = review.threads(session, proposal, shown)
     if mode == "source":
-        visible = set(range(1, len(shown.body.splitlines()) + 1))
+        visible = set(range(1, len(split_lines(shown.body)) + 1))
     else:
         visible = {line.new_number for hunk in diff.hunks for line in hunk.lines if line.new_number}
     rules = deps.approval_rules()
@@ -80,7 +80,7 @@ def detail(proposal_id: int) -> ResponseReturnValue:
         history=history,
         diff=diff,
         mode=mode,
-        source_lines=shown.body.splitlines(),
+        source_lines=split_lines(shown.body),
         since=since,
         threads=threads,
         line_threads=_by_line(threads),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.diffing import Diff, LineKind, diff_texts
+from app.diffing import Diff, LineKind, diff_texts, split_lines
 
 CONTEXT, ADDED, REMOVED = LineKind.CONTEXT, LineKind.ADDED, LineKind.REMOVED
 THIRTY_LINES = "".join(f"line {number}\n" for number in range(1, 31))
@@ -240,4 +240,30 @@ def test_unicode_words_are_compared_whole(
     assert [line.text for hunk in diff.hunks for line in hunk.lines] == [
         old.rstrip("\n"),
         new.rstrip("\n"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "lines", "with_ends"),
+    [
+        ("", [], []),
+        ("a", ["a"], ["a"]),
+        ("a\n", ["a"], ["a\n"]),
+        ("a\n\nb", ["a", "", "b"], ["a\n", "\n", "b"]),
+        ("a\u2028b\x0cc\n", ["a\u2028b\x0cc"], ["a\u2028b\x0cc\n"]),
+    ],
+)
+def test_lines_split_at_newlines_only(text: str, lines: list[str], with_ends: list[str]) -> None:
+    assert split_lines(text) == lines
+    assert split_lines(text, keepends=True) == with_ends
+    assert "".join(split_lines(text, keepends=True)) == text
+
+
+def test_a_line_separator_inside_a_line_does_not_shift_the_diff() -> None:
+    diff = diff_texts("one\u2028still one\ntwo\n", "one\u2028still one\nTWO\n")
+    changed = [(line.kind, line.old_number, line.new_number) for line in diff.hunks[0].lines]
+    assert changed == [
+        (LineKind.CONTEXT, 1, 1),
+        (LineKind.REMOVED, 2, None),
+        (LineKind.ADDED, None, 2),
     ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from markupsafe import Markup
 
 from app.render import (
+    PAGE_IDS,
     mark_missing_links,
     mentioned_usernames,
     plain_text,
@@ -347,6 +349,23 @@ def test_repeated_headings_get_distinct_ids() -> None:
     rendered = render_markdown("## Notes\n\n## Notes\n")
     assert [entry.id for entry in rendered.toc] == ["notes", "notes-1"]
     assert '<h2 id="notes-1">Notes</h2>' in str(rendered.html)
+
+
+def test_heading_ids_are_never_empty_and_never_clash_with_the_page() -> None:
+    rendered = render_markdown("# !!!\n\n## Comments\n\n## Preview\n\n## fn1\n\n## !!!\n")
+    assert [entry.id for entry in rendered.toc] == [
+        "section", "comments-section", "preview-section", "fn1-section", "section-1",
+    ]  # fmt: skip
+
+
+def test_page_ids_list_every_id_the_templates_use() -> None:
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    used = {
+        match
+        for path in templates.rglob("*.html")
+        for match in re.findall(r'\bid="([a-z0-9_-]+)"', path.read_text())
+    }
+    assert used <= PAGE_IDS
 
 
 def test_headings_below_level_four_are_left_out_of_the_table_of_contents() -> None:

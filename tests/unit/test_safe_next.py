@@ -57,8 +57,18 @@ def test_target_off_this_site_is_refused(target: str) -> None:
         "/wiki/x\x00",
         "/wiki/\x1bx",
         "/\x0c/evil.com",
+        "/\x7f/evil.com",
     ],
-    ids=["tab", "newline", "carriage-return", "header-injection", "nul", "escape", "form-feed"],
+    ids=[
+        "tab",
+        "newline",
+        "carriage-return",
+        "header-injection",
+        "nul",
+        "escape",
+        "form-feed",
+        "delete",
+    ],  # fmt: skip
 )
 def test_target_with_control_characters_is_refused(target: str) -> None:
     assert safe_next(target) is None
