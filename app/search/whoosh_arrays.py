@@ -12,12 +12,15 @@ own matchers, so a query always gets Whoosh's scores.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from whoosh import query, scoring
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
@@ -79,6 +82,8 @@ class IndexArrays:
         self._lengths: dict[str, np.ndarray] = {}
         self._facets: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
         self._columns: dict[str, np.ndarray] = {}
+        self._lexicons: dict[str, list[str]] = {}
+        self._expansions: dict[tuple[Any, ...], list[str]] = {}
 
     def term(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers (deleted ones included) and stored weights of one term's postings."""
@@ -139,6 +144,57 @@ class IndexArrays:
         counts = np.bincount(codes[matched[docs]], minlength=len(names))
         return {names[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
+    def lexicon(self, field: str) -> list[str]:
+        """Every term of ``field``, sorted."""
+        if field not in self._lexicons:
+            words: set[str] = set()
+            for reader, _ in self._segments:
+                words.update(
+                    self._segment(reader, ("lexicon", field), lambda r=reader: _lexicon(r, field))[
+                        0
+                    ]
+                )
+            self._lexicons[field] = sorted(words)
+        return self._lexicons[field]
+
+    def close_terms(
+        self, field: str, text: str, maxdist: int, prefix: int = 0
+    ) -> list[tuple[str, int]]:
+        """Terms of ``field`` within ``maxdist`` edits of ``text`` (Damerau-Levenshtein, as
+        Whoosh counts them) that share its first ``prefix`` letters, with their distances."""
+        words = self.lexicon(field)
+        start = text[:prefix]
+        low = bisect_left(words, start)
+        high = bisect_left(words, start + "\U0010ffff") if start else len(words)
+        found = process.extract(
+            text, words[low:high], scorer=OSA.distance, score_cutoff=maxdist, limit=None
+        )
+        return [(word, int(distance)) for word, distance, _ in found]
+
+    def expand(self, q: query.MultiTerm) -> list[str]:
+        """The terms a prefix, wildcard or fuzzy term stands for."""
+        key = (
+            type(q).__name__,
+            q.fieldname,
+            q.text,
+            getattr(q, "maxdist", 0),
+            getattr(q, "prefixlength", 0),
+        )
+        if key not in self._expansions:
+            if isinstance(q, query.FuzzyTerm):
+                words = [
+                    word
+                    for word, _ in self.close_terms(q.fieldname, q.text, q.maxdist, q.prefixlength)
+                ]
+            else:
+                field = self.searcher.schema[q.fieldname]
+                words = [
+                    field.from_bytes(b) if isinstance(b, bytes) else b
+                    for b in q._btexts(self.searcher.reader())
+                ]
+            self._expansions[key] = words
+        return self._expansions[key]
+
     def _segment(
         self, reader: IndexReader, what: tuple[Any, ...], build: Callable[[], _Arrays]
     ) -> _Arrays:
@@ -178,11 +234,7 @@ class _Evaluator:
             # Whoosh scores a prefix, wildcard or fuzzy term as the OR of the terms it expands to.
             if q.fieldname not in self.searcher.schema:
                 return self._none()
-            field = self.searcher.schema[q.fieldname]
-            words = [
-                query.Term(q.fieldname, field.from_bytes(b) if isinstance(b, bytes) else b)
-                for b in q._btexts(self.searcher.reader())
-            ]
+            words = [query.Term(q.fieldname, word) for word in self.arrays.expand(q)]
             return self._sum(words, all_required=False, boost=q.boost)
         if isinstance(q, query.Or) and not q.minmatch and not q.scale:
             return self._sum(q.subqueries, all_required=False, boost=q.boost)
@@ -304,6 +356,13 @@ def _lengths(reader: IndexReader, field: str) -> _Arrays:
     )
 
 
+def _lexicon(reader: IndexReader, field: str) -> _Arrays:
+    if field not in reader.schema:
+        return (np.array([], dtype=object),)
+    decode = reader.schema[field].from_bytes
+    return (np.array([decode(b) for b in reader.lexicon(field)], dtype=object),)
+
+
 def _column(reader: IndexReader, field: str) -> _Arrays:
     if not reader.has_column(field):
         return (np.zeros(reader.doc_count_all(), np.int64),)
@@ -330,4 +389,5 @@ def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
 
 
 def _nbytes(arrays: _Arrays) -> int:
-    return sum(array.nbytes for array in arrays)
+    # An object array's nbytes counts its pointers only; count its (short) strings roughly.
+    return sum(array.nbytes * (8 if array.dtype == object else 1) for array in arrays)

@@ -199,7 +199,7 @@ class WhooshBackend:
                 )
         suggestion = None
         if exact < SUGGEST_BELOW and request.text.strip():
-            suggestion = _suggestion(searcher, request.text)
+            suggestion = _suggestion(arrays, request.text)
         facets = {
             "department": _ordered(arrays.count("department", found.matched)),
             "tag": _ordered(arrays.count("tag_list", found.matched)),
@@ -360,26 +360,31 @@ def _record_matched_terms(
     from the offsets stored in the index instead of analysing the text again."""
     results.termdocs = {}
     results.docterms = {int(docnum): [] for docnum in docnums}
-    for term in _highlighted_terms(arrays.searcher, q):
+    for term in _highlighted_terms(arrays, q):
         ids, _ = arrays.term(*term)
         inside = [int(docnum) for docnum in docnums[np.isin(docnums, ids)]]
-        results.termdocs[term] = inside
+        if inside:  # the highlighter reads each listed term's postings: only the useful ones
+            results.termdocs[term] = inside
         for docnum in inside:
             results.docterms[docnum].append(term)
 
 
-def _highlighted_terms(searcher: Searcher, q: query.Query) -> set[tuple[str, bytes]]:
+def _highlighted_terms(arrays: IndexArrays, q: query.Query) -> set[tuple[str, bytes]]:
     """The indexed terms of ``q`` (prefixes and fuzzy terms expanded) in highlighted fields.
 
     (``Query.existing_terms`` would do, but it skips every field after the first it sees.)
     """
-    reader = searcher.reader()
+    reader = arrays.searcher.reader()
     found = set()
     for leaf in q.leaves():
         if leaf.field() not in _HIGHLIGHTED:
             continue
-        field = searcher.schema[leaf.field()]
-        for fieldname, text in leaf.expanded_terms(reader, phrases=True):
+        field = arrays.searcher.schema[leaf.field()]
+        if isinstance(leaf, query.MultiTerm):
+            terms = [(leaf.field(), word) for word in arrays.expand(leaf)]
+        else:
+            terms = list(leaf.terms(phrases=True))
+        for fieldname, text in terms:
             btext = text if isinstance(text, bytes) else field.to_bytes(text)
             if (fieldname, btext) in reader:
                 found.add((fieldname, btext))
@@ -507,10 +512,10 @@ def _widen(parsed: query.Query, fuzzy: query.Query) -> query.Query:
     return query.Or([parsed, fuzzy])
 
 
-def _suggestion(searcher: Searcher, text: str) -> str | None:
-    """Replace each unknown word by the closest word of the index's own vocabulary."""
-    reader = searcher.reader()
-    corrector = searcher.corrector("vocabulary")
+def _suggestion(arrays: IndexArrays, text: str) -> str | None:
+    """Replace each unknown word by the closest word of the index's own vocabulary (fewest
+    edits, then the most pages)."""
+    reader = arrays.searcher.reader()
     changed = False
 
     def fix(match: re.Match[str]) -> str:
@@ -519,11 +524,11 @@ def _suggestion(searcher: Searcher, text: str) -> str | None:
         key = fold(word.lower())
         if len(key) < 3 or ("vocabulary", key) in reader:
             return word
-        best = corrector.suggest(key, limit=1, maxdist=2, prefix=1)
-        if not best:
+        close = arrays.close_terms("vocabulary", key, maxdist=2, prefix=1)
+        if not close:
             return word
         changed = True
-        return str(best[0])
+        return min(close, key=lambda c: (c[1], -reader.doc_frequency("vocabulary", c[0]), c[0]))[0]
 
     corrected = re.sub(r"(?<![:\w-])[^\W\d_]{3,}(?![:\w])", fix, text)
     return corrected if changed else None

@@ -94,6 +94,16 @@ def test_typos_get_a_suggestion_and_fuzzy_results(backend: SearchBackend) -> Non
     assert backend.search(SearchQuery(text="expence")).suggestion in ("expense", "expenses")
 
 
+def test_suggestions_prefer_fewest_edits_then_the_most_pages(backend: SearchBackend) -> None:
+    backend.index(
+        [doc(30, "Farm", "farm visit")]
+        + [doc(n, f"Form {n}", "form filling") for n in (31, 32, 33)]
+        + [doc(34, "Formal", "formal dress")]
+    )
+    assert backend.search(SearchQuery(text="fxrm")).suggestion == "form"  # farm: 1 page
+    assert backend.search(SearchQuery(text="formql")).suggestion == "formal"  # form: 2 edits
+
+
 def test_snippets_highlight_matches_and_escape_html(backend: SearchBackend, tmp_path: Path) -> None:
     hit = backend.search(SearchQuery(text="receipts")).hits[0]
     assert "<mark>receipts</mark>" in str(hit.snippet)
