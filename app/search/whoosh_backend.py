@@ -49,6 +49,9 @@ _T = TypeVar("_T")
 
 #: How long a writer waits for another process's lock before giving up (work stays queued).
 WRITE_LOCK_TIMEOUT = 10.0
+#: Bump when ``build_schema`` changes: ``search rebuild`` then starts from a new, empty index.
+SCHEMA_VERSION = 2
+_LAYOUT_FILE = "peerwiki-schema-version"
 #: Below this many results a spelling suggestion is offered.
 SUGGEST_BELOW = 3
 _SEARCH_FIELDS = ["title", "title_exact", "headings", "body", "tags"]
@@ -82,7 +85,9 @@ def build_schema(language: str) -> Schema:
         body=TEXT(analyzer=stemmed, stored=True, chars=True),
         # Every distinct word as written (accents folded): the dictionary for "Did you mean".
         # Cheaper than Whoosh's spelling=True, which analyses the whole body a second time.
-        vocabulary=KEYWORD(),  # words arrive lowercased and folded
+        # scorable only so that it has a lengths column: without one Whoosh stats a file for each
+        # of its postings while writing (a third of the rebuild time).
+        vocabulary=KEYWORD(scorable=True),  # words arrive lowercased and folded
         tags=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True, field_boost=2.0),
         tag_list=ID(sortable=True),  # the tags as one value, read as a column for facet counts
         department=ID(stored=True, sortable=True),
@@ -136,16 +141,17 @@ class WhooshBackend:
         Searches keep using the old index until the new one is committed in one step, and the
         documents are analysed by two processes (the machine's two cores).
         """
-        schema = build_schema(self.language)
         try:
             current = self._open()
-            replace = current.schema.names() != schema.names()  # an upgrade changed the fields
+            # An upgrade changed the fields (reading them also fails on a damaged index).
+            names = build_schema(self.language).names()
+            replace = self._layout() != SCHEMA_VERSION or current.schema.names() != names
         except Exception as exc:  # a damaged index is what a rebuild is for
             _log_damage("The search index cannot be opened; creating a new one", exc)
             replace = True
         if replace:
             with self._open_lock:
-                self._index = current = index.create_in(str(self.directory), schema)
+                self._index = current = self._create()
         try:
             writer = current.writer(
                 procs=min(2, os.cpu_count() or 1), limitmb=256, multisegment=True,
@@ -304,8 +310,21 @@ class WhooshBackend:
                 if index.exists_in(str(self.directory)):
                     self._index = index.open_dir(str(self.directory))
                 else:
-                    self._index = index.create_in(str(self.directory), build_schema(self.language))
+                    self._index = self._create()
             return self._index
+
+    def _create(self) -> index.Index:
+        """A new, empty index with this version's fields."""
+        created = index.create_in(str(self.directory), build_schema(self.language))
+        (self.directory / _LAYOUT_FILE).write_text(f"{SCHEMA_VERSION}\n")
+        return created
+
+    def _layout(self) -> int | None:
+        """The SCHEMA_VERSION the index was created with (None: before versions were kept)."""
+        try:
+            return int((self.directory / _LAYOUT_FILE).read_text())
+        except (OSError, ValueError):
+            return None
 
 
 class _WriterContext:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.search import PUBLIC, SearchBackend, SearchDocument, SearchQuery
-from app.search.whoosh_backend import WhooshBackend
+from app.search.whoosh_backend import SCHEMA_VERSION, WhooshBackend
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -157,6 +158,16 @@ def test_rebuild_and_stamps(backend: SearchBackend) -> None:
     assert set(backend.stamps()) == {"page:1", "page:2", "page:3", "page:4", "proposal:9"}
     assert backend.rebuild([doc(1, "Only", "one")]) == 1
     assert list(backend.stamps()) == ["page:1"]
+
+
+def test_rebuild_after_an_upgrade_starts_from_the_new_layout(backend: Any) -> None:
+    layout = backend.directory / "peerwiki-schema-version"
+    assert layout.read_text().strip() == str(SCHEMA_VERSION)
+    layout.unlink()  # an index written before this version
+    assert backend.rebuild([doc(1, "Only", "one")]) == 1
+    assert layout.read_text().strip() == str(SCHEMA_VERSION)
+    assert titles(backend, "one") == ["Only"]
+    assert backend._searcher().schema["vocabulary"].scorable
 
 
 def test_facets_count_every_match(backend: SearchBackend) -> None:
