@@ -87,6 +87,11 @@ class IndexArrays:
 
     def term(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         """Document numbers (deleted ones included) and stored weights of one term's postings."""
+        ids, weights, _ = self._postings(field, btext)
+        return ids, weights
+
+    def _postings(self, field: str, btext: bytes) -> _Arrays:
+        """(document numbers, weights, encoded values) of one term's postings."""
         key = (field, btext)
         if key not in self._terms:
             parts = [
@@ -94,11 +99,11 @@ class IndexArrays:
                 for reader, _ in self._segments
             ]  # fmt: skip
             self._terms[key] = (
-                _concat([ids + offset for (ids, _), (_, offset) in zip(parts, self._segments, strict=True)], np.int64),
-                _concat([weights for _, weights in parts], np.float64),
+                _concat([ids + offset for (ids, _, _), (_, offset) in zip(parts, self._segments, strict=True)], np.int64),
+                _concat([weights for _, weights, _ in parts], np.float64),
+                _concat([values for _, _, values in parts], object),
             )  # fmt: skip
-        ids, weights = self._terms[key]
-        return ids, weights
+        return self._terms[key]
 
     def lengths(self, field: str) -> np.ndarray:
         """Every document's length of ``field`` as Whoosh's scorers see it (at least 1)."""
@@ -195,6 +200,26 @@ class IndexArrays:
             self._expansions[key] = words
         return self._expansions[key]
 
+    def phrase_docs(
+        self, field: str, btexts: Sequence[bytes], docs: np.ndarray, slop: int
+    ) -> np.ndarray:
+        """Which of ``docs`` (each holding every word) have the words in order, each within
+        ``slop`` positions of the one before."""
+        positions = [self._positions(field, btext, docs) for btext in btexts]
+        return np.array(
+            [_in_order([words[docnum] for words in positions], slop) for docnum in docs.tolist()],
+            dtype=bool,
+        )
+
+    def _positions(self, field: str, btext: bytes, docs: np.ndarray) -> dict[int, list[int]]:
+        """The positions of one term in each of ``docs`` (which all contain it)."""
+        decode = self.searcher.schema[field].format.decoder("positions")
+        ids, _, values = self._postings(field, btext)
+        at = np.searchsorted(ids, docs)
+        return {
+            docnum: decode(values[i]) for docnum, i in zip(docs.tolist(), at.tolist(), strict=True)
+        }
+
     def _segment(
         self, reader: IndexReader, what: tuple[Any, ...], build: Callable[[], _Arrays]
     ) -> _Arrays:
@@ -236,6 +261,8 @@ class _Evaluator:
                 return self._none()
             words = [query.Term(q.fieldname, word) for word in self.arrays.expand(q)]
             return self._sum(words, all_required=False, boost=q.boost)
+        if isinstance(q, query.Phrase) and q.fieldname in self.searcher.schema:
+            return self._phrase(q)
         if isinstance(q, query.Or) and not q.minmatch and not q.scale:
             return self._sum(q.subqueries, all_required=False, boost=q.boost)
         if isinstance(q, query.And):
@@ -300,6 +327,20 @@ class _Evaluator:
             found.scores[ids] *= q.boost
         return found
 
+    def _phrase(self, q: query.Phrase) -> Scored:
+        """Like Whoosh: the words' scores summed where they stand in order within ``slop``."""
+        field = self.searcher.schema[q.fieldname]
+        if not field.format or not field.format.supports("positions"):
+            return self._whoosh(q)  # Whoosh explains the error
+        words = [query.Term(q.fieldname, word) for word in q.words]
+        found = self._sum(words, all_required=True, boost=1.0)
+        candidates = np.flatnonzero(found.matched & self.arrays.live)
+        btexts = [field.to_bytes(word) for word in q.words]
+        keep = self.arrays.phrase_docs(q.fieldname, btexts, candidates, q.slop)
+        matched = np.zeros(self.arrays.size, bool)
+        matched[candidates[keep]] = True
+        return Scored(matched, np.where(matched, found.scores * q.boost, 0.0))
+
     def _whoosh(self, q: query.Query) -> Scored:
         """Walk Whoosh's own matcher (phrases and other positional queries)."""
         found = self._none()
@@ -323,28 +364,53 @@ def top(scored: Scored, order: Sequence[np.ndarray], limit: int) -> np.ndarray:
     return candidates[ranking[:limit]]
 
 
+def _in_order(positions: Sequence[list[int]], slop: int) -> bool:
+    """Whoosh's ordered SpanNear2 test: each word follows the span so far by 1..slop."""
+    spans = [(position, position) for position in positions[0]]
+    for following in positions[1:]:
+        joined = set()
+        for start, end in spans:
+            for position in following[bisect_left(following, start) :]:
+                if position > end + slop:
+                    break
+                distance = position - end if position > end else 0
+                if 1 <= distance <= slop:
+                    joined.add((start, position))
+        spans = sorted(joined)
+        if not spans:
+            return False
+    return bool(spans)
+
+
 def _postings(reader: IndexReader, field: str, btext: bytes) -> _Arrays:
-    if (field, btext) not in reader:
-        return np.zeros(0, np.int64), np.zeros(0, np.float64)
-    matcher = reader.postings(field, btext)
-    if isinstance(matcher, FilterMatcher):  # deleted documents are masked out by ``live``
-        matcher = matcher.child
+    """One segment's postings of a term: document numbers, weights and encoded values (kept
+    because Whoosh decodes them with the rest of each block anyway; phrases read positions)."""
     ids: list[int] = []
     weights: list[float] = []
-    if isinstance(matcher, W3LeafMatcher):
-        # Read whole blocks instead of stepping through postings one by one.
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
-            matcher._next_block()
-    else:
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-    return np.array(ids, np.int64), np.array(weights, np.float64)
+    values: list[Any] = []
+    if (field, btext) in reader:
+        matcher = reader.postings(field, btext)
+        if isinstance(matcher, FilterMatcher):  # deleted documents are masked out by ``live``
+            matcher = matcher.child
+        if isinstance(matcher, W3LeafMatcher):
+            # Read whole blocks instead of stepping through postings one by one.
+            while matcher.is_active():
+                matcher._read_ids()
+                matcher._read_weights()
+                matcher._read_values()
+                ids.extend(matcher._ids)
+                weights.extend(matcher._weights)
+                values.extend(matcher._values)
+                matcher._next_block()
+        else:
+            while matcher.is_active():
+                ids.append(matcher.id())
+                weights.append(matcher.weight())
+                values.append(matcher.value())
+                matcher.next()
+    encoded = np.empty(len(values), dtype=object)
+    encoded[:] = values
+    return np.array(ids, np.int64), np.array(weights, np.float64), encoded
 
 
 def _lengths(reader: IndexReader, field: str) -> _Arrays:
