@@ -94,35 +94,28 @@ class IndexArrays:
         """(document numbers, weights, encoded values) of one term's postings."""
         key = (field, btext)
         if key not in self._terms:
-            parts = [
-                self._segment(reader, ("postings", field, btext), lambda r=reader: _postings(r, field, btext))
-                for reader, _ in self._segments
-            ]  # fmt: skip
+            parts = self._each_segment(
+                ("postings", field, btext), lambda r: _postings(r, field, btext)
+            )
             self._terms[key] = (
-                _concat([ids + offset for (ids, _, _), (_, offset) in zip(parts, self._segments, strict=True)], np.int64),
-                _concat([weights for _, weights, _ in parts], np.float64),
-                _concat([values for _, _, values in parts], object),
-            )  # fmt: skip
+                _concat([ids + offset for (ids, _, _), offset in parts], np.int64),
+                _concat([weights for (_, weights, _), _ in parts], np.float64),
+                _concat([values for (_, _, values), _ in parts], object),
+            )
         return self._terms[key]
 
     def lengths(self, field: str) -> np.ndarray:
         """Every document's length of ``field`` as Whoosh's scorers see it (at least 1)."""
         if field not in self._lengths:
-            self._lengths[field] = _concat(
-                [self._segment(reader, ("lengths", field), lambda r=reader: _lengths(r, field))[0]
-                 for reader, _ in self._segments],
-                np.float64,
-            )  # fmt: skip
+            parts = self._each_segment(("lengths", field), lambda r: _lengths(r, field))
+            self._lengths[field] = _concat([lengths for (lengths,), _ in parts], np.float64)
         return self._lengths[field]
 
     def column(self, field: str) -> np.ndarray:
         """A sortable numeric column (dates are stored as integers) for every document."""
         if field not in self._columns:
-            self._columns[field] = _concat(
-                [self._segment(reader, ("column", field), lambda r=reader: _column(r, field))[0]
-                 for reader, _ in self._segments],
-                np.int64,
-            )  # fmt: skip
+            parts = self._each_segment(("column", field), lambda r: _column(r, field))
+            self._columns[field] = _concat([values for (values,), _ in parts], np.int64)
         return self._columns[field]
 
     def facet(self, field: str) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -131,10 +124,9 @@ class IndexArrays:
         if field not in self._facets:
             names: dict[str, int] = {}
             docs, codes = [], []
-            for reader, offset in self._segments:
-                seg_names, seg_docs, seg_codes = self._segment(
-                    reader, ("facet", field), lambda r=reader: _facet_pairs(r, field)
-                )
+            for (seg_names, seg_docs, seg_codes), offset in self._each_segment(
+                ("facet", field), lambda r: _facet_pairs(r, field)
+            ):
                 remap = np.array(
                     [names.setdefault(str(n), len(names)) for n in seg_names], np.int64
                 )
@@ -152,14 +144,8 @@ class IndexArrays:
     def lexicon(self, field: str) -> list[str]:
         """Every term of ``field``, sorted."""
         if field not in self._lexicons:
-            words: set[str] = set()
-            for reader, _ in self._segments:
-                words.update(
-                    self._segment(reader, ("lexicon", field), lambda r=reader: _lexicon(r, field))[
-                        0
-                    ]
-                )
-            self._lexicons[field] = sorted(words)
+            parts = self._each_segment(("lexicon", field), lambda r: _lexicon(r, field))
+            self._lexicons[field] = sorted(set().union(*(words for (words,), _ in parts)))
         return self._lexicons[field]
 
     def close_terms(
@@ -220,13 +206,19 @@ class IndexArrays:
             docnum: decode(values[i]) for docnum, i in zip(docs.tolist(), at.tolist(), strict=True)
         }
 
-    def _segment(
-        self, reader: IndexReader, what: tuple[Any, ...], build: Callable[[], _Arrays]
-    ) -> _Arrays:
-        segment = reader.segment()
-        if segment is None:  # an empty index has no segments
-            return build()
-        return self._cache.get((segment.segment_id(), *what), build)
+    def _each_segment(
+        self, what: tuple[Any, ...], build: Callable[[IndexReader], _Arrays]
+    ) -> list[tuple[_Arrays, int]]:
+        """``build(reader)`` for each segment (cached: segments never change), with its offset."""
+        found = []
+        for reader, offset in self._segments:
+            segment = reader.segment()
+            if segment is None:  # an empty index has no segments
+                found.append((build(reader), offset))
+            else:
+                key = (segment.segment_id(), *what)
+                found.append((self._cache.get(key, lambda r=reader: build(r)), offset))
+        return found
 
 
 class Unsupported(Exception):

@@ -140,3 +140,16 @@ def test_pages_of_results_follow_the_ranking(backend: WhooshBackend) -> None:
     ]
     assert [hit.key for hit in paged] == [hit.key for hit in ranked]
     assert [hit.score for hit in ranked] == sorted((hit.score for hit in ranked), reverse=True)
+
+
+def test_segment_cache_keeps_the_most_recently_used_within_its_budget() -> None:
+    cache = SegmentCache(max_bytes=2 * 800)
+    built: list[str] = []
+
+    def build(name: str) -> tuple[np.ndarray, ...]:
+        built.append(name)
+        return (np.zeros(100),)  # 800 bytes
+
+    for name in ("a", "b", "a", "c", "a", "b"):
+        cache.get(name, lambda name=name: build(name))
+    assert built == ["a", "b", "c", "b"]  # "b" was least recently used when "c" arrived
