@@ -199,10 +199,8 @@ class WhooshBackend:
             if fuzzy_query is not None:
                 parsed = _widen(parsed, fuzzy_query) if total else fuzzy_query
                 found = _restricted(evaluate(arrays, parsed), allowed)
-                fuzzy, total = (
-                    not total and found.matched.any(),
-                    int(np.count_nonzero(found.matched)),
-                )
+                total = int(np.count_nonzero(found.matched))
+                fuzzy = not exact and total > 0
         suggestion = None
         if exact < SUGGEST_BELOW and request.text.strip():
             suggestion = _suggestion(arrays, request.text)
@@ -211,7 +209,7 @@ class WhooshBackend:
             "tag": _ordered(arrays.count("tag_list", found.matched)),
         }
         hits = _page_of_hits(arrays, parsed, found, request) if total else []
-        return SearchResults(total, hits, facets, suggestion, bool(fuzzy))
+        return SearchResults(total, hits, facets, suggestion, fuzzy)
 
     def _arrays(self, searcher: Searcher) -> IndexArrays:
         arrays: IndexArrays | None = getattr(self._local, "arrays", None)
