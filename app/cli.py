@@ -254,9 +254,9 @@ def search_check() -> None:
 def search_sync() -> None:
     """Apply queued index work now (normally done after each change)."""
     with _session() as session:
-        done = indexing.process_outbox(session, deps.search_backend())
+        applied = indexing.process_outbox(session, deps.search_backend())
         waiting, error = indexing.queued(session)
-    click.echo(f"Applied {done} queued index updates.")
+    click.echo(f"Applied {applied.rows} queued index updates.")
     if waiting:
         raise click.ClickException(f"{waiting} index updates are still queued: {error}")
 

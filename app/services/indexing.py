@@ -47,8 +47,11 @@ def enqueue_proposal(session: Session, proposal_id: int) -> None:
     db.note_background_work(session)
 
 
+PAGE_KEY_PREFIX = "page:"
+
+
 def page_key(page_id: int) -> str:
-    return f"page:{page_id}"
+    return f"{PAGE_KEY_PREFIX}{page_id}"
 
 
 def proposal_key(proposal_id: int) -> str:
@@ -76,13 +79,22 @@ def proposal_document(proposal: Proposal) -> SearchDocument | None:
     )  # fmt: skip
 
 
-def process_outbox(session: Session, backend: SearchBackend) -> int:
-    """Apply queued index work; return how many rows were done. Safe to run concurrently."""
-    done = 0
+@dataclass(frozen=True)
+class Applied:
+    """What one pass over the outbox did."""
+
+    rows: int = 0
+    #: Whether published pages were indexed or removed (proposals alone answer no question).
+    pages_changed: bool = False
+
+
+def process_outbox(session: Session, backend: SearchBackend) -> Applied:
+    """Apply queued index work. Safe to run concurrently."""
+    applied = Applied()
     while True:
         rows = list(session.scalars(select(SearchOutbox).order_by(SearchOutbox.id).limit(BATCH)))
         if not rows:
-            return done
+            return applied
         documents: dict[str, SearchDocument] = {}
         removals: set[str] = set()
         for row in rows:
@@ -107,10 +119,11 @@ def process_outbox(session: Session, backend: SearchBackend) -> int:
             )
             session.commit()
             log.warning("Search indexing postponed: %s", exc)
-            return done
+            return applied
         session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row.id for row in rows])))
         session.commit()
-        done += len(rows)
+        pages = any(key.startswith(PAGE_KEY_PREFIX) for key in (*documents, *removals))
+        applied = Applied(applied.rows + len(rows), applied.pages_changed or pages)
 
 
 def queued(session: Session) -> tuple[int, str | None]:

@@ -89,11 +89,11 @@ def test_index_failure_keeps_work_queued_until_it_succeeds(
         raise SearchUnavailable("locked")
 
     monkeypatch.setattr(backend, "index", broken)
-    assert indexing.process_outbox(session, backend) == 0
+    assert indexing.process_outbox(session, backend).rows == 0
     row = session.scalar(select(SearchOutbox))
     assert row is not None and row.attempts == 1 and "locked" in (row.last_error or "")
     monkeypatch.undo()
-    assert indexing.process_outbox(session, backend) >= 1
+    assert indexing.process_outbox(session, backend).rows >= 1
     assert session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
     assert titles(backend, "outbox") == ["Crash Safe"]
 
@@ -229,6 +229,16 @@ def test_answer_checks_after_an_update_look_at_the_most_asked_gaps_only(
     assert search.check_gaps_answered(session, backend) == 1
     answered = session.scalars(select(KnowledgeGap).where(KnowledgeGap.answered_at.is_not(None)))
     assert [gap.normalized for gap in answered] == ["canoe storage"]
+
+
+def test_only_published_pages_count_as_changed_pages_for_gap_checks(
+    session: Session, author: User, backend: SearchBackend
+) -> None:
+    published = make_page(session, author, title="Ferry", body="The ferry leaves at nine.")
+    assert indexing.process_outbox(session, backend).pages_changed
+    edit_page(session, author, published, "The ferry leaves at ten.", publish=False)
+    draft_only = indexing.process_outbox(session, backend)
+    assert draft_only.rows >= 1 and not draft_only.pages_changed
 
 
 def test_unopened_results_become_gaps_and_opening_answers(
