@@ -255,7 +255,7 @@ def search_sync() -> None:
     """Apply queued index work now (normally done after each change)."""
     with _session() as session:
         applied = indexing.process_outbox(session, deps.search_backend())
-        waiting, error = indexing.queued(session)
+        waiting, error = indexing.queued(session, deps.search_backend())
     click.echo(f"Applied {applied.rows} queued index updates.")
     if waiting:
         raise click.ClickException(f"{waiting} index updates are still queued: {error}")

@@ -417,10 +417,10 @@ class RubricCriterion(Base):
 
 
 class SearchOutbox(Base):
-    """Pending search-index work, written in the same transaction as the change it reflects.
-
-    Rows are removed only after the index has taken the change, so a crash between the
-    database commit and the index write is caught up by the next run.
+    """The search change log: one row per change that affects search, written in the same
+    transaction as the change. Each index applies rows past its own checkpoint (so a crash
+    between the commit and the index write is caught up, and every app server's index follows
+    the same log); rows are dropped after ``indexing.RETENTION``.
     """
 
     __tablename__ = "search_outbox"

@@ -101,6 +101,12 @@ class SearchBackend(Protocol):
 
     def stamps(self) -> dict[str, datetime]: ...
 
+    def checkpoint(self) -> int:
+        """The change-log position this index has applied everything up to (0: nothing)."""
+        ...
+
+    def save_checkpoint(self, position: int) -> None: ...
+
 
 def open_backend(config: Any) -> SearchBackend:
     """Create the configured backend (only Whoosh so far)."""

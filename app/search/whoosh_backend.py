@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterable
@@ -52,6 +53,8 @@ WRITE_LOCK_TIMEOUT = 10.0
 #: Bump when ``build_schema`` changes: ``search rebuild`` then starts from a new, empty index.
 SCHEMA_VERSION = 2
 _LAYOUT_FILE = "peerwiki-schema-version"
+#: Where the index keeps how far it has applied the database's change log.
+_CHECKPOINT_FILE = "peerwiki-checkpoint"
 #: Below this many results a spelling suggestion is offered.
 SUGGEST_BELOW = 3
 _SEARCH_FIELDS = ["title", "title_exact", "headings", "body", "tags"]
@@ -315,7 +318,23 @@ class WhooshBackend:
         """A new, empty index with this version's fields."""
         created = index.create_in(str(self.directory), build_schema(self.language))
         (self.directory / _LAYOUT_FILE).write_text(f"{SCHEMA_VERSION}\n")
+        self.save_checkpoint(0)
         return created
+
+    def checkpoint(self) -> int:
+        """The change-log position this index has applied everything up to (0: nothing)."""
+        try:
+            return int((self.directory / _CHECKPOINT_FILE).read_text())
+        except (OSError, ValueError):
+            return 0
+
+    def save_checkpoint(self, position: int) -> None:
+        """Record the checkpoint (atomically: a reader sees the old or the new one)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".checkpoint-")
+        with os.fdopen(fd, "w") as file:
+            file.write(f"{position}\n")
+        os.replace(temporary, self.directory / _CHECKPOINT_FILE)
 
     def _layout(self) -> int | None:
         """The SCHEMA_VERSION the index was created with (None: before versions were kept)."""

@@ -1,8 +1,15 @@
-"""Keeping the search index in step with the database, through a durable outbox.
+"""Keeping search indexes in step with the database, through a durable change log.
 
-Every change that affects search adds an outbox row in its own transaction; after the commit
-(and on start-up, and from the CLI) the outbox is applied to the index and only then emptied,
-so a crash between the two leaves work to catch up on, never a silently wrong index.
+Every change that affects search adds a row to the log (table ``search_outbox``) in its own
+transaction. Each index (one per machine) applies the log after commits, on start-up, when a
+search finds it behind, and from the CLI, and remembers how far it got (its checkpoint). A crash
+between a commit and the index write leaves work to catch up on, never a silently wrong index;
+several app servers, each with its own index, all catch up from the same log.
+
+Applying a row re-indexes the page or proposal as the database has it now, so applying twice is
+harmless. The checkpoint passes a row only once it is ``SETTLE`` old: a transaction that got an
+earlier id but committed later is still picked up. Rows are kept for ``RETENTION``; an index that
+was offline for longer needs ``flask --app app search rebuild``.
 """
 
 from __future__ import annotations
@@ -10,7 +17,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -22,8 +31,14 @@ from app.search import PUBLIC, SearchBackend, SearchDocument, SearchUnavailable
 
 log = logging.getLogger(__name__)
 
-#: Outbox rows applied per batch.
+#: Log rows applied per batch.
 BATCH = 200
+#: How old a log row must be before an index's checkpoint passes it (longer than a transaction).
+SETTLE = timedelta(seconds=60)
+#: How long log rows are kept for indexes to catch up.
+RETENTION = timedelta(days=7)
+#: Log rows past each index's checkpoint that this process has applied (not applied again).
+_applied_here: WeakKeyDictionary[SearchBackend, set[int]] = WeakKeyDictionary()
 
 
 #: Pages the public index holds, and proposals the private part holds.
@@ -89,49 +104,91 @@ class Applied:
 
 
 def process_outbox(session: Session, backend: SearchBackend) -> Applied:
-    """Apply queued index work. Safe to run concurrently."""
+    """Apply the log rows this index has not taken yet. Safe to run concurrently."""
+    checkpoint = backend.checkpoint()
+    done = _applied_here.setdefault(backend, set())
+    position, settled_before, unsettled = checkpoint, utcnow() - SETTLE, False
     applied = Applied()
-    while True:
-        rows = list(session.scalars(select(SearchOutbox).order_by(SearchOutbox.id).limit(BATCH)))
-        if not rows:
-            return applied
-        documents: dict[str, SearchDocument] = {}
-        removals: set[str] = set()
-        for row in rows:
-            for key, document in _resolve(session, row):
-                if document is None:
-                    removals.add(key)
-                    documents.pop(key, None)
-                else:
-                    documents[key] = document
-                    removals.discard(key)
-        try:
-            if documents:
-                backend.index(documents.values())
-            if removals:
-                backend.remove(removals)
-        except (SearchUnavailable, OSError) as exc:
-            session.rollback()
-            session.execute(
-                update(SearchOutbox)
-                .where(SearchOutbox.id.in_([row.id for row in rows]))
-                .values(attempts=SearchOutbox.attempts + 1, last_error=str(exc)[:500])
+    try:
+        while True:
+            rows = list(
+                session.scalars(
+                    select(SearchOutbox).where(SearchOutbox.id > position)
+                    .order_by(SearchOutbox.id).limit(BATCH)
+                )
+            )  # fmt: skip
+            if not rows:
+                break
+            fresh = [row for row in rows if row.id not in done]
+            keys = _apply(session, backend, fresh) if fresh else set()
+            if keys is None:
+                break
+            done.update(row.id for row in fresh)
+            for row in rows:  # the checkpoint stops at the first row that may still have company
+                unsettled = unsettled or row.created_at >= settled_before
+                if not unsettled:
+                    checkpoint = row.id
+            position = rows[-1].id
+            applied = Applied(
+                applied.rows + len(fresh),
+                applied.pages_changed or any(key.startswith(PAGE_KEY_PREFIX) for key in keys),
             )
-            session.commit()
-            log.warning("Search indexing postponed: %s", exc)
-            return applied
-        session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([row.id for row in rows])))
+    finally:
+        if checkpoint > backend.checkpoint():
+            backend.save_checkpoint(checkpoint)
+        done.difference_update([row_id for row_id in done if row_id <= checkpoint])
+    session.execute(delete(SearchOutbox).where(SearchOutbox.created_at < utcnow() - RETENTION))
+    session.commit()
+    return applied
+
+
+def _apply(session: Session, backend: SearchBackend, rows: list[SearchOutbox]) -> set[str] | None:
+    """Write one batch of log rows to the index and return the document keys it touched; on
+    failure record why on the rows and return None."""
+    documents: dict[str, SearchDocument] = {}
+    removals: set[str] = set()
+    for row in rows:
+        for key, document in _resolve(session, row):
+            if document is None:
+                removals.add(key)
+                documents.pop(key, None)
+            else:
+                documents[key] = document
+                removals.discard(key)
+    try:
+        if documents:
+            backend.index(documents.values())
+        if removals:
+            backend.remove(removals)
+    except (SearchUnavailable, OSError) as exc:
+        session.rollback()
+        session.execute(
+            update(SearchOutbox)
+            .where(SearchOutbox.id.in_([row.id for row in rows]))
+            .values(attempts=SearchOutbox.attempts + 1, last_error=str(exc)[:500])
+        )
         session.commit()
-        pages = any(key.startswith(PAGE_KEY_PREFIX) for key in (*documents, *removals))
-        applied = Applied(applied.rows + len(rows), applied.pages_changed or pages)
+        log.warning("Search indexing postponed: %s", exc)
+        return None
+    return {*documents, *removals}
 
 
-def queued(session: Session) -> tuple[int, str | None]:
-    """How many index updates wait in the outbox, and the latest error that kept one there."""
-    count = session.scalar(select(func.count(SearchOutbox.id))) or 0
+def behind(session: Session, backend: SearchBackend) -> bool:
+    """Whether the log has rows this index has not applied (one indexed query)."""
+    newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
+    return newest > max([backend.checkpoint(), *_applied_here.get(backend, ())])
+
+
+def queued(session: Session, backend: SearchBackend) -> tuple[int, str | None]:
+    """How many log rows this index has yet to apply, and the latest error that held one up."""
+    waiting = (
+        SearchOutbox.id > backend.checkpoint(),
+        SearchOutbox.id.not_in(_applied_here.get(backend, set())),
+    )
+    count = session.scalar(select(func.count(SearchOutbox.id)).where(*waiting)) or 0
     error = session.scalar(
         select(SearchOutbox.last_error)
-        .where(SearchOutbox.last_error.is_not(None))
+        .where(*waiting, SearchOutbox.last_error.is_not(None))
         .order_by(SearchOutbox.id.desc())
         .limit(1)
     )
@@ -173,11 +230,21 @@ def count_documents(session: Session) -> int:
 def rebuild(
     session: Session, backend: SearchBackend, progress: Callable[[int], Any] | None = None
 ) -> int:
-    """Rebuild the index from the database and clear the outbox it supersedes."""
+    """Rebuild the index from the database; it then holds every log row written before."""
     started = utcnow()
+    newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
+    settled = (
+        session.scalar(
+            select(func.max(SearchOutbox.id)).where(SearchOutbox.created_at < started - SETTLE)
+        )
+        or 0
+    )
     count = backend.rebuild(all_documents(session), progress)
-    session.execute(delete(SearchOutbox).where(SearchOutbox.created_at <= started))
-    session.commit()
+    backend.save_checkpoint(settled)
+    covered = session.scalars(
+        select(SearchOutbox.id).where(SearchOutbox.id > settled, SearchOutbox.id <= newest)
+    )
+    _applied_here[backend] = set(covered)
     return count
 
 

@@ -9,11 +9,12 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import db
 from app.exceptions import NotFound
 from app.models import GapAsker, KnowledgeGap, Page, SearchLog, User, utcnow
 from app.pagination import Paginated, paginate
 from app.search import SearchBackend, SearchQuery, SearchResults
-from app.services import notifications
+from app.services import indexing, notifications
 
 #: A search with results that nobody opened within this time counts as unanswered.
 UNOPENED_AFTER = timedelta(minutes=30)
@@ -53,6 +54,8 @@ def run(
     """Search, and log first-page searches so unanswered questions become knowledge gaps."""
     text = request.text.strip()[:MAX_QUERY_CHARS]
     results = backend.search(_with_text(request, text))
+    if indexing.behind(session, backend):  # another server changed pages: catch up after this
+        db.note_background_work(session)
     log_id = None
     if record and text and request.page == 1:
         entry = SearchLog(query=text, normalized=normalise(text) or text.lower(), user_id=user.id if user else None,

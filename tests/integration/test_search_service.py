@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.models import KnowledgeGap, SearchLog, SearchOutbox, User
+from app.models import KnowledgeGap, SearchLog, SearchOutbox, User, utcnow
 from app.review.policy import ApprovalRules
 from app.search import SearchBackend, SearchQuery, SearchUnavailable
 from app.search.whoosh_backend import WhooshBackend
@@ -94,7 +95,7 @@ def test_index_failure_keeps_work_queued_until_it_succeeds(
     assert row is not None and row.attempts == 1 and "locked" in (row.last_error or "")
     monkeypatch.undo()
     assert indexing.process_outbox(session, backend).rows >= 1
-    assert session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    assert indexing.queued(session, backend) == (0, None)
     assert titles(backend, "outbox") == ["Crash Safe"]
 
 
@@ -312,10 +313,61 @@ def test_a_damaged_index_is_reported_and_rebuilt(
     make_page(session, author, title="Bikes", body="Bike racks are by the entrance.")
     synced = runner.invoke(args=["search", "sync"])  # the work stays queued for later
     assert synced.exit_code == 1 and "updates are still queued: The search index" in synced.output
-    assert session.scalar(select(func.count(SearchOutbox.id)))
+    assert indexing.queued(session, backend)[0] >= 1
     assert runner.invoke(args=["search", "rebuild"]).exit_code == 0
     assert titles(backend, "lockers") == ["Lockers"] and titles(backend, "bike") == ["Bikes"]
-    assert session.scalar(select(func.count(SearchOutbox.id))) == 0
+    assert indexing.queued(session, backend) == (0, None)
+
+
+def test_every_server_catches_up_from_the_shared_log(
+    app: Flask, client: Any, session: Session, author: User, backend: Any, tmp_path: Path
+) -> None:
+    other = WhooshBackend(tmp_path / "other-server-index")  # a second app server's own index
+    make_page(session, author, title="Canteen", body="The canteen opens at noon.")
+    sync(session, backend)
+    assert titles(backend, "canteen") == ["Canteen"] and titles(other, "canteen") == []
+    assert indexing.behind(session, other) and not indexing.behind(session, backend)
+    indexing.process_outbox(session, other)
+    assert titles(other, "canteen") == ["Canteen"] and not indexing.behind(session, other)
+    # A search on a server that is behind catches up after its response.
+    make_page(session, author, title="Gym", body="The gym is in the basement.")
+    app.extensions["wiki.search"] = other
+    client.get("/api/v1/search?q=gym").close()
+    assert titles(other, "gym") == ["Gym"]
+    other.close()
+
+
+def test_a_change_committed_late_with_an_earlier_id_is_still_applied(
+    session: Session, author: User, backend: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session.add(SearchOutbox(id=2_000))  # a newer change, applied first
+    session.commit()
+    sync(session, backend)
+    assert backend.checkpoint() == 0  # nothing is older than SETTLE yet
+    page = make_page(session, author, title="Metro", body="Metro passes are at reception.")
+    session.execute(delete(SearchOutbox).where(SearchOutbox.id > 2_000))
+    session.add(SearchOutbox(id=1_500, page_id=page.id))  # took its id before 2,000 did
+    session.commit()
+    sync(session, backend)  # the next pass starts from the checkpoint, not from 2,000
+    assert titles(backend, "metro") == ["Metro"]
+    monkeypatch.setattr(indexing, "SETTLE", timedelta(0))
+    sync(session, backend)
+    assert backend.checkpoint() == 2_000
+
+
+def test_log_rows_are_dropped_after_the_retention_period(
+    session: Session, author: User, backend: SearchBackend
+) -> None:
+    make_page(session, author, title="Old", body="old news")
+    for row in session.scalars(select(SearchOutbox)):
+        row.created_at = row.created_at - indexing.RETENTION * 2
+    session.commit()
+    make_page(session, author, title="New", body="new news")
+    sync(session, backend)
+    cutoff = utcnow() - indexing.RETENTION
+    ages = [row.created_at < cutoff for row in session.scalars(select(SearchOutbox))]
+    assert ages and not any(ages)
+    assert set(titles(backend, "news")) == {"Old", "New"}
 
 
 def test_writes_trigger_indexing_after_the_response(
