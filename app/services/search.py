@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import db
@@ -148,8 +148,7 @@ def check_gaps_answered(session: Session, backend: SearchBackend) -> int:
     for gap in session.scalars(most_asked).all():
         found = backend.search(SearchQuery(text=gap.question, per_page=1))
         if found.total and not found.fuzzy and found.hits:
-            _answer(session, gap, session.get(Page, found.hits[0].page_id))
-            answered += 1
+            answered += _answer(session, gap, session.get(Page, found.hits[0].page_id))
     session.commit()
     return answered
 
@@ -182,15 +181,23 @@ def _count_gap(session: Session, entry: SearchLog) -> None:
             asker.query, asker.asked_at = entry.query, now
 
 
-def _answer(session: Session, gap: KnowledgeGap, page: Page | None) -> None:
-    gap.answered_at = utcnow()
-    gap.answered_page_id = page.id if page else None
+def _answer(session: Session, gap: KnowledgeGap, page: Page | None) -> bool:
+    """Mark ``gap`` answered and notify who asked, unless another server just did."""
+    claimed = session.execute(
+        update(KnowledgeGap)
+        .where(KnowledgeGap.id == gap.id, KnowledgeGap.answered_at.is_(None))
+        .values(answered_at=utcnow(), answered_page_id=page.id if page else None)
+        .execution_options(synchronize_session="fetch")
+    )
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        return False
     people = [asker.user for asker in askers(session, gap)]
     title = page.title if page else "a page"
     notifications.notify(
         session, people, kind="gap_answered", actor=None,
         message=f"Your question “{gap.question}” now has an answer: {title}.",
     )  # fmt: skip
+    return True
 
 
 def _with_text(request: SearchQuery, text: str) -> SearchQuery:

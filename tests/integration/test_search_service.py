@@ -242,6 +242,21 @@ def test_only_published_pages_count_as_changed_pages_for_gap_checks(
     assert draft_only.rows >= 1 and not draft_only.pages_changed
 
 
+def test_a_gap_found_answered_by_two_servers_at_once_notifies_once(
+    app: Flask, session: Session, author: User, reviewer: User, backend: SearchBackend
+) -> None:
+    search.run(session, backend, SearchQuery(text="kayak rental"), user=reviewer)
+    other_server = app.extensions["wiki.sessionmaker"]()
+    seen_there = other_server.scalar(select(KnowledgeGap))  # loaded before the answer
+    make_page(session, author, title="Kayaks", body="Kayak rental is at the lake.")
+    sync(session, backend)
+    assert search.check_gaps_answered(session, backend) == 1
+    assert not search._answer(other_server, seen_there, None)
+    other_server.commit()
+    assert [n.kind for n in notifications.inbox(session, reviewer).items] == ["gap_answered"]
+    other_server.close()
+
+
 def test_unopened_results_become_gaps_and_opening_answers(
     client: Any, session: Session, author: User, reviewer: User, backend: SearchBackend
 ) -> None:
