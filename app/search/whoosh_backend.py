@@ -236,6 +236,10 @@ class WhooshBackend:
 
         return self._guarded(titles)
 
+    def document_count(self) -> int:
+        """How many documents (pages and proposals) the index holds."""
+        return self._guarded(lambda: int(self._searcher().doc_count()))
+
     def stamps(self) -> dict[str, datetime]:
         """Return every document key with its ``updated_at`` (for consistency checks)."""
         return self._guarded(

@@ -142,6 +142,15 @@ def process_outbox(session: Session, backend: SearchBackend) -> Applied:
     return applied
 
 
+def catch_up(session: Session, backend: SearchBackend) -> Applied:
+    """Bring the index up to date: from the log, or with a full rebuild when it is empty while
+    the database has pages (a new server, or a wiped index directory)."""
+    if backend.document_count() == 0 and count_documents(session):
+        log.info("The search index is empty; rebuilding it from the database")
+        return Applied(rebuild(session, backend), pages_changed=True)
+    return process_outbox(session, backend)
+
+
 def _apply(session: Session, backend: SearchBackend, rows: list[SearchOutbox]) -> set[str] | None:
     """Write one batch of log rows to the index and return the document keys it touched; on
     failure record why on the rows and return None."""

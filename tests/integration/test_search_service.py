@@ -352,6 +352,21 @@ def test_every_server_catches_up_from_the_shared_log(
     other.close()
 
 
+def test_a_new_server_with_an_empty_index_rebuilds_it_after_its_first_request(
+    app: Flask, client: Any, session: Session, author: User, backend: Any, tmp_path: Path
+) -> None:
+    make_page(session, author, title="Archive room", body="The archive room is locked.")
+    for row in session.scalars(select(SearchOutbox)):  # older than the log keeps
+        session.delete(row)
+    session.commit()
+    new_server = WhooshBackend(tmp_path / "new-server-index")
+    app.extensions["wiki.search"] = new_server
+    app.extensions["wiki.search_synced"] = False  # this process has served nothing yet
+    client.get("/").close()
+    assert titles(new_server, "archive") == ["Archive room"]
+    new_server.close()
+
+
 def test_a_change_committed_late_with_an_earlier_id_is_still_applied(
     session: Session, author: User, backend: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
