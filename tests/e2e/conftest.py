@@ -18,6 +18,7 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 from werkzeug.serving import make_server
 
+from app.cli import DevRequestHandler
 from app.services import indexing, users
 from tests.conftest import make_app
 from tests.factories import PASSWORD
@@ -80,7 +81,7 @@ def live_app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
 @pytest.fixture
 def live_server(live_app: Flask) -> Iterator[str]:
     """Serve ``live_app`` on a free local port in a daemon thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", 0, live_app, threaded=True, request_handler=DevRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="peerwiki-e2e", daemon=True)
     thread.start()
     try:
