@@ -136,7 +136,7 @@ def process_outbox(session: Session, backend: SearchBackend) -> Applied:
     finally:
         if checkpoint > backend.checkpoint():
             backend.save_checkpoint(checkpoint)
-        done.difference_update([row_id for row_id in done if row_id <= checkpoint])
+        done.difference_update([row_id for row_id in done.copy() if row_id <= checkpoint])
     session.execute(delete(SearchOutbox).where(SearchOutbox.created_at < utcnow() - RETENTION))
     session.commit()
     return applied
@@ -185,14 +185,19 @@ def _apply(session: Session, backend: SearchBackend, rows: list[SearchOutbox]) -
 def behind(session: Session, backend: SearchBackend) -> bool:
     """Whether the log has rows this index has not applied (one indexed query)."""
     newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
-    return newest > max([backend.checkpoint(), *_applied_here.get(backend, ())])
+    return newest > max([backend.checkpoint(), *_applied(backend)])
+
+
+def _applied(backend: SearchBackend) -> frozenset[int]:
+    # A copy made in one step: other threads of this process may be adding to the set.
+    return frozenset(_applied_here.get(backend, ()))
 
 
 def queued(session: Session, backend: SearchBackend) -> tuple[int, str | None]:
     """How many log rows this index has yet to apply, and the latest error that held one up."""
     waiting = (
         SearchOutbox.id > backend.checkpoint(),
-        SearchOutbox.id.not_in(_applied_here.get(backend, set())),
+        SearchOutbox.id.not_in(_applied(backend)),
     )
     count = session.scalar(select(func.count(SearchOutbox.id)).where(*waiting)) or 0
     error = session.scalar(
