@@ -28,6 +28,10 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 _Arrays = tuple[np.ndarray, ...]
+#: How many terms' joined postings a searcher's view keeps (oldest dropped first).
+MAX_TERMS_PER_SEARCHER = 2048
+#: Queries that stand for the terms of the index they expand to.
+EXPANDING = (query.Prefix, query.Wildcard, query.FuzzyTerm)
 
 
 class SegmentCache:
@@ -94,6 +98,8 @@ class IndexArrays:
         """(document numbers, weights, encoded values) of one term's postings."""
         key = (field, btext)
         if key not in self._terms:
+            if len(self._terms) >= MAX_TERMS_PER_SEARCHER:  # the segment cache keeps the rest
+                del self._terms[next(iter(self._terms))]
             parts = self._each_segment(
                 ("postings", field, btext), lambda r: _postings(r, field, btext)
             )
@@ -151,8 +157,9 @@ class IndexArrays:
     def close_terms(
         self, field: str, text: str, maxdist: int, prefix: int = 0
     ) -> list[tuple[str, int]]:
-        """Terms of ``field`` within ``maxdist`` edits of ``text`` (Damerau-Levenshtein, as
-        Whoosh counts them) that share its first ``prefix`` letters, with their distances."""
+        """Terms of ``field`` within ``maxdist`` edits of ``text`` that share its first
+        ``prefix`` letters, with their distances. Two swapped letters count as one edit (Whoosh's
+        automaton counts two): "fomr" finds "form"."""
         words = self.lexicon(field)
         start = text[:prefix]
         low = bisect_left(words, start)
@@ -162,7 +169,7 @@ class IndexArrays:
         )
         return [(word, int(distance)) for word, distance, _ in found]
 
-    def expand(self, q: query.MultiTerm) -> list[str]:
+    def expand(self, q: query.Prefix | query.Wildcard | query.FuzzyTerm) -> list[str]:
         """The terms a prefix, wildcard or fuzzy term stands for."""
         key = (
             type(q).__name__,
@@ -247,12 +254,14 @@ class _Evaluator:
             return Scored(np.ones(self.arrays.size, bool), np.full(self.arrays.size, q.boost))
         if isinstance(q, query.Term):
             return self._term(q)
-        if isinstance(q, query.MultiTerm):
+        if isinstance(q, EXPANDING):
             # Whoosh scores a prefix, wildcard or fuzzy term as the OR of the terms it expands to.
             if q.fieldname not in self.searcher.schema:
                 return self._none()
             words = [query.Term(q.fieldname, word) for word in self.arrays.expand(q)]
             return self._sum(words, all_required=False, boost=q.boost)
+        if getattr(q, "constantscore", False):  # ranges: every match scores the boost
+            return _only(self._whoosh(q).matched, np.full(self.arrays.size, float(q.boost)))
         if isinstance(q, query.Phrase) and q.fieldname in self.searcher.schema:
             return self._phrase(q)
         if isinstance(q, query.Or) and not q.minmatch and not q.scale:
@@ -261,13 +270,13 @@ class _Evaluator:
             return self._sum(q.subqueries, all_required=True, boost=q.boost)
         if isinstance(q, query.AndNot):
             a, b = self.run(q.a), self.run(q.b)
-            return Scored(a.matched & ~b.matched, a.scores)
+            return _only(a.matched & ~b.matched, a.scores)
         if isinstance(q, query.Require):
             a, b = self.run(q.a), self.run(q.b)
-            return Scored(a.matched & b.matched, a.scores)
+            return _only(a.matched & b.matched, a.scores)
         if isinstance(q, query.AndMaybe):
             a, b = self.run(q.a), self.run(q.b)
-            return Scored(a.matched, a.scores + np.where(b.matched, b.scores, 0.0))
+            return _only(a.matched, a.scores + np.where(b.matched, b.scores, 0.0))
         return self._whoosh(q)
 
     def _none(self) -> Scored:
@@ -291,7 +300,7 @@ class _Evaluator:
             scores += part.scores
         if boost != 1.0:
             scores *= boost
-        return Scored(matched, scores)
+        return _only(matched, scores) if all_required else Scored(matched, scores)
 
     def _term(self, q: query.Term) -> Scored:
         schema = self.searcher.schema
@@ -345,6 +354,12 @@ class _Evaluator:
                 found.scores[docnum] = matcher.score()
                 matcher.next()
         return found
+
+
+def _only(matched: np.ndarray, scores: np.ndarray) -> Scored:
+    """Drop the scores of documents that did not match (an And's partial matches, an AndNot's
+    excluded pages), so an enclosing Or does not add them."""
+    return Scored(matched, np.where(matched, scores, 0.0))
 
 
 def top(scored: Scored, order: Sequence[np.ndarray], limit: int) -> np.ndarray:

@@ -43,7 +43,14 @@ from app.search import (
     SearchResults,
     SearchUnavailable,
 )
-from app.search.whoosh_arrays import IndexArrays, Scored, SegmentCache, evaluate, top
+from app.search.whoosh_arrays import (
+    EXPANDING,
+    IndexArrays,
+    Scored,
+    SegmentCache,
+    evaluate,
+    top,
+)
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -200,13 +207,13 @@ class WhooshBackend:
             # Few or no results: add close spellings, ranked below exact matches.
             fuzzy_query = _fuzzy(request.text, searcher.schema)
             if fuzzy_query is not None:
-                parsed = _widen(parsed, fuzzy_query) if total else fuzzy_query
+                parsed = _widen(parsed, fuzzy_query)  # keeps the query's exclusions
                 found = _restricted(evaluate(arrays, parsed), allowed)
                 total = int(np.count_nonzero(found.matched))
                 fuzzy = not exact and total > 0
         suggestion = None
         if exact < SUGGEST_BELOW and request.text.strip():
-            suggestion = _suggestion(arrays, request.text)
+            suggestion = _suggestion(arrays, request.text, allowed)
         facets = {
             "department": _ordered(arrays.count("department", found.matched)),
             "tag": _ordered(arrays.count("tag_list", found.matched)),
@@ -279,6 +286,8 @@ class WhooshBackend:
         """The query's words, and the field filters typed into it (``tag:x``), which narrow the
         results rather than add to them."""
         text, filters = _typed_filters(text)
+        if filters and not _TERM.findall(re.sub(r"\b(?:AND|OR|NOT)\b", " ", text)):
+            text = ""  # "tag:a OR tag:b": only operators were left between the filters
         parser = qparser.MultifieldParser(
             _SEARCH_FIELDS, searcher.schema, group=qparser.OrGroup.factory(0.9)
         )
@@ -322,7 +331,6 @@ class WhooshBackend:
         """A new, empty index with this version's fields."""
         created = index.create_in(str(self.directory), build_schema(self.language))
         (self.directory / _LAYOUT_FILE).write_text(f"{SCHEMA_VERSION}\n")
-        self.save_checkpoint(0)
         return created
 
     def checkpoint(self) -> int:
@@ -420,10 +428,10 @@ def _highlighted_terms(arrays: IndexArrays, q: query.Query) -> set[tuple[str, by
         if leaf.field() not in _HIGHLIGHTED:
             continue
         field = arrays.searcher.schema[leaf.field()]
-        if isinstance(leaf, query.MultiTerm):
+        if isinstance(leaf, EXPANDING):
             terms = [(leaf.field(), word) for word in arrays.expand(leaf)]
         else:
-            terms = list(leaf.terms(phrases=True))
+            terms = list(leaf.expanded_terms(reader, phrases=True))
         for fieldname, text in terms:
             btext = text if isinstance(text, bytes) else field.to_bytes(text)
             if (fieldname, btext) in reader:
@@ -552,23 +560,31 @@ def _widen(parsed: query.Query, fuzzy: query.Query) -> query.Query:
     return query.Or([parsed, fuzzy])
 
 
-def _suggestion(arrays: IndexArrays, text: str) -> str | None:
-    """Replace each unknown word by the closest word of the index's own vocabulary (fewest
-    edits, then the most pages)."""
-    reader = arrays.searcher.reader()
+def _suggestion(arrays: IndexArrays, text: str, visible: np.ndarray) -> str | None:
+    """Replace each unknown word by the closest word of the pages the asker may see (fewest
+    edits, then the most pages): never a word only a private proposal or a removed page has."""
+    to_bytes = arrays.searcher.schema["vocabulary"].to_bytes
     changed = False
+
+    def pages(word: str) -> int:
+        ids, _ = arrays.term("vocabulary", to_bytes(word))
+        return int(np.count_nonzero(visible[ids]))
 
     def fix(match: re.Match[str]) -> str:
         nonlocal changed
         word = match.group(0)
         key = fold(word.lower())
-        if len(key) < 3 or ("vocabulary", key) in reader:
+        if len(key) < 3 or pages(key):
             return word
-        close = arrays.close_terms("vocabulary", key, maxdist=2, prefix=1)
+        close = [
+            (distance, -count, candidate)
+            for candidate, distance in arrays.close_terms("vocabulary", key, maxdist=2, prefix=1)
+            if (count := pages(candidate))
+        ]
         if not close:
             return word
         changed = True
-        return min(close, key=lambda c: (c[1], -reader.doc_frequency("vocabulary", c[0]), c[0]))[0]
+        return min(close)[2]
 
     corrected = re.sub(r"(?<![:\w-])[^\W\d_]{3,}(?![:\w])", fix, text)
     return corrected if changed else None

@@ -184,21 +184,19 @@ def _apply(session: Session, backend: SearchBackend, rows: list[SearchOutbox]) -
 
 def behind(session: Session, backend: SearchBackend) -> bool:
     """Whether the log has rows this index has not applied (one indexed query)."""
-    newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
-    return newest > max([backend.checkpoint(), *_applied(backend)])
+    return session.scalar(select(SearchOutbox.id).where(*_waiting(backend)).limit(1)) is not None
 
 
-def _applied(backend: SearchBackend) -> frozenset[int]:
-    # A copy made in one step: other threads of this process may be adding to the set.
-    return frozenset(_applied_here.get(backend, ()))
+def _waiting(backend: SearchBackend) -> tuple[Any, ...]:
+    """Conditions on log rows this index has yet to apply."""
+    # The applied ids are copied in one step: other threads of this process add to the set.
+    applied = frozenset(_applied_here.get(backend, ()))
+    return SearchOutbox.id > backend.checkpoint(), SearchOutbox.id.not_in(applied)
 
 
 def queued(session: Session, backend: SearchBackend) -> tuple[int, str | None]:
     """How many log rows this index has yet to apply, and the latest error that held one up."""
-    waiting = (
-        SearchOutbox.id > backend.checkpoint(),
-        SearchOutbox.id.not_in(_applied(backend)),
-    )
+    waiting = _waiting(backend)
     count = session.scalar(select(func.count(SearchOutbox.id)).where(*waiting)) or 0
     error = session.scalar(
         select(SearchOutbox.last_error)

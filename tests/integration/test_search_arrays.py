@@ -30,6 +30,9 @@ QUESTIONS = [
     "checklist handbook -handbook",
     "zzzunknownword",
     "approvl~",
+    "invoice OR (budget AND team)",
+    "invoice OR (budget -team)",
+    "title:[a TO c] budget",
 ]
 
 
@@ -98,6 +101,13 @@ def test_parsed_questions_score_like_whoosh(backend: WhooshBackend, text: str) -
         query.Phrase("body", ["approv", "approv"]),
         query.Not(query.Term("body", "team")),
         query.Term("department_key", "finance"),
+        query.TermRange("title", "a", "c"),
+        query.Or(
+            [
+                query.Term("body", "invoic"),
+                query.And([query.Term("body", "budget"), query.Term("title", "team")]),
+            ]
+        ),
         query.Every(),
     ],
     ids=repr,

@@ -95,6 +95,26 @@ def test_typos_get_a_suggestion_and_fuzzy_results(backend: SearchBackend) -> Non
     assert backend.search(SearchQuery(text="expence")).suggestion in ("expense", "expenses")
 
 
+def test_close_spellings_keep_the_exclusions(backend: SearchBackend) -> None:
+    backend.index([doc(40, "Hello world", "hello world"), doc(41, "Hello moon", "hello moon")])
+    assert titles(backend, "helo -world") == ["Hello moon"]
+
+
+def test_suggestions_never_reveal_private_or_removed_words(backend: SearchBackend) -> None:
+    backend.index([doc(50, "Draft", "zebracorn plans", visible_to=("hana",), key="proposal:50",
+                       proposal_id=50), doc(51, "Gone", "quokkaland trip")])  # fmt: skip
+    backend.remove(["page:51"])
+    assert backend.search(SearchQuery(text="zebracon")).suggestion is None
+    assert (
+        backend.search(SearchQuery(text="zebracon", pending_for="hana")).suggestion == "zebracorn"
+    )
+    assert backend.search(SearchQuery(text="quokkalend")).suggestion is None
+
+
+def test_range_queries_search_instead_of_failing(backend: SearchBackend) -> None:
+    assert "Onboarding Checklist" in titles(backend, "title:[nothing TO onboarding]")
+
+
 def test_suggestions_prefer_fewest_edits_then_the_most_pages(backend: SearchBackend) -> None:
     backend.index(
         [doc(30, "Farm", "farm visit")]
@@ -193,6 +213,10 @@ def test_typed_filters_narrow_instead_of_adding(backend: SearchBackend) -> None:
     }
     assert titles(backend, "receipts department:people") == []
     assert titles(backend, "laptop OR receipts -tag:finance") == ["Onboarding Checklist"]
+    assert set(titles(backend, "tag:finance OR tag:people")) == {
+        "Submitting Expense Reports",
+        "Onboarding Checklist",
+    }
 
 
 def test_broad_wildcards_are_ignored_and_filters_alone_list_pages(backend: SearchBackend) -> None:
