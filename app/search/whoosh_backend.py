@@ -66,11 +66,13 @@ _CHECKPOINT_FILE = "peerwiki-checkpoint"
 SUGGEST_BELOW = 3
 _SEARCH_FIELDS = ["title", "title_exact", "headings", "body", "tags"]
 _FIELD_ALIASES = {"tags": ["tag"], "department_key": ["department", "dept"], "author": ["by"]}
-_FILTER_FIELDS = {"tag": "tags", "tags": "tags", "department": "department_key",
-                  "dept": "department_key", "author": "author", "by": "author"}  # fmt: skip
-_TYPED_FILTER = re.compile(
-    r"(?<![-\w])(tag|tags|department|dept|author|by):(\"[^\"]*\"|[^\s\"]+)", re.I
-)
+#: The field a ``name:value`` filter searches, by every name it may be typed with.
+_FILTER_FIELDS = {
+    name: field for field, names in _FIELD_ALIASES.items() for name in [field, *names]
+}
+_FILTER = rf"({'|'.join(_FILTER_FIELDS)}):(\"[^\"]*\"|[^\s\"]+)"
+#: A filter that narrows the results (not one negated with a minus).
+_TYPED_FILTER = re.compile(rf"(?<![-\w]){_FILTER}", re.I)
 #: Fields whose matches are marked in snippets.
 _HIGHLIGHTED = frozenset({"title", "body"})
 _TERM = re.compile(r"\w+", re.UNICODE)
@@ -311,9 +313,7 @@ class WhooshBackend:
         # Not Searcher.refresh(): it reuses segment readers and misses deletions made in an
         # existing segment. A new searcher is opened only when the index changed.
         if searcher is None or not searcher.up_to_date():
-            if searcher is not None:
-                searcher.close()
-                self._local.__dict__.clear()
+            self.close()
             searcher = self._local.searcher = self._open().searcher()
         return searcher
 
@@ -519,11 +519,7 @@ def _filters(request: SearchQuery) -> query.Query:
 
 def _lower_filter_values(text: str) -> str:
     """Field filters match lowercased keys: ``department:Finance`` finds ``finance``."""
-    return re.sub(
-        r"\b(tag|tags|department|dept|author|by):(\"[^\"]*\"|\S+)",
-        lambda m: f"{m.group(1)}:{m.group(2).lower()}",
-        text,
-    )
+    return re.sub(rf"\b{_FILTER}", lambda m: f"{m.group(1)}:{m.group(2).lower()}", text, flags=re.I)
 
 
 def _fuzzy(text: str, schema: Schema) -> query.Query | None:
