@@ -100,7 +100,9 @@ def _after_write_work(response: Response) -> Response:
     def work() -> None:
         try:
             with factory() as db_session:
-                if indexing.catch_up(db_session, backend).pages_changed:
+                # Only a process's first pass checks for an empty index (a new server).
+                catch_up = indexing.catch_up if first else indexing.process_outbox
+                if catch_up(db_session, backend).pages_changed:
                     search.check_gaps_answered(db_session, backend)
                 if mailer is not None:
                     notifications.deliver_pending(db_session, mailer, base_url=base_url)

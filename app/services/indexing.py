@@ -134,11 +134,13 @@ def process_outbox(session: Session, backend: SearchBackend) -> Applied:
                 applied.pages_changed or any(key.startswith(PAGE_KEY_PREFIX) for key in keys),
             )
     finally:
-        if checkpoint > backend.checkpoint():
+        moved = checkpoint > backend.checkpoint()
+        if moved:
             backend.save_checkpoint(checkpoint)
         done.difference_update([row_id for row_id in done.copy() if row_id <= checkpoint])
-    session.execute(delete(SearchOutbox).where(SearchOutbox.created_at < utcnow() - RETENTION))
-    session.commit()
+    if moved:  # rows only age out of the log behind a moving checkpoint
+        session.execute(delete(SearchOutbox).where(SearchOutbox.created_at < utcnow() - RETENTION))
+        session.commit()
     return applied
 
 
