@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from whoosh import query
 
-from app.search import SearchDocument, SearchQuery
+from app.search import SearchDocument, SearchQuery, whoosh_arrays
 from app.search.whoosh_arrays import IndexArrays, SegmentCache, evaluate
 from app.search.whoosh_backend import WhooshBackend
 from bench.corpus import generate
@@ -82,6 +82,20 @@ def test_the_index_has_segments_and_deletions(backend: WhooshBackend) -> None:
 def test_parsed_questions_score_like_whoosh(backend: WhooshBackend, text: str) -> None:
     parsed, _ = backend._parse(backend._searcher(), text)
     same(whoosh_scores(backend, parsed), array_scores(backend, parsed))
+
+
+def test_questions_are_scored_with_arrays_not_whoosh_matchers(
+    backend: WhooshBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scoring like Whoosh proves little if it is Whoosh scoring: only ranges may walk it."""
+
+    def walked(_self: object, q: query.Query) -> None:
+        raise AssertionError(f"walked Whoosh's matcher for {q!r}")
+
+    monkeypatch.setattr(whoosh_arrays._Evaluator, "_whoosh", walked)
+    for text in QUESTIONS:
+        if "[" not in text:
+            array_scores(backend, backend._parse(backend._searcher(), text)[0])
 
 
 @pytest.mark.parametrize(
