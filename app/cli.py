@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -330,14 +330,15 @@ class _ResetReadsAsEnd:
         self._reader = reader
 
     def read(self, size: int = -1) -> bytes:
-        try:
-            return bytes(self._reader.read(size))
-        except ConnectionError:
-            return b""
+        return self._until_reset(self._reader.read, size)
 
     def readline(self, size: int = -1) -> bytes:
+        return self._until_reset(self._reader.readline, size)
+
+    @staticmethod
+    def _until_reset(read: Callable[[int], bytes], size: int) -> bytes:
         try:
-            return bytes(self._reader.readline(size))
+            return bytes(read(size))
         except ConnectionError:
             return b""
 
