@@ -11,7 +11,7 @@ from app.exceptions import PermissionDenied
 from app.extensions import login_manager
 from app.mail import Mailer
 from app.models import User
-from app.review.policy import ApprovalRules
+from app.review.approval import ApprovalRules
 from app.search import SearchBackend, open_backend
 from app.services import indexing, notifications, search, users
 

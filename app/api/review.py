@@ -11,7 +11,7 @@ from app import deps
 from app.api import bp, inputs
 from app.api import serializers as out
 from app.exceptions import ValidationError
-from app.services import notifications, proposals, review
+from app.services import comments, notifications, proposals, review, reviewers
 
 
 def _proposal_response(proposal_id: int, status: int = 200) -> ResponseReturnValue:
@@ -96,14 +96,14 @@ def list_comments(revision_id: int) -> ResponseReturnValue:
     revision = proposals.revisions(session, proposal)
     shown = next(rev for rev in revision if rev.id == revision_id)
     return jsonify(
-        {"items": [out.thread_json(thread) for thread in review.threads(session, proposal, shown)]}
+        {"items": [out.thread_json(thread) for thread in comments.threads(session, proposal, shown)]}
     )
 
 
 @bp.post("/revisions/<int:revision_id>/comments")
 def add_comment(revision_id: int) -> ResponseReturnValue:
     data = inputs.json_body()
-    comment = review.add_comment(
+    comment = comments.add_comment(
         deps.session(), actor=inputs.author(), revision_id=revision_id,
         body=inputs.text(data, "body", required=True) or "", line=inputs.integer(data, "line"),
         line_end=inputs.integer(data, "line_end"), parent_id=inputs.integer(data, "parent_id"),
@@ -114,13 +114,13 @@ def add_comment(revision_id: int) -> ResponseReturnValue:
 
 @bp.post("/comments/<int:comment_id>/resolve")
 def resolve_comment(comment_id: int) -> ResponseReturnValue:
-    comment = review.resolve_comment(deps.session(), actor=inputs.author(), comment_id=comment_id)
+    comment = comments.resolve_comment(deps.session(), actor=inputs.author(), comment_id=comment_id)
     return jsonify(out.comment_json(comment))
 
 
 @bp.post("/comments/<int:comment_id>/reopen")
 def reopen_comment(comment_id: int) -> ResponseReturnValue:
-    comment = review.resolve_comment(
+    comment = comments.resolve_comment(
         deps.session(), actor=inputs.author(), comment_id=comment_id, resolved=False
     )
     return jsonify(out.comment_json(comment))
@@ -129,7 +129,7 @@ def reopen_comment(comment_id: int) -> ResponseReturnValue:
 @bp.post("/comments/<int:comment_id>/apply")
 def apply_suggestion(comment_id: int) -> ResponseReturnValue:
     session = deps.session()
-    revision = review.apply_suggestion(session, actor=inputs.author(), comment_id=comment_id)
+    revision = comments.apply_suggestion(session, actor=inputs.author(), comment_id=comment_id)
     return jsonify(out.revision_json(session, revision)), 201
 
 
@@ -139,7 +139,7 @@ def reviewer_suggestions(revision_id: int) -> ResponseReturnValue:
     proposal = proposals.of_revision(session, revision_id)
     return jsonify(
         {"items": [{**out.user_json(item.user), "reason": item.reason, "cross_department": item.cross_department}
-                   for item in review.suggest_reviewers(session, proposal)]}
+                   for item in reviewers.suggest_reviewers(session, proposal)]}
     )  # fmt: skip
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from app.diffing import Diff
 from app.models import Comment, Notification, Page, Proposal, Review, Revision, User
 from app.pagination import Paginated
-from app.review.policy import ApprovalRules
-from app.services import pages, proposals, review
+from app.review.approval import ApprovalRules
+from app.services import comments, pages, proposals, review
 
 
 def iso(value: datetime | None) -> str | None:
@@ -128,7 +128,7 @@ def proposal_json(
         "url": url_for("review.detail", proposal_id=proposal.id, _external=True),
     }
     if rules is not None:
-        status = review.approval_status(proposal, rules)
+        status = review.approval_status(session, proposal, rules)
         data["approval"] = {
             "required": status.rules.required,
             "cross_department_required": status.rules.cross_department,
@@ -173,7 +173,7 @@ def comment_json(comment: Comment) -> dict[str, Any]:
     }
 
 
-def thread_json(thread: review.Thread) -> dict[str, Any]:
+def thread_json(thread: comments.Thread) -> dict[str, Any]:
     return {
         **comment_json(thread.root),
         "line_on_revision": thread.line,
@@ -207,7 +207,7 @@ def review_record_json(session: Session, proposal: Proposal) -> dict[str, Any]:
             for revision in proposals.revisions(session, proposal)
         ],
         "reviews": [review_json(item) for item in proposal.reviews],
-        "threads": [thread_json(thread) for thread in review.threads(session, proposal, head)],
+        "threads": [thread_json(thread) for thread in comments.threads(session, proposal, head)],
         "timeline": [
             {
                 "kind": event.kind,

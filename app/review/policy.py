@@ -2,31 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from app.exceptions import PermissionDenied
-from app.models import Department, Page, Proposal, User
-
-
-@dataclass(frozen=True)
-class ApprovalRules:
-    """How many approvals publication needs, and whether one must cross departments."""
-
-    required: int = 1
-    cross_department: bool = False
-
-    def for_department(self, department: Department | None) -> ApprovalRules:
-        """Apply a department's own settings over the global ones."""
-        if department is None:
-            return self
-        return ApprovalRules(
-            required=department.required_approvals or self.required,
-            cross_department=(
-                self.cross_department
-                if department.require_cross_department is None
-                else department.require_cross_department
-            ),
-        )
+from app.models import Page, Proposal, User
 
 
 def can_archive(user: User, page: Page) -> bool:

@@ -42,6 +42,8 @@ OPEN_STATES: Final = frozenset(
     {State.DRAFT, State.IN_REVIEW, State.CHANGES_REQUESTED, State.APPROVED}
 )
 REVIEWABLE_STATES: Final = frozenset({State.IN_REVIEW, State.CHANGES_REQUESTED, State.APPROVED})
+#: Where the author may ask (more) people to review.
+REQUEST_REVIEW_STATES: Final = frozenset({State.DRAFT, State.IN_REVIEW, State.CHANGES_REQUESTED})
 
 TRANSITIONS: Final[dict[tuple[State, Action], State]] = {
     (State.DRAFT, Action.REVISE): State.DRAFT,

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from app.diffing import split_lines
 from app.models import Page, Proposal, User
-from app.review.policy import ApprovalRules
-from app.services import proposals, review, users
+from app.review.approval import ApprovalRules, Verdict
+from app.services import comments, proposals, review, users
 
 NEW_PAGE_TITLE = "Parental Leave: Questions New Parents Ask"
 NEW_PAGE_BODY = """# Parental leave: questions new parents ask
@@ -53,7 +53,7 @@ def seed_proposals(session: Session, rules: ApprovalRules) -> int:
     in_review = _append(session, alex, pages[0], "\n> **Tip:** link the form you mention, so nobody has to search for it.\n",
                         "Add a tip about linking forms")  # fmt: skip
     review.submit(session, actor=alex, revision_id=in_review, reviewers=["fatima"], rules=rules)
-    review.add_comment(session, actor=fatima, revision_id=in_review, line=_last_line(session, in_review),
+    comments.add_comment(session, actor=fatima, revision_id=in_review, line=_last_line(session, in_review),
                        body="Good idea. Could you link the actual form here, @alex?")  # fmt: skip
     created += 1
 
@@ -63,7 +63,7 @@ def seed_proposals(session: Session, rules: ApprovalRules) -> int:
     review.submit(session, actor=fatima, revision_id=asked, reviewers=["hana"], rules=rules)
     line = _last_line(session, asked)
     review.add_review(
-        session, actor=hana, revision_id=asked, verdict="request_changes", rules=rules,
+        session, actor=hana, revision_id=asked, verdict=Verdict.REQUEST_CHANGES, rules=rules,
         summary="Useful, but name the channel so new hires can find it.", rubric={"clarity": 2, "actionability": 2},
         comments=[{"body": "Which channel exactly?", "line": line,
                    "suggestion": "Ask in the page's project channel (its name is at the top of the page) if anything is unclear."}],
@@ -84,7 +84,7 @@ def seed_proposals(session: Session, rules: ApprovalRules) -> int:
         "Quarterly check",
     )
     review.submit(session, actor=admin, revision_id=published, reviewers=["alex"], rules=rules)
-    review.add_review(session, actor=alex, revision_id=published, verdict="approve", rules=rules,
+    review.add_review(session, actor=alex, revision_id=published, verdict=Verdict.APPROVE, rules=rules,
                       summary="Checked every step; still accurate.", rubric={"accuracy": 4, "clarity": 4})  # fmt: skip
     return created + 1
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import db, render
 from app.models import Page, Proposal, Revision, SearchOutbox, utcnow
+from app.review import approval
 from app.review.workflow import OPEN_STATES
 from app.search import PUBLIC, SearchBackend, SearchDocument, SearchUnavailable
 
@@ -335,6 +336,5 @@ def _approvers(revision: Revision) -> tuple[str, ...]:
         return ()
     return tuple(
         review.reviewer.username
-        for review in revision.proposal.reviews
-        if review.verdict == "approve" and review.dismissed_at is None
+        for review in approval.approvals_in_force(revision.proposal.reviews)
     )

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.diffing import split_lines
 from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
 from app.models import Page, Proposal, ProposalEvent, Revision, User, utcnow
-from app.review import policy
+from app.review import approval, policy
 from app.review.workflow import OPEN_STATES, Action, State, advance
 from app.services import indexing, pages
 from app.slugs import slugify
@@ -307,9 +307,8 @@ def _new_proposal(session: Session, page: Page, author: User, *, base: Revision 
 def _revise(session: Session, proposal: Proposal, author: User) -> None:
     """A new revision dismisses earlier approvals (comments stay) and rebases a conflict."""
     now = utcnow()
-    for review in proposal.reviews:
-        if review.verdict == "approve" and review.dismissed_at is None:
-            review.dismissed_at = now
+    for review in approval.approvals_in_force(proposal.reviews):
+        review.dismissed_at = now
     if proposal.needs_update and proposal.page.published_revision is not None:
         proposal.base_revision = proposal.page.published_revision
         proposal.needs_update = False

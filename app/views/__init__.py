@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import Flask, Response
 
 from app import deps
+from app.diffing import LineKind
+from app.review.approval import Verdict
+from app.review.workflow import OPEN_STATES, REQUEST_REVIEW_STATES, REVIEWABLE_STATES, State
 from app.views import auth, errors, filters, pages, review, search, users
 
 #: Scripts and styles come only from the site itself; page content can show remote images.
@@ -13,6 +16,16 @@ CONTENT_SECURITY_POLICY = (
     "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+
+#: The domain's names that templates compare against, so no template retypes a state or verdict.
+TEMPLATE_NAMES = {
+    "State": State,
+    "Verdict": Verdict,
+    "LineKind": LineKind,
+    "OPEN_STATES": OPEN_STATES,
+    "REVIEWABLE_STATES": REVIEWABLE_STATES,
+    "REQUEST_REVIEW_STATES": REQUEST_REVIEW_STATES,
+}
 
 
 def register_blueprints(app: Flask) -> None:
@@ -25,6 +38,7 @@ def register_blueprints(app: Flask) -> None:
     app.context_processor(lambda: {"unread_notifications": deps.unread_notifications})
     errors.init_app(app)
     app.add_template_filter(filters.when)
+    app.jinja_env.globals.update(TEMPLATE_NAMES)
     app.after_request(_security_headers)
 
 

@@ -15,7 +15,8 @@ from app.exceptions import ValidationError, WikiError
 from app.models import Proposal
 from app.review import policy
 from app.review.workflow import OPEN_STATES, REVIEWABLE_STATES, State
-from app.services import notifications, pages, proposals, review
+from app.services import comments, notifications, pages, proposals, review, reviewers
+from app.services import rubric as rubric_service
 from app.views.auth import safe_next
 from app.views.forms import ActionForm
 
@@ -58,7 +59,7 @@ def detail(proposal_id: int) -> ResponseReturnValue:
     else:
         mode = "changes"
         diff = diff_texts(base_text, shown.body, context=3)
-    threads = review.threads(session, proposal, shown)
+    threads = comments.threads(session, proposal, shown)
     if mode == "source":
         visible = set(range(1, len(split_lines(shown.body)) + 1))
     else:
@@ -85,9 +86,9 @@ def detail(proposal_id: int) -> ResponseReturnValue:
         threads=threads,
         line_threads=_by_line(threads),
         offscreen=[t for t in threads if t.line_end is not None and t.line_end not in visible],
-        status=review.approval_status(proposal, rules),
-        rubric=review.active_rubric(session),
-        suggestions=review.suggest_reviewers(session, proposal)
+        status=review.approval_status(session, proposal, rules),
+        rubric=rubric_service.active_rubric(session),
+        suggestions=reviewers.suggest_reviewers(session, proposal)
         if user and policy.can_manage(user, proposal) and proposal.state in OPEN_STATES
         else [],
         can_manage=user is not None and policy.can_manage(user, proposal),
@@ -98,14 +99,12 @@ def detail(proposal_id: int) -> ResponseReturnValue:
         comment_line=request.args.get("line", type=int),
         merge=merge,
         departments=pages.department_counts(session),
-        State=State,
-        open_states=OPEN_STATES,
         action_form=ActionForm(),
     )
 
 
-def _by_line(threads: list[review.Thread]) -> dict[int, list[review.Thread]]:
-    placed: dict[int, list[review.Thread]] = {}
+def _by_line(threads: list[comments.Thread]) -> dict[int, list[comments.Thread]]:
+    placed: dict[int, list[comments.Thread]] = {}
     for thread in threads:
         if thread.line_end is not None:
             placed.setdefault(thread.line_end, []).append(thread)
@@ -164,7 +163,7 @@ def add_review(proposal_id: int) -> ResponseReturnValue:
     proposal = _proposal(proposal_id)
     rubric = {
         criterion.key: int(request.form[f"rubric_{criterion.key}"])
-        for criterion in review.active_rubric(session)
+        for criterion in rubric_service.active_rubric(session)
         if request.form.get(f"rubric_{criterion.key}", "").isdigit()
     }
     try:
@@ -193,7 +192,7 @@ def add_comment(proposal_id: int) -> ResponseReturnValue:
     form = request.form
     suggestion = form.get("suggestion") if form.get("with_suggestion") else None
     try:
-        comment = review.add_comment(
+        comment = comments.add_comment(
             deps.session(), actor=deps.require_actor(),
             revision_id=int(form.get("revision_id") or proposal.head_revision_id or 0),
             body=form.get("body", ""), line=form.get("line", type=int),
@@ -223,7 +222,7 @@ def reopen_comment(comment_id: int) -> ResponseReturnValue:
 
 
 def _set_resolved(comment_id: int, *, resolved: bool) -> ResponseReturnValue:
-    comment = review.resolve_comment(
+    comment = comments.resolve_comment(
         deps.session(), actor=deps.require_actor(), comment_id=comment_id, resolved=resolved
     )
     anchor = f"#comment-{comment.id}"
@@ -235,7 +234,7 @@ def _set_resolved(comment_id: int, *, resolved: bool) -> ResponseReturnValue:
 @bp.post("/comments/<int:comment_id>/apply")
 @login_required
 def apply_suggestion(comment_id: int) -> ResponseReturnValue:
-    revision = review.apply_suggestion(
+    revision = comments.apply_suggestion(
         deps.session(), actor=deps.require_actor(), comment_id=comment_id
     )
     flash(f"Suggestion applied as revision #{revision.number}.", "success")
@@ -299,7 +298,7 @@ def mark_read() -> ResponseReturnValue:
 @login_required
 def rubric() -> ResponseReturnValue:
     policy.require_edit_rubric(deps.require_actor())
-    return render_template("review/rubric.html", rubric=review.active_rubric(deps.session()))
+    return render_template("review/rubric.html", rubric=rubric_service.active_rubric(deps.session()))
 
 
 @bp.post("/admin/rubric")
@@ -310,7 +309,7 @@ def save_rubric() -> ResponseReturnValue:
         {"label": label, "guidance": text} for label, text in zip(labels, guidance, strict=False)
     ]
     try:
-        review.update_rubric(deps.session(), actor=deps.require_actor(), criteria=criteria)
+        rubric_service.update_rubric(deps.session(), actor=deps.require_actor(), criteria=criteria)
     except ValidationError as exc:
         _flash_error(exc)
     else:

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from app.exceptions import Conflict, EditConflict, PermissionDenied, ValidationError
 from app.models import Notification, Page, Revision, User
-from app.review.policy import ApprovalRules
+from app.review.approval import ApprovalRules
 from app.review.workflow import InvalidTransition
-from app.services import notifications, pages, proposals, review
+from app.services import comments, notifications, pages, proposals, review, reviewers, rubric
 from tests.factories import edit_page, make_page, make_user
 
 RULES = ApprovalRules()
@@ -64,7 +64,7 @@ def test_full_cycle_request_changes_revise_approve_publishes(
     )
     assert proposal.state == "in_review"
     assert inbox_kinds(session, reviewer) == ["review_requested"]
-    review.add_comment(session, actor=reviewer, revision_id=draft.id, body="Say which form", line=3)
+    comments.add_comment(session, actor=reviewer, revision_id=draft.id, body="Say which form", line=3)
     review.add_review(
         session,
         actor=reviewer,
@@ -142,16 +142,16 @@ def test_new_revision_dismisses_approvals_but_keeps_comments(
     review.submit(
         session, actor=author, revision_id=draft.id, reviewers=["fatima", "hana"], rules=rules
     )
-    review.add_comment(session, actor=reviewer, revision_id=draft.id, body="nice", line=1)
+    comments.add_comment(session, actor=reviewer, revision_id=draft.id, body="nice", line=1)
     review.add_review(session, actor=reviewer, revision_id=draft.id, verdict="approve", rules=rules)
-    assert len(review.approval_status(draft.proposal, rules).approvers) == 1
+    assert len(review.approval_status(session, draft.proposal, rules).approvers) == 1
     second = edit_page(session, author, draft, "v2\n", publish=False)
     proposal = second.proposal
-    assert review.approval_status(proposal, rules).approvers == []
+    assert review.approval_status(session, proposal, rules).approvers == []
     assert proposal.state == "in_review"
     review.add_review(session, actor=hana, revision_id=second.id, verdict="approve", rules=rules)
     assert proposal.state == "in_review"  # only one current approval of two
-    assert len(review.threads(session, proposal, second)) == 1
+    assert len(comments.threads(session, proposal, second)) == 1
 
 
 def test_cross_department_rule_needs_an_outside_approval(
@@ -167,7 +167,7 @@ def test_cross_department_rule_needs_an_outside_approval(
         session, actor=colleague, revision_id=draft.id, verdict="approve", rules=rules
     )
     assert draft.proposal.state == "in_review"
-    assert "another department" in review.approval_status(draft.proposal, rules).describe()
+    assert "another department" in review.approval_status(session, draft.proposal, rules).describe()
     review.add_review(session, actor=reviewer, revision_id=draft.id, verdict="approve", rules=rules)
     assert draft.proposal.state == "published"
 
@@ -272,25 +272,25 @@ def test_comment_threads_replies_mentions_and_resolution(
 ) -> None:
     draft = edit_page(session, author, published, BODY + "extra\n", publish=False)
     review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
-    root = review.add_comment(
+    root = comments.add_comment(
         session, actor=reviewer, revision_id=draft.id, body="Ask @hana about this", line=3
     )
     assert 'class="mention"' in root.html
     assert "mention" in inbox_kinds(session, hana)
     assert "comment" in inbox_kinds(session, author)
-    reply = review.add_comment(
+    reply = comments.add_comment(
         session, actor=author, revision_id=draft.id, body="Done", parent_id=root.id
     )
     assert "reply" in inbox_kinds(session, reviewer)
-    threads = review.threads(session, draft.proposal, draft)
+    threads = comments.threads(session, draft.proposal, draft)
     assert [t.root.id for t in threads] == [root.id] and threads[0].replies[0].id == reply.id
     with pytest.raises(PermissionDenied):
-        review.resolve_comment(session, actor=hana, comment_id=root.id)
-    review.resolve_comment(session, actor=author, comment_id=root.id)
+        comments.resolve_comment(session, actor=hana, comment_id=root.id)
+    comments.resolve_comment(session, actor=author, comment_id=root.id)
     with pytest.raises(Conflict):
-        review.resolve_comment(session, actor=author, comment_id=root.id)
+        comments.resolve_comment(session, actor=author, comment_id=root.id)
     assert (
-        review.resolve_comment(
+        comments.resolve_comment(
             session, actor=reviewer, comment_id=root.id, resolved=False
         ).resolved_at
         is None
@@ -312,7 +312,7 @@ def test_invalid_comments_are_refused(
 ) -> None:
     draft = edit_page(session, author, published, BODY + "more\n", publish=False)
     with pytest.raises(ValidationError) as caught:
-        review.add_comment(session, actor=reviewer, revision_id=draft.id, **kwargs)
+        comments.add_comment(session, actor=reviewer, revision_id=draft.id, **kwargs)
     assert field in caught.value.fields
 
 
@@ -320,10 +320,10 @@ def test_anchored_comment_moves_with_its_line_and_outdated_keeps_text(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
     draft = edit_page(session, author, published, BODY + "tail\n", publish=False)
-    on_three = review.add_comment(
+    on_three = comments.add_comment(
         session, actor=reviewer, revision_id=draft.id, body="about three", line=4
     )
-    on_four = review.add_comment(
+    on_four = comments.add_comment(
         session, actor=reviewer, revision_id=draft.id, body="about four", line=5
     )
     second = edit_page(
@@ -333,7 +333,7 @@ def test_anchored_comment_moves_with_its_line_and_outdated_keeps_text(
         "inserted\n" + (BODY + "tail\n").replace("line four", "line FOUR"),
         publish=False,
     )
-    by_id = {t.root.id: t for t in review.threads(session, draft.proposal, second)}
+    by_id = {t.root.id: t for t in comments.threads(session, draft.proposal, second)}
     assert by_id[on_three.id].line == 5 and not by_id[on_three.id].outdated
     assert by_id[on_four.id].outdated and by_id[on_four.id].root.anchor_text == "line four"
 
@@ -343,7 +343,7 @@ def test_suggested_change_applied_as_new_revision_crediting_reviewer(
 ) -> None:
     draft = edit_page(session, author, published, BODY + "tail\n", publish=False)
     review.submit(session, actor=author, revision_id=draft.id, reviewers=["fatima"], rules=RULES)
-    suggestion = review.add_comment(
+    suggestion = comments.add_comment(
         session,
         actor=reviewer,
         revision_id=draft.id,
@@ -353,28 +353,28 @@ def test_suggested_change_applied_as_new_revision_crediting_reviewer(
         suggestion="Line two and three, merged.",
     )
     with pytest.raises(PermissionDenied):
-        review.apply_suggestion(session, actor=reviewer, comment_id=suggestion.id)
-    applied = review.apply_suggestion(session, actor=author, comment_id=suggestion.id)
+        comments.apply_suggestion(session, actor=reviewer, comment_id=suggestion.id)
+    applied = comments.apply_suggestion(session, actor=author, comment_id=suggestion.id)
     assert applied.proposal_id == draft.proposal_id and applied.number == draft.number + 1
     assert "Line two and three, merged." in applied.body and "line two" not in applied.body
     assert "Fatima Khan" in applied.summary
     assert "suggestion_applied" in inbox_kinds(session, reviewer)
     with pytest.raises(Conflict):
-        review.apply_suggestion(session, actor=author, comment_id=suggestion.id)
+        comments.apply_suggestion(session, actor=author, comment_id=suggestion.id)
 
 
 def test_outdated_suggestion_cannot_be_applied(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
     draft = edit_page(session, author, published, BODY + "tail\n", publish=False)
-    suggestion = review.add_comment(
+    suggestion = comments.add_comment(
         session, actor=reviewer, revision_id=draft.id, body="x", line=3, suggestion="new"
     )
     edit_page(
         session, author, draft, (BODY + "tail\n").replace("line two", "line 2"), publish=False
     )
     with pytest.raises(Conflict) as caught:
-        review.apply_suggestion(session, actor=author, comment_id=suggestion.id)
+        comments.apply_suggestion(session, actor=author, comment_id=suggestion.id)
     assert "by hand" in caught.value.message
 
 
@@ -445,7 +445,7 @@ def test_reviewer_suggestions_include_someone_from_another_department(
     colleague = make_user(session, username="sam", department="Engineering")
     make_page(session, colleague, title="Budget rules", tags=["finance"])
     draft = edit_page(session, author, published, "v1\n", publish=False)
-    suggestions = review.suggest_reviewers(session, draft.proposal)
+    suggestions = reviewers.suggest_reviewers(session, draft.proposal)
     names = [s.user.username for s in suggestions]
     assert "sam" in names and "alex" not in names
     sam = next(s for s in suggestions if s.user.username == "sam")
@@ -498,15 +498,15 @@ def test_rubric_scores_are_validated_and_admin_edits_rubric(
         rules=RULES,
     )
     assert item.rubric == {"accuracy": 4, "clarity": 2}
-    assert [c.key for c in review.active_rubric(session)] == [
+    assert [c.key for c in rubric.active_rubric(session)] == [
         "accuracy",
         "clarity",
         "completeness",
         "actionability",
     ]
     with pytest.raises(PermissionDenied):
-        review.update_rubric(session, actor=reviewer, criteria=[{"label": "Tone", "guidance": "g"}])
-    updated = review.update_rubric(
+        rubric.update_rubric(session, actor=reviewer, criteria=[{"label": "Tone", "guidance": "g"}])
+    updated = rubric.update_rubric(
         session,
         actor=admin,
         criteria=[

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.models import KnowledgeGap, SearchLog, SearchOutbox, User, utcnow
-from app.review.policy import ApprovalRules
+from app.review.approval import ApprovalRules
 from app.search import SearchBackend, SearchQuery, SearchUnavailable
 from app.search.whoosh_backend import WhooshBackend
 from app.services import indexing, notifications, pages, review, search

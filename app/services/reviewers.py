@@ -1,0 +1,119 @@
+"""Whom to ask for a review: people who know the subject, always someone from another department."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from app import render
+from app.models import Department, Page, PageLink, Proposal, Review, Revision, User
+from app.review.workflow import State
+from app.services.content import SYSTEM_USERNAME
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggested reviewer and why."""
+
+    user: User
+    reason: str
+    cross_department: bool
+
+
+def suggest_reviewers(session: Session, proposal: Proposal, *, limit: int = 6) -> list[Suggestion]:
+    """Suggest reviewers who know the subject, always including someone from another department."""
+    head = proposal.head_revision
+    assert head is not None
+    home = head.department or proposal.author.department
+    excluded = {proposal.author_id, *(request.reviewer_id for request in proposal.requests)}
+    scores: Counter[int] = Counter()
+    reasons: dict[int, str] = {}
+
+    def consider(users: Iterable[User], reason: str, weight: int) -> None:
+        for user in users:
+            if user.id in excluded or not user.is_active or user.username == SYSTEM_USERNAME:
+                continue
+            scores[user.id] += weight
+            reasons.setdefault(user.id, reason)
+
+    for tag in head.tags:
+        tagged = select(Page.id).where(Page.tags.any(name=tag), Page.id != proposal.page_id)
+        consider(_authors_of(session, tagged), f"Wrote pages tagged #{tag}", 3)
+        consider(_reviewers_of(session, tagged), f"Reviewed pages tagged #{tag}", 3)
+    linked_slugs = render.wikilink_targets(head.html)
+    linked = select(Page.id).where(Page.slug.in_(linked_slugs))
+    consider(_authors_of(session, linked), "Wrote a page this one links to", 2)
+    linking = select(PageLink.source_page_id).where(PageLink.target_slug == proposal.page.slug)
+    consider(_authors_of(session, linking), "Wrote a page that links here", 2)
+    consider(
+        _authors_of(session, select(Page.id).where(Page.id == proposal.page_id)),
+        "Wrote earlier versions of this page",
+        4,
+    )
+
+    users = {
+        user.id: user for user in session.scalars(select(User).where(User.id.in_(list(scores))))
+    }
+    ranked = sorted(users.values(), key=lambda user: (-scores[user.id], user.name))
+    chosen = [_suggestion(user, reasons[user.id], home) for user in ranked[:limit]]
+    if not any(item.cross_department for item in chosen):
+        other = next(
+            (user for user in ranked if user.department_id != home.id), None
+        ) or _active_outsider(session, home, excluded)
+        if other is not None:
+            reason = reasons.get(other.id) or "Most active reviewer outside the page's department"
+            chosen = [*chosen[: limit - 1], _suggestion(other, reason, home)]
+    return chosen
+
+
+def _suggestion(user: User, reason: str, home: Department) -> Suggestion:
+    crossed = user.department_id != home.id
+    if crossed:
+        reason = f"{reason} · cross-department pairing: a {user.department.name} view on a {home.name} page"
+    return Suggestion(user=user, reason=reason, cross_department=crossed)
+
+
+def _authors_of(session: Session, page_ids: Select[Any]) -> list[User]:
+    query = (
+        select(User)
+        .join(Revision, Revision.author_id == User.id)
+        .where(
+            Revision.page_id.in_(page_ids),
+            Revision.status.in_([State.PUBLISHED.value, State.SUPERSEDED.value]),
+        )
+    )
+    return list(session.scalars(query))
+
+
+def _reviewers_of(session: Session, page_ids: Select[Any]) -> list[User]:
+    query = (
+        select(User)
+        .join(Review, Review.reviewer_id == User.id)
+        .join(Proposal, Proposal.id == Review.proposal_id)
+        .where(Proposal.page_id.in_(page_ids))
+    )
+    return list(session.scalars(query))
+
+
+def _active_outsider(session: Session, home: Department, excluded: set[int]) -> User | None:
+    activity = func.count(Review.id) + func.count(Revision.id)
+    query = (
+        select(User)
+        .outerjoin(Review, Review.reviewer_id == User.id)
+        .outerjoin(Revision, Revision.author_id == User.id)
+        .where(
+            User.department_id != home.id,
+            User.is_active.is_(True),
+            User.username != SYSTEM_USERNAME,
+        )
+        .where(User.id.not_in(excluded))
+        .group_by(User.id)
+        .order_by(activity.desc(), User.name)
+        .limit(1)
+    )
+    return session.scalar(query)
