@@ -96,7 +96,11 @@ def list_comments(revision_id: int) -> ResponseReturnValue:
     revision = proposals.revisions(session, proposal)
     shown = next(rev for rev in revision if rev.id == revision_id)
     return jsonify(
-        {"items": [out.thread_json(thread) for thread in comments.threads(session, proposal, shown)]}
+        {
+            "items": [
+                out.thread_json(thread) for thread in comments.threads(session, proposal, shown)
+            ]
+        }
     )
 
 

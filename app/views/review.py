@@ -298,7 +298,9 @@ def mark_read() -> ResponseReturnValue:
 @login_required
 def rubric() -> ResponseReturnValue:
     policy.require_edit_rubric(deps.require_actor())
-    return render_template("review/rubric.html", rubric=rubric_service.active_rubric(deps.session()))
+    return render_template(
+        "review/rubric.html", rubric=rubric_service.active_rubric(deps.session())
+    )
 
 
 @bp.post("/admin/rubric")

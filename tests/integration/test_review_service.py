@@ -64,7 +64,9 @@ def test_full_cycle_request_changes_revise_approve_publishes(
     )
     assert proposal.state == "in_review"
     assert inbox_kinds(session, reviewer) == ["review_requested"]
-    comments.add_comment(session, actor=reviewer, revision_id=draft.id, body="Say which form", line=3)
+    comments.add_comment(
+        session, actor=reviewer, revision_id=draft.id, body="Say which form", line=3
+    )
     review.add_review(
         session,
         actor=reviewer,
