@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 from whoosh import query, scoring
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
+
+from app.search.spelling import close_words
 
 _Arrays = tuple[np.ndarray, ...]
 #: How many terms' joined postings a searcher's view keeps (oldest dropped first).
@@ -160,14 +160,7 @@ class IndexArrays:
         """Terms of ``field`` within ``maxdist`` edits of ``text`` that share its first
         ``prefix`` letters, with their distances. Two swapped letters count as one edit (Whoosh's
         automaton counts two): "fomr" finds "form"."""
-        words = self.lexicon(field)
-        start = text[:prefix]
-        low = bisect_left(words, start)
-        high = bisect_left(words, start + "\U0010ffff") if start else len(words)
-        found = process.extract(
-            text, words[low:high], scorer=OSA.distance, score_cutoff=maxdist, limit=None
-        )
-        return [(word, int(distance)) for word, distance, _ in found]
+        return close_words(self.lexicon(field), text, maxdist, prefix)
 
     def expand(self, q: query.Prefix | query.Wildcard | query.FuzzyTerm) -> list[str]:
         """The terms a prefix, wildcard or fuzzy term stands for."""

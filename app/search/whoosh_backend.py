@@ -20,19 +20,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from markupsafe import Markup, escape
-from whoosh import highlight, index, qparser, query, searching, writing
-from whoosh.analysis import (
-    CharsetFilter,
-    LanguageAnalyzer,
-    LowercaseFilter,
-    RegexTokenizer,
-    StopFilter,
-)
+from markupsafe import Markup
+from whoosh import index, qparser, query, searching, writing
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.searching import Searcher
-from whoosh.support.charset import accent_map
 from whoosh.writing import IndexWriter
 
 from app.search import (
@@ -42,7 +34,11 @@ from app.search import (
     SearchQuery,
     SearchResults,
     SearchUnavailable,
+    snippets,
+    spelling,
 )
+from app.search.analysis import exact_analyzer, stemming_analyzer, vocabulary
+from app.search.spelling import SUGGEST_BELOW
 from app.search.whoosh_arrays import (
     EXPANDING,
     IndexArrays,
@@ -62,8 +58,6 @@ SCHEMA_VERSION = 2
 _LAYOUT_FILE = "peerwiki-schema-version"
 #: Where the index keeps how far it has applied the database's change log.
 _CHECKPOINT_FILE = "peerwiki-checkpoint"
-#: Below this many results a spelling suggestion is offered.
-SUGGEST_BELOW = 3
 _SEARCH_FIELDS = ["title", "title_exact", "headings", "body", "tags"]
 _FIELD_ALIASES = {"tags": ["tag"], "department_key": ["department", "dept"], "author": ["by"]}
 #: The field a ``name:value`` filter searches, by every name it may be typed with.
@@ -76,15 +70,11 @@ _TYPED_FILTER = re.compile(rf"(?<![-\w]){_FILTER}", re.I)
 #: Fields whose matches are marked in snippets.
 _HIGHLIGHTED = frozenset({"title", "body"})
 _TERM = re.compile(r"\w+", re.UNICODE)
-_WORDS = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 
 def build_schema(language: str) -> Schema:
     """Stemmed fields for word forms, unstemmed twins for exact matches, accents folded."""
-    stemmed = LanguageAnalyzer(language) | CharsetFilter(accent_map)
-    exact = (
-        RegexTokenizer() | LowercaseFilter() | StopFilter(lang=language) | CharsetFilter(accent_map)
-    )
+    stemmed, exact = stemming_analyzer(language), exact_analyzer(language)
     return Schema(
         key=ID(unique=True, stored=True),
         page_id=NUMERIC(stored=True),
@@ -396,8 +386,8 @@ def _page_of_hits(
         arrays.searcher, q, [(float(found.scores[d]), int(d)) for d in docnums]
     )
     _record_matched_terms(results, arrays, q, docnums)
-    results.fragmenter = highlight.PinpointFragmenter(maxchars=240, surround=70, autotrim=True)
-    results.formatter = _Formatter()
+    results.fragmenter = snippets.fragmenter()
+    results.formatter = snippets.Formatter()
     return [_hit(hit, scored=request.sort != "date") for hit in results]
 
 
@@ -455,19 +445,6 @@ def _typed_filters(text: str) -> tuple[str, list[query.Query]]:
     return rest, [query.Or(terms) for terms in values.values()]
 
 
-class _Formatter(highlight.HtmlFormatter):  # type: ignore[misc]
-    """Highlight matches with <mark>, escaping the surrounding text."""
-
-    def __init__(self) -> None:
-        super().__init__(tagname="mark", between=" … ")
-
-    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
-        return f"<mark>{escape(highlight.get_text(text, token, replace))}</mark>"
-
-    def _text(self, text: str) -> str:
-        return str(escape(text))
-
-
 def _fields(document: SearchDocument) -> dict[str, Any]:
     return {
         "key": document.key,
@@ -478,7 +455,7 @@ def _fields(document: SearchDocument) -> dict[str, Any]:
         "title_exact": document.title,
         "headings": document.headings,
         "body": document.body,
-        "vocabulary": " ".join(_vocabulary(document)),
+        "vocabulary": " ".join(vocabulary(document)),
         "tags": ",".join(document.tags),
         "tag_list": ",".join(document.tags),
         "department": document.department,
@@ -534,19 +511,9 @@ def _fuzzy(text: str, schema: Schema) -> query.Query | None:
         stems = [token.text for token in schema["body"].analyzer(word)] or [word]
         for field, term in (("title_exact", word), ("body", stems[0])):
             terms.append(
-                query.FuzzyTerm(field, term, maxdist=1 if len(term) < 6 else 2, prefixlength=1)
+                query.FuzzyTerm(field, term, maxdist=spelling.typo_distance(term), prefixlength=1)
             )
     return query.Or(terms) if terms else None
-
-
-def fold(text: str) -> str:
-    """Fold accents the way the index does ("café" -> "cafe")."""
-    return text.translate(accent_map)
-
-
-def _vocabulary(document: SearchDocument) -> set[str]:
-    text = " ".join((document.title, document.headings, document.body))
-    return set(_WORDS.findall(fold(text.lower())))  # folding the text once is ~5x faster
 
 
 def _widen(parsed: query.Query, fuzzy: query.Query) -> query.Query:
@@ -560,38 +527,20 @@ def _suggestion(arrays: IndexArrays, text: str, visible: np.ndarray) -> str | No
     """Replace each unknown word by the closest word of the pages the asker may see (fewest
     edits, then the most pages): never a word only a private proposal or a removed page has."""
     to_bytes = arrays.searcher.schema["vocabulary"].to_bytes
-    changed = False
 
     def pages(word: str) -> int:
         ids, _ = arrays.term("vocabulary", to_bytes(word))
         return int(np.count_nonzero(visible[ids]))
 
-    def fix(match: re.Match[str]) -> str:
-        nonlocal changed
-        word = match.group(0)
-        key = fold(word.lower())
-        if len(key) < 3 or pages(key):
-            return word
-        close = [
-            (distance, -count, candidate)
-            for candidate, distance in arrays.close_terms("vocabulary", key, maxdist=2, prefix=1)
-            if (count := pages(candidate))
-        ]
-        if not close:
-            return word
-        changed = True
-        return min(close)[2]
-
-    corrected = re.sub(r"(?<![:\w-])[^\W\d_]{3,}(?![:\w])", fix, text)
-    return corrected if changed else None
+    return spelling.corrected(
+        text, pages, lambda word: arrays.close_terms("vocabulary", word, maxdist=2, prefix=1)
+    )
 
 
 def _hit(hit: Any, *, scored: bool) -> SearchHit:
     snippet = hit.highlights("body", top=2) or hit.highlights("title")
     if not snippet:
-        snippet = escape(hit.get("body", "")[:220]) + (
-            "…" if len(hit.get("body", "")) > 220 else ""
-        )
+        snippet = snippets.lead(hit.get("body", ""))
     return SearchHit(
         key=hit["key"],
         page_id=hit["page_id"],
