@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Flask
 
+from app import search
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
@@ -22,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     #: SQLAlchemy URL; empty means a SQLite file ``instance/peerwiki.db``.
     "DATABASE_URL": "",
+    #: Search engine: ``whoosh`` (an index directory on this machine) or ``memory`` (for tests
+    #: and demos only: nothing is kept on disk and each process has its own index).
+    "SEARCH_BACKEND": "whoosh",
     #: Directory of the Whoosh index.
     "SEARCH_INDEX": str(PROJECT_ROOT / "search_index"),
     #: Language of the stemming analyzer (Whoosh language code: en, de, fr, es, nl, ...).
@@ -77,6 +82,11 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         if app.config["ENV"] == "production":
             raise ConfigError("PEERWIKI_SECRET_KEY must be set when PEERWIKI_ENV=production.")
         app.config["SECRET_KEY"] = _local_secret_key(Path(app.instance_path))
+    if app.config["SEARCH_BACKEND"] not in search.BACKENDS:
+        raise ConfigError(
+            f"PEERWIKI_SEARCH_BACKEND must be one of {', '.join(search.BACKENDS)}, "
+            f"not {app.config['SEARCH_BACKEND']!r}."
+        )
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_DAYS"]))
     if app.config["ENV"] == "production":  # cookies only travel over HTTPS
         app.config["SESSION_COOKIE_SECURE"] = True

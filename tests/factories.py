@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.models import Revision, User
+from app.search import PUBLIC, SearchDocument
 from app.services import proposals, users
 
 PASSWORD = "correct-horse-battery"
+#: When search documents were written, unless a test says otherwise.
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def make_user(
@@ -58,3 +62,15 @@ def edit_page(
         base_revision_id=revision.id,
         **over,
     )
+
+
+def search_document(page_id: int, title: str, body: str, **over: Any) -> SearchDocument:
+    """A published page's search document, as a backend receives it."""
+    fields: dict[str, Any] = {
+        "key": f"page:{page_id}", "page_id": page_id, "slug": title.lower().replace(" ", "-"),
+        "title": title, "headings": "", "body": body, "tags": (), "department": "Engineering",
+        "author": "alex", "reviewers": (), "updated_at": NOW, "reviewed_at": NOW,
+        "visible_to": (PUBLIC,),
+    }  # fmt: skip
+    fields.update(over)
+    return SearchDocument(**fields)

@@ -110,8 +110,17 @@ class SearchBackend(Protocol):
     def save_checkpoint(self, position: int) -> None: ...
 
 
+#: The values ``SEARCH_BACKEND`` may take.
+BACKENDS = ("whoosh", "memory")
+
+
 def open_backend(config: Any) -> SearchBackend:
-    """Create the configured backend (only Whoosh so far)."""
+    """Create the backend ``SEARCH_BACKEND`` names (``whoosh`` unless told otherwise)."""
+    language = config.get("SEARCH_LANGUAGE", "en")
+    if config.get("SEARCH_BACKEND", "whoosh") == "memory":
+        from app.search.memory_backend import MemoryBackend
+
+        return MemoryBackend(language=language)
     from app.search.whoosh_backend import WhooshBackend
 
-    return WhooshBackend(config["SEARCH_INDEX"], language=config.get("SEARCH_LANGUAGE", "en"))
+    return WhooshBackend(config["SEARCH_INDEX"], language=language)

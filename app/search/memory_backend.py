@@ -1,0 +1,278 @@
+"""An in-memory search backend for tests and demos: the whole contract, nothing on disk.
+
+It is not persistent and serves one process: each process starts with an empty index (which the
+app rebuilds from the database after its first request) that no other process sees. Deployments
+use Whoosh. Queries, word forms, boosts, snippets and close spellings behave as with Whoosh,
+because both backends share the analysis, spelling and snippet definitions.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from app.search import (
+    PUBLIC,
+    SearchDocument,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+    query,
+    snippets,
+    spelling,
+)
+from app.search.memory_index import MemoryIndex, Scores, fields_of
+from app.search.spelling import SUGGEST_BELOW
+
+#: Fields whose matches are marked in snippets, and how many fragments each shows.
+_HIGHLIGHTED = {"body": 2, "title": 3}
+_TERM = re.compile(r"\w+", re.UNICODE)
+
+
+class MemoryBackend:
+    """Search over documents held in this process's memory (one lock serialises all access)."""
+
+    def __init__(self, *, language: str = "en") -> None:
+        self.language = language
+        self._index = MemoryIndex(language)
+        self._checkpoint = 0
+        self._lock = threading.Lock()
+
+    def index(self, documents: Iterable[SearchDocument]) -> None:
+        """Add or replace documents."""
+        batch = list(documents)  # read first: a failing iterable leaves the index unchanged
+        with self._lock:
+            for document in batch:
+                self._index.add(document)
+
+    def remove(self, keys: Iterable[str]) -> None:
+        """Remove documents by key (unknown keys are ignored)."""
+        with self._lock:
+            for key in keys:
+                self._index.discard(key)
+
+    def rebuild(
+        self, documents: Iterable[SearchDocument], progress: Callable[[int], Any] | None = None
+    ) -> int:
+        """Replace the whole index with ``documents``; return how many were indexed."""
+        rebuilt = MemoryIndex(self.language)
+        for document in documents:
+            rebuilt.add(document)
+            if progress is not None:
+                progress(1)
+        with self._lock:
+            self._index = rebuilt
+        return len(rebuilt.records)
+
+    def search(self, request: SearchQuery) -> SearchResults:
+        """Run a query with filters, facets, highlights, spelling help and fuzzy fallback."""
+        with self._lock:
+            return _search(self._index, request)
+
+    def suggest(self, prefix: str, *, limit: int = 8) -> list[tuple[str, str]]:
+        """Return (title, slug) of published pages whose title words start like ``prefix``."""
+        words = _TERM.findall(prefix.lower())
+        if not words:
+            return []
+        whole = query.And(tuple(query.Term(word, "title_exact") for word in words[:-1]))
+        with self._lock:
+            index, records = self._index, self._index.records
+            found = index.evaluate(whole) if whole.children else dict.fromkeys(records, 0.0)
+            # Whoosh scores a prefix as a constant: only the whole words rank the titles.
+            starting = index.matching(query.Prefix(words[-1], "title_exact"), "title_exact")
+            ranked = sorted(
+                (
+                    key
+                    for key in found
+                    if key in starting and PUBLIC in _viewers(records[key].document)
+                ),
+                key=lambda key: (-found[key], records[key].number),
+            )
+            return [
+                (records[key].document.title, records[key].document.slug) for key in ranked[:limit]
+            ]
+
+    def stamps(self) -> dict[str, datetime]:
+        """Return every document key with its ``updated_at`` (for consistency checks)."""
+        with self._lock:
+            return {
+                key: record.document.updated_at.astimezone(UTC)
+                for key, record in self._index.records.items()
+            }
+
+    def document_count(self) -> int:
+        """How many documents (pages and proposals) the index holds."""
+        with self._lock:
+            return len(self._index.records)
+
+    def checkpoint(self) -> int:
+        """The change-log position this index has applied everything up to (0: nothing)."""
+        return self._checkpoint
+
+    def save_checkpoint(self, position: int) -> None:
+        """Record the checkpoint."""
+        self._checkpoint = position
+
+
+def _search(index: MemoryIndex, request: SearchQuery) -> SearchResults:
+    parsed = query.parse(request.text)
+    allowed = _allowed(index, request, parsed.filters)
+    root = parsed.root
+    found = _restricted(index.evaluate(root), allowed)
+    total = exact = len(found)
+    fuzzy = False
+    if total < SUGGEST_BELOW and request.text.strip() and '"' not in request.text:
+        # Few or no results: add close spellings, ranked below exact matches.
+        close = _close_spellings(index, root)
+        if close is not None:
+            root = _widened(root, close)  # keeps the query's exclusions
+            found = _restricted(index.evaluate(root), allowed)
+            total = len(found)
+            fuzzy = not exact and total > 0
+    suggestion = None
+    if exact < SUGGEST_BELOW and request.text.strip():
+        suggestion = _suggestion(index, request.text, allowed)
+    documents = [index.records[key].document for key in found]
+    facets = {
+        "department": _ordered(Counter(doc.department for doc in documents if doc.department)),
+        "tag": _ordered(Counter(tag for doc in documents for tag in doc.tags if tag)),
+    }
+    hits = _page_of_hits(index, root, found, request) if total else []
+    return SearchResults(total, hits, facets, suggestion, fuzzy)
+
+
+def _viewers(document: SearchDocument) -> set[str]:
+    return {viewer.lower() for viewer in document.visible_to}
+
+
+def _allowed(index: MemoryIndex, request: SearchQuery, filters: Iterable[query.Filter]) -> set[str]:
+    """Keys of the documents the asker may see that pass every filter (chosen or typed)."""
+    viewers = {PUBLIC, request.pending_for.lower()} if request.pending_for else {PUBLIC}
+    wanted = [(choice.field, set(choice.values)) for choice in filters]
+    chosen = {"tags": request.tag, "department": request.department, "author": request.author}
+    wanted += [(name, {value.lower()}) for name, value in chosen.items() if value]
+    return {
+        key
+        for key, record in index.records.items()
+        if viewers & _viewers(record.document)
+        and all(values & record.terms[name].keys() for name, values in wanted)
+    }
+
+
+def _restricted(found: Scores, allowed: set[str]) -> Scores:
+    return {key: score for key, score in found.items() if key in allowed}
+
+
+def _close_spellings(index: MemoryIndex, root: query.Node | None) -> query.Node | None:
+    """Every plain word approximately: titles word for word, the body by the word's stem."""
+    words = dict.fromkeys(
+        word
+        for leaf in query.positive_leaves(root)
+        if isinstance(leaf, query.Term | query.Prefix | query.Fuzzy) and leaf.field is None
+        for word in _TERM.findall(leaf.text.lower())
+        if len(word) > 2
+    )
+    clauses: list[query.Node] = []
+    for word in words:
+        stem = (index.analysed("body", word) or [word])[0]
+        clauses.append(query.Fuzzy(word, "title_exact", spelling.typo_distance(word), prefix=1))
+        clauses.append(query.Fuzzy(word, "body", spelling.typo_distance(stem), prefix=1))
+    return query.Or(tuple(clauses)) if clauses else None
+
+
+def _widened(root: query.Node | None, close: query.Node) -> query.Node:
+    """Add close spellings to a query, keeping its exclusions."""
+    if root is None:
+        return close
+    if isinstance(root, query.And):
+        excluded = [child for child in root.children if isinstance(child, query.Not)]
+        kept = [child for child in root.children if not isinstance(child, query.Not)]
+        if excluded and kept:
+            wanted = kept[0] if len(kept) == 1 else query.And(tuple(kept))
+            return query.And((query.Or((wanted, close)), *excluded))
+    return query.Or((root, close))
+
+
+def _suggestion(index: MemoryIndex, text: str, allowed: set[str]) -> str | None:
+    words = index.lexicon("vocabulary")
+    return spelling.corrected(
+        text,
+        lambda word: len(index.keys("vocabulary", word) & allowed),
+        lambda word: spelling.close_words(words, word, maxdist=2, prefix=1),
+    )
+
+
+def _page_of_hits(
+    index: MemoryIndex, root: query.Node | None, found: Scores, request: SearchQuery
+) -> list[SearchHit]:
+    """The requested page of hits, highlighted; equal scores go to the most recently reviewed."""
+    page, size = max(1, request.page), max(1, min(request.per_page, 100))
+    records = index.records
+    if request.sort == "date":
+        order = sorted(
+            found,
+            key=lambda key: (-records[key].document.updated_at.timestamp(), records[key].number),
+        )
+    else:
+        order = sorted(
+            found,
+            key=lambda key: (-found[key], -_reviewed(records[key].document).timestamp(), records[key].number),
+        )  # fmt: skip
+    terms = {name: _matched_terms(index, root, name) for name in _HIGHLIGHTED}
+    return [
+        _hit(index, records[key].document, found[key], terms, scored=request.sort != "date")
+        for key in order[(page - 1) * size : page * size]
+    ]
+
+
+def _matched_terms(index: MemoryIndex, root: query.Node | None, name: str) -> set[str]:
+    """The terms of field ``name`` the query matches on (prefixes and close spellings expanded)."""
+    return {
+        term
+        for leaf in query.positive_leaves(root)
+        if not isinstance(leaf, query.Every) and name in fields_of(leaf.field)
+        for term in index.terms(leaf, name)
+    }
+
+
+def _hit(
+    index: MemoryIndex,
+    document: SearchDocument,
+    score: float,
+    terms: dict[str, set[str]],
+    *,
+    scored: bool,
+) -> SearchHit:
+    marked = ""
+    for name, top in _HIGHLIGHTED.items():
+        text = getattr(document, name)
+        matches = index.tokens(name, text, terms[name]) if terms[name] else []
+        if matches and (marked := snippets.highlighted(text, matches, top=top)):
+            break
+    return SearchHit(
+        key=document.key,
+        page_id=document.page_id,
+        slug=document.slug,
+        title=document.title,
+        snippet=Markup(marked) if marked else snippets.lead(document.body),
+        score=round(score, 4) if scored else 0.0,
+        department=document.department,
+        tags=tuple(tag for tag in document.tags if tag),
+        updated_at=document.updated_at.astimezone(UTC),
+        reviewed_at=_reviewed(document).astimezone(UTC),
+        proposal_id=document.proposal_id or None,
+    )
+
+
+def _reviewed(document: SearchDocument) -> datetime:
+    return document.reviewed_at or document.updated_at
+
+
+def _ordered(counts: Counter[str]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
