@@ -32,10 +32,12 @@ def pytest_report_header() -> str:
 
 
 def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
-    """Create an app for tests with its own index directory and a fixed secret key."""
+    """Create an app for tests with in-memory search (or its own Whoosh index directory, when
+    ``SEARCH_BACKEND="whoosh"``) and a fixed secret key."""
     config = {
         "TESTING": True,
         "DATABASE_URL": database_url,
+        "SEARCH_BACKEND": "memory",
         "SEARCH_INDEX": str(tmp_path / "index"),
         "SECRET_KEY": "test-secret-key",
         "RATELIMIT_ENABLED": False,
@@ -43,6 +45,12 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
         **overrides,
     }
     return create_app(config)
+
+
+def search_backend(request: pytest.FixtureRequest) -> str:
+    """The search backend of a test's app: Whoosh for tests marked ``whoosh`` (they are about the
+    real index), the in-memory backend for the rest."""
+    return "whoosh" if request.node.get_closest_marker("whoosh") else "memory"
 
 
 @pytest.fixture(scope="session")
@@ -57,10 +65,12 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
+def app(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
     database = tmp_path / "peerwiki.db"
     shutil.copy(migrated_sqlite, database)
-    application = make_app(tmp_path, f"sqlite:///{database}")
+    application = make_app(
+        tmp_path, f"sqlite:///{database}", SEARCH_BACKEND=search_backend(request)
+    )
     yield application
     application.extensions["wiki.engine"].dispose()
 

@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 
 from app.cli import DevRequestHandler
 from app.services import indexing, users
-from tests.conftest import make_app
+from tests.conftest import make_app, search_backend
 from tests.factories import PASSWORD
 from tests.factories import make_page as factory_make_page
 
@@ -44,11 +44,13 @@ def pytest_report_header() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests of this folder (and only those) ``e2e``; skip them loudly without Chromium."""
+    """Mark the tests of this folder (and only those) ``e2e`` and ``whoosh`` (a real server with
+    the real index); skip them loudly without Chromium."""
     for item in items:
         if HERE not in Path(item.path).resolve().parents:
             continue
         item.add_marker(pytest.mark.e2e)
+        item.add_marker(pytest.mark.whoosh)
         if not CHROMIUM.exists():
             item.add_marker(pytest.mark.skip(reason=MISSING_CHROMIUM))
 
@@ -67,11 +69,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture
-def live_app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
+def live_app(
+    request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path
+) -> Iterator[Flask]:
     """A fresh app on a copy of the migrated database; CSRF protection stays on."""
     database = tmp_path / "e2e.db"
     shutil.copy(migrated_sqlite, database)
-    app = make_app(tmp_path, f"sqlite:///{database}")
+    app = make_app(tmp_path, f"sqlite:///{database}", SEARCH_BACKEND=search_backend(request))
     assert app.config["TESTING"] is True
     assert app.config.get("WTF_CSRF_ENABLED", True), "e2e tests must run with CSRF enabled"
     yield app

@@ -16,7 +16,10 @@ from flask import Flask
 from app.search import SearchBackend, SearchQuery
 from app.services import content, indexing, proposals, users
 from bench.corpus import generate
-from tests.conftest import make_app
+from tests.conftest import make_app, search_backend
+
+#: Ranking is judged on the index deployments use.
+pytestmark = pytest.mark.whoosh
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 
@@ -70,13 +73,15 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def corpus(
-    tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path
 ) -> Iterator[SearchBackend]:
     import shutil
 
     work = tmp_path_factory.mktemp("relevance")
     shutil.copy(migrated_sqlite, work / "wiki.db")
-    app: Flask = make_app(work, f"sqlite:///{work / 'wiki.db'}")
+    app: Flask = make_app(
+        work, f"sqlite:///{work / 'wiki.db'}", SEARCH_BACKEND=search_backend(request)
+    )
     session = app.extensions["wiki.sessionmaker"]()
     report = content.import_directory(session, CONTENT)
     assert not report.failed, report.failed

@@ -19,6 +19,8 @@ from app.search.whoosh_backend import WhooshBackend
 from app.services import indexing, notifications, pages, review, search
 from tests.factories import edit_page, make_page, make_user
 
+#: Search wired to the wiki is tested on the index deployments use (damaged files included).
+pytestmark = pytest.mark.whoosh
 RULES = ApprovalRules()
 
 
