@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_INDEX": str(PROJECT_ROOT / "search_index"),
     #: Language of the stemming analyzer (Whoosh language code: en, de, fr, es, nl, ...).
     "SEARCH_LANGUAGE": "en",
+    #: How passwords are hashed, as werkzeug names it (``scrypt``, ``pbkdf2:sha256:600000``);
+    #: slow on purpose. Tests choose a fast one.
+    "PASSWORD_HASH_METHOD": "scrypt",
     #: Signs sessions and CSRF tokens; must be shared by every app server.
     "SECRET_KEY": "",
     #: Folder of starter Markdown pages imported by ``flask content import``.

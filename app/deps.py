@@ -52,6 +52,12 @@ def approval_rules() -> ApprovalRules:
     )
 
 
+def password_method() -> str:
+    """Return how new passwords are hashed (``PASSWORD_HASH_METHOD``)."""
+    method: str = current_app.config["PASSWORD_HASH_METHOD"]
+    return method
+
+
 def unread_notifications() -> int:
     """Return the signed-in user's unread notification count (0 for anonymous readers)."""
     user = actor()

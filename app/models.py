@@ -25,6 +25,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.db import Base
 from app.review.workflow import State
 
+#: How passwords are hashed unless the caller says otherwise: werkzeug's default, slow on purpose
+#: so that stolen hashes are hard to guess.
+DEFAULT_PASSWORD_METHOD = "scrypt"
+
 
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
@@ -96,9 +100,9 @@ class User(Base):
     def get_id(self) -> str:
         return str(self.id)
 
-    def set_password(self, password: str) -> None:
-        """Store a salted hash of ``password``."""
-        self.password_hash = generate_password_hash(password)
+    def set_password(self, password: str, method: str = DEFAULT_PASSWORD_METHOD) -> None:
+        """Store a salted hash of ``password``, made with werkzeug's ``method``."""
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """Tell whether ``password`` matches the stored hash."""

@@ -40,6 +40,7 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
         "SEARCH_BACKEND": "memory",
         "SEARCH_INDEX": str(tmp_path / "index"),
         "SECRET_KEY": "test-secret-key",
+        "PASSWORD_HASH_METHOD": factories.FAST_PASSWORD_METHOD,
         "RATELIMIT_ENABLED": False,
         "CONTENT_DIR": str(tmp_path / "content"),
         **overrides,

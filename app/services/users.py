@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.exceptions import NotFound, PermissionDenied, ValidationError
-from app.models import ApiToken, Department, Page, Revision, User, utcnow
+from app.models import DEFAULT_PASSWORD_METHOD, ApiToken, Department, Page, Revision, User, utcnow
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 MIN_PASSWORD_LENGTH = 8
@@ -32,10 +32,12 @@ def create_user(
     is_admin: bool = False,
     create_department: bool = False,
     enforce_password_policy: bool = True,
+    password_method: str = DEFAULT_PASSWORD_METHOD,
 ) -> User:
     """Register a user; ``create_department`` allows a department that does not exist yet.
 
-    Operators creating accounts from the command line may skip the password length rule.
+    Operators creating accounts from the command line may skip the password length rule;
+    ``password_method`` is the configured ``PASSWORD_HASH_METHOD``.
     """
     username = username.strip().lower()
     email = (email or f"{username}@example.com").strip()
@@ -70,7 +72,7 @@ def create_user(
         department=dept,
         is_admin=is_admin,
     )
-    user.set_password(password)
+    user.set_password(password, password_method)
     session.add(user)
     session.commit()
     return user

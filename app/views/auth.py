@@ -90,6 +90,7 @@ def signup_submit() -> ResponseReturnValue:
                 email=form.email.data,
                 department=form.department.data,
                 password=form.password.data,
+                password_method=deps.password_method(),
             )
         except ValidationError as exc:
             for field, message in exc.fields.items():

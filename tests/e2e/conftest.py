@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from app.cli import DevRequestHandler
 from app.services import indexing, users
 from tests.conftest import make_app, search_backend
-from tests.factories import PASSWORD
+from tests.factories import FAST_PASSWORD_METHOD, PASSWORD
 from tests.factories import make_page as factory_make_page
 
 HERE = Path(__file__).resolve().parent
@@ -141,6 +141,7 @@ def make_user(live_app: Flask) -> Callable[..., Person]:
                 name=name,
                 is_admin=is_admin,
                 create_department=True,
+                password_method=FAST_PASSWORD_METHOD,
             )
             return Person(user.username, user.name, user.department.name)
         finally:
@@ -199,7 +200,8 @@ def people(db: Any) -> dict[str, Any]:
     for username, name, department in (("alex", "Alex Rivera", "Engineering"), ("fatima", "Fatima Khan", "Finance"),
                                        ("hana", "Hana Sato", "People")):  # fmt: skip
         made[username] = users.create_user(db, username=username, name=name, password=PASSWORD, department=department,
-                                           email=f"{username}@example.com", create_department=True)  # fmt: skip
+                                           email=f"{username}@example.com", create_department=True,
+                                           password_method=FAST_PASSWORD_METHOD)  # fmt: skip
     return made
 
 

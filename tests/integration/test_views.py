@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Page, User
-from tests.factories import PASSWORD, edit_page, make_page, make_user
+from app.services import users
+from tests.factories import FAST_PASSWORD_METHOD, PASSWORD, edit_page, make_page, make_user
 
 
 def text(response: Any) -> str:
@@ -163,6 +164,8 @@ def test_signup_creates_account_and_signs_in(client: Any, session: Session) -> N
     )
     assert response.status_code == 302
     assert "New Hire" in text(client.get("/"))
+    newbie = users.find_user(session, "newbie")
+    assert newbie is not None and newbie.password_hash.startswith(f"{FAST_PASSWORD_METHOD}$")
 
 
 @pytest.mark.parametrize(
