@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -31,9 +32,27 @@ def pytest_report_header() -> str:
     )
 
 
+class _CompiledTemplates(BytecodeCache):
+    """Templates compiled once per test run rather than once per app (a bucket whose template
+    source changed is compiled again)."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self._compiled:
+            bucket.bytecode_from_string(self._compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATES = _CompiledTemplates()
+
+
 def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
     """Create an app for tests with in-memory search (or its own Whoosh index directory, when
-    ``SEARCH_BACKEND="whoosh"``) and a fixed secret key."""
+    ``SEARCH_BACKEND="whoosh"``), a fixed secret key and fast password hashes."""
     config = {
         "TESTING": True,
         "DATABASE_URL": database_url,
@@ -45,7 +64,9 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
         "CONTENT_DIR": str(tmp_path / "content"),
         **overrides,
     }
-    return create_app(config)
+    app = create_app(config)
+    app.jinja_env.bytecode_cache = _TEMPLATES
+    return app
 
 
 def search_backend(request: pytest.FixtureRequest) -> str:

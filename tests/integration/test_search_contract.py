@@ -204,3 +204,15 @@ def test_broad_wildcards_are_ignored_and_filters_alone_list_pages(backend: Searc
     assert titles(backend, "o*") == []
     assert titles(backend, "cafe *") == ["Café Etiquette"]
     assert titles(backend, "", tag="finance") == ["Submitting Expense Reports"]
+
+
+def test_fields_headings_and_operators(backend: SearchBackend) -> None:
+    assert titles(backend, "title:postmortems") == ["Incident Postmortems"]
+    assert titles(backend, "title:laptop") == []  # only the body says laptop
+    assert titles(backend, "timeline") == ["Incident Postmortems"]  # a heading
+    both = backend.search(SearchQuery(text="laptop AND receipts"))
+    assert both.fuzzy  # no page has both: close spellings of either are offered instead
+    assert titles(backend, "claim AND receipts") == ["Submitting Expense Reports"]
+    assert titles(backend, "(laptop OR receipts) -buddy") == ["Submitting Expense Reports"]
+    assert titles(backend, "labtop~") == ["Onboarding Checklist"]
+    assert titles(backend, "onboard*") == ["Onboarding Checklist"]

@@ -8,6 +8,9 @@ import pytest
 from flask import Flask
 
 from app import config
+from app.search import open_backend
+from app.search.memory_backend import MemoryBackend
+from app.search.whoosh_backend import WhooshBackend
 
 
 def _app(tmp_path: Path) -> Flask:
@@ -52,3 +55,19 @@ def test_production_refuses_to_start_without_a_secret_key(
     app = _app(tmp_path)
     config.load(app)
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_search_backend_is_whoosh_unless_memory_is_chosen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PEERWIKI_SEARCH_BACKEND", raising=False)
+    app = _app(tmp_path)
+    config.load(app, {"SEARCH_INDEX": str(tmp_path / "index")})
+    assert isinstance(open_backend(app.config), WhooshBackend)
+    monkeypatch.setenv("PEERWIKI_SEARCH_BACKEND", "memory")
+    app = _app(tmp_path)
+    config.load(app)
+    assert isinstance(open_backend(app.config), MemoryBackend)
+    monkeypatch.setenv("PEERWIKI_SEARCH_BACKEND", "elastic")
+    with pytest.raises(config.ConfigError, match="whoosh, memory"):
+        config.load(_app(tmp_path))
