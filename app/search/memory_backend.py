@@ -62,13 +62,15 @@ class MemoryBackend:
     ) -> int:
         """Replace the whole index with ``documents``; return how many were indexed."""
         rebuilt = MemoryIndex(self.language)
+        count = 0
         for document in documents:
             rebuilt.add(document)
+            count += 1
             if progress is not None:
                 progress(1)
-        with self._lock:
+        with self._lock:  # searches use the old index until the new one is complete
             self._index = rebuilt
-        return len(rebuilt.records)
+        return count
 
     def search(self, request: SearchQuery) -> SearchResults:
         """Run a query with filters, facets, highlights, spelling help and fuzzy fallback."""
@@ -80,10 +82,10 @@ class MemoryBackend:
         words = _TERM.findall(prefix.lower())
         if not words:
             return []
-        whole = query.And(tuple(query.Term(word, "title_exact") for word in words[:-1]))
+        whole = tuple(query.Term(word, "title_exact") for word in words[:-1])
         with self._lock:
             index, records = self._index, self._index.records
-            found = index.evaluate(whole) if whole.children else dict.fromkeys(records, 0.0)
+            found = index.evaluate(query.And(whole)) if whole else dict.fromkeys(records, 0.0)
             # Whoosh scores a prefix as a constant: only the whole words rank the titles.
             starting = index.matching(query.Prefix(words[-1], "title_exact"), "title_exact")
             ranked = sorted(

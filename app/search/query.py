@@ -241,8 +241,9 @@ class _Parser:
         present = [part for part in parts if part is not None]
         if not present:
             return None
-        if all(isinstance(part, Not) for part in present):  # only exclusions: exclude them all
-            return Not(_either([part.child for part in present if isinstance(part, Not)]))
+        excluded = [part.child for part in present if isinstance(part, Not)]
+        if len(excluded) > 1 and len(excluded) == len(present):  # "NOT a AND NOT b": either
+            return Not(Or(tuple(excluded)))
         return present[0] if len(present) == 1 else And(tuple(present))
 
     def _unary(self) -> Node | None:
