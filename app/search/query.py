@@ -37,35 +37,32 @@ FILTER_FIELDS = frozenset({"tags", "department", "author"})
 
 
 @dataclass(frozen=True)
-class Term:
-    """A word; ``field`` None means the backend's default text fields."""
+class _Text:
+    """Text searched in ``field``; None means the backend's default text fields."""
 
     text: str
     field: str | None = None
 
 
 @dataclass(frozen=True)
-class Phrase:
+class Term(_Text):
+    """A word (or what the backend's analysis makes of it: "post-mortem" is two)."""
+
+
+@dataclass(frozen=True)
+class Phrase(_Text):
     """Words that must stand next to each other, in this order."""
 
-    text: str
-    field: str | None = None
-
 
 @dataclass(frozen=True)
-class Prefix:
+class Prefix(_Text):
     """Any word that starts with ``text`` (at least two letters)."""
 
-    text: str
-    field: str | None = None
-
 
 @dataclass(frozen=True)
-class Fuzzy:
+class Fuzzy(_Text):
     """Any word within ``distance`` edits of ``text`` that shares its first ``prefix`` letters."""
 
-    text: str
-    field: str | None = None
     distance: int = 1
     prefix: int = 0
 
