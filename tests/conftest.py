@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,22 @@ from app.services import users
 from tests import factories
 
 POSTGRES_URL_VARIABLE = "PEERWIKI_TEST_POSTGRES_URL"
+#: Memory-backed storage, where a test run's throwaway databases and indexes need not wait for
+#: the disk to sync every commit (the disk is shared and slow under load).
+MEMORY_DISK = Path("/dev/shm")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest reads the base directory of tmp_path
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the run's temporary files in memory when the machine has room (``--basetemp DIR``
+    chooses another place, and keeps them)."""
+    if config.option.basetemp is None and _has_room(MEMORY_DISK):
+        config.option.basetemp = tempfile.mkdtemp(prefix="peerwiki-tests-", dir=MEMORY_DISK)
+        config.add_cleanup(partial(shutil.rmtree, config.option.basetemp, ignore_errors=True))
+
+
+def _has_room(directory: Path) -> bool:
+    return directory.is_dir() and shutil.disk_usage(directory).free >= 1 << 30
 
 
 def pytest_report_header() -> str:
