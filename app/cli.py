@@ -132,7 +132,7 @@ def users_create(
                 session, username=username, password=password, department=department,
                 email=email, name=name, is_admin=admin, create_department=True,
                 enforce_password_policy=False,
-                password_method=current_app.config["PASSWORD_HASH_METHOD"],
+                password_method=deps.password_method(),
             )  # fmt: skip
         except WikiError as exc:
             _fail(exc)
@@ -298,7 +298,7 @@ def demo_command() -> None:
                     session, username=username, name=name, password=DEMO_PASSWORD,
                     department=department, email=f"{username}@example.com", is_admin=admin,
                     create_department=True,
-                    password_method=current_app.config["PASSWORD_HASH_METHOD"],
+                    password_method=deps.password_method(),
                 )  # fmt: skip
         directory = Path(current_app.config["CONTENT_DIR"])
         report = content.import_directory(session, directory)

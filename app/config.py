@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask
 
 from app import search
+from app.models import DEFAULT_PASSWORD_METHOD
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "SEARCH_LANGUAGE": "en",
     #: How passwords are hashed, as werkzeug names it (``scrypt``, ``pbkdf2:sha256:600000``);
     #: slow on purpose. Tests choose a fast one.
-    "PASSWORD_HASH_METHOD": "scrypt",
+    "PASSWORD_HASH_METHOD": DEFAULT_PASSWORD_METHOD,
     #: Signs sessions and CSRF tokens; must be shared by every app server.
     "SECRET_KEY": "",
     #: Folder of starter Markdown pages imported by ``flask content import``.

@@ -110,17 +110,22 @@ class SearchBackend(Protocol):
     def save_checkpoint(self, position: int) -> None: ...
 
 
-#: The values ``SEARCH_BACKEND`` may take.
-BACKENDS = ("whoosh", "memory")
+def _whoosh(config: Any) -> SearchBackend:
+    from app.search.whoosh_backend import WhooshBackend
+
+    return WhooshBackend(config["SEARCH_INDEX"], language=config["SEARCH_LANGUAGE"])
+
+
+def _memory(config: Any) -> SearchBackend:
+    from app.search.memory_backend import MemoryBackend
+
+    return MemoryBackend(language=config["SEARCH_LANGUAGE"])
+
+
+#: What ``SEARCH_BACKEND`` may name, and how each backend is opened (imported only when chosen).
+BACKENDS: dict[str, Callable[[Any], SearchBackend]] = {"whoosh": _whoosh, "memory": _memory}
 
 
 def open_backend(config: Any) -> SearchBackend:
-    """Create the backend ``SEARCH_BACKEND`` names (``whoosh`` unless told otherwise)."""
-    language = config.get("SEARCH_LANGUAGE", "en")
-    if config.get("SEARCH_BACKEND", "whoosh") == "memory":
-        from app.search.memory_backend import MemoryBackend
-
-        return MemoryBackend(language=language)
-    from app.search.whoosh_backend import WhooshBackend
-
-    return WhooshBackend(config["SEARCH_INDEX"], language=language)
+    """Create the backend ``SEARCH_BACKEND`` names."""
+    return BACKENDS[config["SEARCH_BACKEND"]](config)

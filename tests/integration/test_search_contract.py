@@ -18,7 +18,13 @@ from tests.factories import search_document as doc
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> SearchBackend:
-    engine = open_backend({"SEARCH_BACKEND": request.param, "SEARCH_INDEX": tmp_path / "index"})
+    engine = open_backend(
+        {
+            "SEARCH_BACKEND": request.param,
+            "SEARCH_INDEX": tmp_path / "index",
+            "SEARCH_LANGUAGE": "en",
+        }
+    )
     engine.index(
         [
             doc(1, "Onboarding Checklist", "Your first week: laptop, accounts and a buddy.", tags=("onboarding", "people"), department="People"),
