@@ -416,3 +416,38 @@ def test_resolve_and_reopen_a_thread_from_the_proposal_page(
     author_client.post(f"/comments/{comment.id}/reopen")
     session.refresh(comment)
     assert comment.resolved_at is None
+
+
+def test_proposal_page_offers_what_each_state_allows(
+    author_client: Any,
+    reviewer_client: Any,
+    admin_client: Any,
+    session: Session,
+    author: User,
+    published: Revision,
+) -> None:
+    draft = edit_page(session, author, published, BODY + "extra\n", publish=False)
+    url = f"/proposals/{draft.proposal_id}"
+    author_client.post(f"{url}/submit", data={"reviewers": "fatima"})
+    in_review = text(author_client.get(url))
+    assert "Ask more reviewers" in in_review and "Ask for review" not in in_review
+    assert "Needs 1 more approval." in in_review
+    reviewer_client.post(
+        f"{url}/comments", data={"body": "Which form?", "line": "6", "revision_id": str(draft.id)}
+    )
+    reviewer_client.post(
+        f"{url}/reviews",
+        data={"verdict": "request_changes", "summary": "Name it", "revision_id": str(draft.id)},
+    )
+    blocked = text(admin_client.get(url))
+    assert 'class="status status--changes_requested">requested changes</span>' in blocked
+    assert 'id="override-heading"' in blocked
+    assert 'id="override-heading"' not in text(author_client.get(url))
+    # the thread sits under its line of the diff, after the line's own row
+    assert re.search(
+        r'id="line-6".*?</div>\s*<div class="diff__threads">.*?Which form\?', blocked, re.S
+    )
+    author_client.post(f"{url}/withdraw")
+    withdrawn = text(author_client.get(url))
+    assert "Reopen as draft" in withdrawn and "Withdraw</button>" not in withdrawn
+    assert "Ask more reviewers" not in withdrawn and "Needs 1 more approval." not in withdrawn
