@@ -1,17 +1,24 @@
-"""Peerwiki: a knowledge-sharing wiki where every change is peer reviewed."""
+"""Peerwiki: a knowledge-sharing wiki where every change is peer reviewed.
+
+Importing the package loads nothing else: the domain and the services can be used without the
+web stack, and ``create_app`` wires the edges in.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from app import api, cli, config, deps, extensions, views
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build a fully wired application; tests pass ``overrides``."""
+    from flask import Flask
+
+    from app import api, cli, config, deps, extensions, views
+
     app = Flask(
         __name__,
         template_folder=str(config.PROJECT_ROOT / "templates"),

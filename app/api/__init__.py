@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
 from app import deps
 from app.api import inputs
 from app.extensions import csrf
+from app.web import error_response
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
-
-
-def error_response(
-    status: int, code: str, message: str, fields: dict[str, str] | None = None
-) -> tuple[Response, int]:
-    """Build the JSON error body ``{"error": {"code", "message", "fields"?}}``."""
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    response = jsonify({"error": error})
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="peerwiki"'
-    return response, status
 
 
 @bp.before_request

@@ -7,8 +7,8 @@ from typing import Any
 from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from app import deps
-from app.api import bp, error_response, inputs
+from app import deps, web
+from app.api import bp, inputs
 from app.api import serializers as out
 from app.api.openapi import document
 from app.exceptions import EditConflict, ValidationError
@@ -84,7 +84,7 @@ def create_revision(slug: str) -> ResponseReturnValue:
             summary=inputs.text(data, "summary") or "",
         )
     except EditConflict as exc:
-        response, status = error_response(409, exc.code, exc.message)
+        response, status = web.error_response(409, exc.code, exc.message)
         body = response.get_json()
         body["current_revision"] = out.revision_json(session, exc.current)
         return jsonify(body), status

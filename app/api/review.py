@@ -149,8 +149,15 @@ def reviewer_suggestions(revision_id: int) -> ResponseReturnValue:
 
 @bp.get("/revisions/<int:revision_id>/review-record")
 def review_record(revision_id: int) -> ResponseReturnValue:
+    """The review record; ``?download=1`` asks the browser to save it as a file."""
     session = deps.session()
-    return jsonify(out.review_record_json(session, proposals.of_revision(session, revision_id)))
+    proposal = proposals.of_revision(session, revision_id)
+    response = jsonify(out.review_record_json(session, proposal))
+    if request.args.get("download") == "1":
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="review-record-{proposal.id}.json"'
+        )
+    return response
 
 
 @bp.get("/review-queue")

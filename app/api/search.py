@@ -5,21 +5,20 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from app import deps
-from app.api import bp, error_response
+from app import deps, web
+from app.api import bp
 from app.api.serializers import iso
 from app.search import SearchUnavailable
 from app.services import search
-from app.views.search import query_from_args
 
 
 @bp.get("/search")
 def search_pages() -> ResponseReturnValue:
-    query = query_from_args()
+    query = web.search_query_from_args()
     try:
         outcome = search.run(deps.session(), deps.search_backend(), query, user=deps.actor())
     except SearchUnavailable as exc:
-        return error_response(503, "search_unavailable", str(exc))
+        return web.error_response(503, "search_unavailable", str(exc))
     results = outcome.results
     return jsonify(
         {
@@ -56,7 +55,7 @@ def suggest() -> ResponseReturnValue:
             prefix, limit=request.args.get("limit", 8, type=int) or 8
         )
     except SearchUnavailable as exc:
-        return error_response(503, "search_unavailable", str(exc))
+        return web.error_response(503, "search_unavailable", str(exc))
     return jsonify({"suggestions": [{"title": title, "slug": slug} for title, slug in titles]})
 
 

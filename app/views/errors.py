@@ -7,8 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app import api
 from app.exceptions import Conflict, NotFound, PermissionDenied, ValidationError, WikiError
+from app.web import error_response
 
 _STATUS: list[tuple[type[WikiError], int]] = [
     (NotFound, 404),
@@ -43,7 +43,7 @@ def _page(status: int, title: str, message: str) -> ResponseReturnValue:
 def _domain_error(exc: WikiError) -> ResponseReturnValue:
     status = status_of(exc)
     if _wants_json():
-        return api.error_response(status, exc.code, exc.message, getattr(exc, "fields", None))
+        return error_response(status, exc.code, exc.message, getattr(exc, "fields", None))
     return _page(
         status, {404: "Not found", 403: "Not allowed"}.get(status, "Cannot do that"), exc.message
     )
@@ -55,7 +55,7 @@ def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
         "Go back, reload the page and try again; text you typed in the editor is kept in your browser."
     )
     if _wants_json():
-        return api.error_response(400, "csrf_failed", exc.description or message)
+        return error_response(400, "csrf_failed", exc.description or message)
     return _page(400, "Form expired", message)
 
 
@@ -63,7 +63,7 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
     if _wants_json():
         code = (exc.name or "error").lower().replace(" ", "_")
-        return api.error_response(status, code, exc.description or exc.name)
+        return error_response(status, code, exc.description or exc.name)
     friendly = {
         404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
         405: "That action is not available here.",
@@ -76,5 +76,5 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
 def _unexpected_error(exc: Exception) -> ResponseReturnValue:
     current_app.logger.exception("Unhandled error", exc_info=exc)
     if _wants_json():
-        return api.error_response(500, "internal_error", "Something went wrong on our side.")
+        return error_response(500, "internal_error", "Something went wrong on our side.")
     return _page(500, "Something went wrong", "The error is logged; please try again in a moment.")

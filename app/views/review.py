@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from app import deps
-from app.api.serializers import review_record_json
 from app.diffing import diff_texts, split_lines
 from app.exceptions import ValidationError, WikiError
 from app.models import Proposal
@@ -259,12 +258,11 @@ def override(proposal_id: int) -> ResponseReturnValue:
 
 @bp.get("/proposals/<int:proposal_id>/record.json")
 def record(proposal_id: int) -> ResponseReturnValue:
+    """The review record export, served by the API."""
     proposal = _proposal(proposal_id)
-    response = jsonify(review_record_json(deps.session(), proposal))
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="review-record-{proposal.id}.json"'
+    return redirect(
+        url_for("api.review_record", revision_id=proposal.head_revision_id, download="1")
     )
-    return response
 
 
 @bp.get("/review")

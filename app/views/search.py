@@ -5,35 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from app import deps
+from app import deps, web
 from app.exceptions import PermissionDenied
-from app.search import SearchQuery, SearchUnavailable
+from app.search import SearchUnavailable
 from app.services import pages, search
 
 bp = Blueprint("search", __name__)
 
 
-def query_from_args() -> SearchQuery:
-    """Read a search from the query string (shared by the page and the API)."""
-    user = deps.actor()
-    sort = request.args.get("sort", "relevance")
-    return SearchQuery(
-        text=request.args.get("q", ""),
-        tag=request.args.get("tag") or None,
-        department=request.args.get("department") or None,
-        author=request.args.get("author") or None,
-        page=max(1, request.args.get("page", 1, type=int) or 1),
-        per_page=min(max(1, request.args.get("per_page", 10, type=int) or 10), 50),
-        sort=sort if sort in ("relevance", "date") else "relevance",
-        pending_for=user.username
-        if user is not None and request.args.get("pending") == "1"
-        else None,
-    )
-
-
 @bp.get("/search")
 def results() -> ResponseReturnValue:
-    query = query_from_args()
+    query = web.search_query_from_args()
     outcome, error = None, None
     if query.text.strip() or query.tag or query.department or query.author:
         try:

@@ -258,8 +258,9 @@ def test_page_view_banner_and_reviewed_by(
     )
     page = text(client.get("/wiki/expenses"))
     assert "Reviewed and approved by" in page and "Fatima Khan" in page and "review record" in page
-    record = client.get(f"/proposals/{draft.proposal_id}/record.json")
+    record = client.get(f"/proposals/{draft.proposal_id}/record.json", follow_redirects=True)
     assert record.status_code == 200 and record.get_json()["reviews"][0]["verdict"] == "approve"
+    assert record.headers["Content-Disposition"].startswith("attachment;")
 
 
 def test_edit_continues_own_open_proposal(
