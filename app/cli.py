@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from alembic import command as alembic_command
@@ -13,7 +12,7 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
-from werkzeug.serving import WSGIRequestHandler, run_simple
+from werkzeug.serving import run_simple
 
 from app import deps
 from app.exceptions import ValidationError, WikiError
@@ -311,43 +310,6 @@ def demo_command() -> None:
     click.echo(f"Demo accounts ({names}) use the password {DEMO_PASSWORD!r}.")
 
 
-class DevRequestHandler(WSGIRequestHandler):
-    """The development server's request handler, made to always run after-response work.
-
-    After a response werkzeug drains the socket and only then closes the response, which runs
-    the work queued for after it (index updates, emails). A browser that resets the connection
-    makes that drain raise, the close is skipped and the work lost until the next catch-up; here
-    a reset reads as the end of the data instead.
-    """
-
-    def setup(self) -> None:
-        super().setup()
-        self.rfile = _ResetReadsAsEnd(self.rfile)  # type: ignore[assignment]
-
-
-class _ResetReadsAsEnd:
-    """A socket reader on which a connection reset is the end of the data."""
-
-    def __init__(self, reader: Any) -> None:
-        self._reader = reader
-
-    def read(self, size: int = -1) -> bytes:
-        return self._until_reset(self._reader.read, size)
-
-    def readline(self, size: int = -1) -> bytes:
-        return self._until_reset(self._reader.readline, size)
-
-    @staticmethod
-    def _until_reset(read: Callable[[int], bytes], size: int) -> bytes:
-        try:
-            return bytes(read(size))
-        except ConnectionError:
-            return b""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._reader, name)
-
-
 @click.command("quickstart")
 @with_appcontext
 @click.option("--host", default="127.0.0.1")
@@ -359,5 +321,5 @@ def quickstart_command(ctx: click.Context, host: str, port: int) -> None:
     click.echo(f"Peerwiki is running at http://{host}:{port} (Ctrl+C stops it).")
     run_simple(
         host, port, current_app._get_current_object(),  # noqa: SLF001
-        threaded=True, request_handler=DevRequestHandler,
+        threaded=True,
     )  # fmt: skip

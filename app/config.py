@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from app import search
+from app import jobs, search
 from app.models import DEFAULT_PASSWORD_METHOD
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     #: Search engine: ``whoosh`` (an index directory on this machine) or ``memory`` (for tests
     #: and demos only: nothing is kept on disk and each process has its own index).
     "SEARCH_BACKEND": "whoosh",
+    #: Where work that follows a commit (index updates, emails) runs: ``thread`` (a background
+    #: thread of each app process) or ``inline`` (before the response returns; for tests).
+    "BACKGROUND_RUNNER": "thread",
     #: Directory of the Whoosh index.
     "SEARCH_INDEX": str(PROJECT_ROOT / "search_index"),
     #: Language of the stemming analyzer (Whoosh language code: en, de, fr, es, nl, ...).
@@ -86,11 +89,8 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         if app.config["ENV"] == "production":
             raise ConfigError("PEERWIKI_SECRET_KEY must be set when PEERWIKI_ENV=production.")
         app.config["SECRET_KEY"] = _local_secret_key(Path(app.instance_path))
-    if app.config["SEARCH_BACKEND"] not in search.BACKENDS:
-        raise ConfigError(
-            f"PEERWIKI_SEARCH_BACKEND must be one of {', '.join(search.BACKENDS)}, "
-            f"not {app.config['SEARCH_BACKEND']!r}."
-        )
+    _require_choice(app, "SEARCH_BACKEND", search.BACKENDS)
+    _require_choice(app, "BACKGROUND_RUNNER", jobs.RUNNERS)
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_DAYS"]))
     if app.config["ENV"] == "production":  # cookies only travel over HTTPS
         app.config["SESSION_COOKIE_SECURE"] = True
@@ -110,3 +110,10 @@ def _local_secret_key(instance: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def _require_choice(app: Flask, key: str, choices: Iterable[str]) -> None:
+    if app.config[key] not in choices:
+        raise ConfigError(
+            f"PEERWIKI_{key} must be one of {', '.join(choices)}, not {app.config[key]!r}."
+        )

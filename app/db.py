@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import CursorResult, Engine, MetaData, create_engine, event, inspect, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -49,14 +49,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-_BACKGROUND_WORK = "wiki.background_work"
+def compare_and_set(
+    session: Session,
+    pointer: InstrumentedAttribute[int | None],
+    row_id: int,
+    *,
+    expected: int | None,
+    new: int,
+) -> bool:
+    """Point ``pointer`` of row ``row_id`` at ``new`` only if it still holds ``expected``.
 
-
-def note_background_work(session: Any) -> None:
-    """Mark that this unit of work queued something to do after the response (index, email)."""
-    session.info[_BACKGROUND_WORK] = True
-
-
-def has_background_work(session: Any) -> bool:
-    """Tell whether ``session`` queued work for after the response."""
-    return bool(session.info.get(_BACKGROUND_WORK))
+    One UPDATE guarded by the value the caller read, so of two simultaneous moves of one pointer
+    exactly one wins; tells whether this one did.
+    """
+    model = pointer.class_
+    (key,) = inspect(model).primary_key
+    unchanged = pointer.is_(None) if expected is None else pointer == expected
+    result = session.execute(
+        update(model)
+        .where(key == row_id, unchanged)
+        .values({pointer.key: new})
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1

@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask, Request, Response, current_app, g, request
 from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import db
+from app import db, jobs
 from app.exceptions import PermissionDenied
 from app.extensions import login_manager
+from app.jobs import Job
 from app.mail import Mailer
 from app.models import User
 from app.review.approval import ApprovalRules
 from app.search import SearchBackend, open_backend
-from app.services import indexing, notifications, search, users
+from app.services import background, notifications, users
 
 
 def init_app(app: Flask) -> None:
     """Build the engine and session factory and close each request's session afterwards."""
     engine = db.make_engine(app.config["DATABASE_URL"])
     app.extensions["wiki.engine"] = engine
-    app.extensions["wiki.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    maker = sessionmaker(engine, expire_on_commit=False)
+    jobs.track(maker)
+    app.extensions["wiki.sessionmaker"] = maker
+    app.extensions["wiki.jobs"] = jobs.RUNNERS[app.config["BACKGROUND_RUNNER"]]()
     app.extensions["wiki.mailer"] = Mailer.from_config(app.config)
     app.extensions["wiki.search"] = open_backend(app.config)
     app.extensions["wiki.search_synced"] = False
     app.teardown_appcontext(_close_session)
-    app.after_request(_after_write_work)
+    app.after_request(_run_committed_jobs)
     login_manager.user_loader(lambda user_id: users.load_user(session(), user_id))
     login_manager.request_loader(_user_from_bearer_token)
 
@@ -85,37 +91,30 @@ def search_backend() -> SearchBackend:
     return backend
 
 
-def _after_write_work(response: Response) -> Response:
-    """Once the response has gone out, bring the index up to date and send pending emails.
+def _run_committed_jobs(response: Response) -> Response:
+    """Hand the work this request's commits queued (index, emails) to the background runner.
 
-    Runs after requests that queued such work, and after the first request of each process
-    (catching up on work a crash left in the outbox), so no request waits on an index commit
-    or an SMTP server, and requests that queued nothing (previews, reads) cost nothing extra.
+    The process's first request also catches up (work a crash left queued, an empty index on a
+    new server). Requests that queued nothing (reads, previews) cost nothing extra.
     """
     first = not current_app.extensions["wiki.search_synced"]
-    queued = "db_session" in g and db.has_background_work(g.db_session)
-    if not (first or queued):
-        return response
-    current_app.extensions["wiki.search_synced"] = True
-    factory = current_app.extensions["wiki.sessionmaker"]
-    backend = search_backend()
-    mailer: Mailer | None = current_app.extensions.get("wiki.mailer")
-    base_url = request.host_url.rstrip("/")
-    logger = current_app.logger
-
-    def work() -> None:
-        try:
-            with factory() as db_session:
-                # Only a process's first pass checks for an empty index (a new server).
-                catch_up = indexing.catch_up if first else indexing.process_outbox
-                if catch_up(db_session, backend).pages_changed:
-                    search.check_gaps_answered(db_session, backend)
-                if mailer is not None:
-                    notifications.deliver_pending(db_session, mailer, base_url=base_url)
-        except Exception:  # the request succeeded; background trouble is logged, work stays queued
-            logger.exception("Background work after a request failed")
-
-    response.call_on_close(work)
+    todo = jobs.take_committed(g.db_session) if "db_session" in g else frozenset()
+    if first:
+        current_app.extensions["wiki.search_synced"] = True
+        todo = frozenset(Job)
+    if todo:
+        runner: jobs.Runner = current_app.extensions["wiki.jobs"]
+        runner.submit(
+            partial(
+                background.run,
+                current_app.extensions["wiki.sessionmaker"],
+                search_backend(),
+                current_app.extensions.get("wiki.mailer"),
+                todo,
+                base_url=request.host_url.rstrip("/"),
+                catch_up=first,
+            )  # fmt: skip
+        )
     return response
 
 

@@ -93,6 +93,7 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
         "SECRET_KEY": "test-secret-key",
         "PASSWORD_HASH_METHOD": factories.FAST_PASSWORD_METHOD,
         "RATELIMIT_ENABLED": False,
+        "BACKGROUND_RUNNER": "inline",
         "CONTENT_DIR": str(tmp_path / "content"),
         **overrides,
     }

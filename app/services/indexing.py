@@ -24,7 +24,8 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app import db, render
+from app import jobs, render
+from app.jobs import Job
 from app.models import Page, Proposal, Revision, SearchOutbox, utcnow
 from app.review import approval
 from app.review.workflow import OPEN_STATES
@@ -54,13 +55,13 @@ _OPEN_PROPOSAL = (
 def enqueue_page(session: Session, page_id: int) -> None:
     """Queue re-indexing of a page's published version (the caller commits)."""
     session.add(SearchOutbox(page_id=page_id))
-    db.note_background_work(session)
+    jobs.after_commit(session, Job.INDEX)
 
 
 def enqueue_proposal(session: Session, proposal_id: int) -> None:
     """Queue re-indexing of an open proposal, visible only to its author and reviewers."""
     session.add(SearchOutbox(proposal_id=proposal_id))
-    db.note_background_work(session)
+    jobs.after_commit(session, Job.INDEX)
 
 
 PAGE_KEY_PREFIX = "page:"

@@ -10,7 +10,8 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app import db
+from app import jobs
+from app.jobs import Job
 from app.mail import Mailer
 from app.models import Comment, Notification, Proposal, User, utcnow
 from app.pagination import Paginated, paginate
@@ -56,7 +57,7 @@ def notify(
             comment_id=comment.id if comment is not None else None, email_pending=True,
         )  # fmt: skip
         session.add(notification)
-        db.note_background_work(session)
+        jobs.after_commit(session, Job.MAIL)
         created.append(notification)
     return created
 

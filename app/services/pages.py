@@ -7,10 +7,10 @@ from dataclasses import asdict
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app import render
+from app import db, render
 from app.diffing import Diff, diff_texts
 from app.exceptions import Conflict, NotFound, ValidationError
 from app.models import (
@@ -333,18 +333,10 @@ def publish_revision(session: Session, page: Page, revision: Revision) -> None:
     instead of one silently replacing the other.
     """
     previous = page.published_revision
-    unchanged = (
-        Page.published_revision_id.is_(None)
-        if previous is None
-        else Page.published_revision_id == previous.id
-    )
-    moved = session.execute(
-        update(Page)
-        .where(Page.id == page.id, unchanged)
-        .values(published_revision_id=revision.id)
-        .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if not db.compare_and_set(
+        session, Page.published_revision_id, page.id,
+        expected=previous.id if previous is not None else None, new=revision.id,
+    ):  # fmt: skip
         raise Conflict("Another version of this page was published at the same moment. Try again.")
     if previous is not None:
         previous.status = advance(previous.status, Action.SUPERSEDE).value

@@ -10,10 +10,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import merge3
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from app import db
 from app.diffing import split_lines
 from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
 from app.models import Page, Proposal, ProposalEvent, Revision, User, utcnow
@@ -335,20 +336,10 @@ def _move_head(
 ) -> None:
     """Point the proposal (compare-and-set against ``expected``) and the page at ``revision``."""
     old_head = proposal.head_revision
-    if expected != -1:
-        unchanged = (
-            Proposal.head_revision_id.is_(None)
-            if expected is None
-            else Proposal.head_revision_id == expected
-        )
-        moved = session.execute(
-            update(Proposal)
-            .where(Proposal.id == proposal.id, unchanged)
-            .values(head_revision_id=revision.id)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
-            raise _StaleHead
+    if expected != -1 and not db.compare_and_set(
+        session, Proposal.head_revision_id, proposal.id, expected=expected, new=revision.id
+    ):
+        raise _StaleHead
     if old_head is not None and old_head.id != revision.id:
         old_head.status = State.SUPERSEDED.value
     revision.status = proposal.state

@@ -9,8 +9,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app import db
+from app import jobs
 from app.exceptions import NotFound
+from app.jobs import Job
 from app.models import GapAsker, KnowledgeGap, Page, SearchLog, User, utcnow
 from app.pagination import Paginated, paginate
 from app.search import SearchBackend, SearchQuery, SearchResults
@@ -55,7 +56,7 @@ def run(
     text = request.text.strip()[:MAX_QUERY_CHARS]
     results = backend.search(_with_text(request, text))
     if indexing.behind(session, backend):  # another server changed pages: catch up after this
-        db.note_background_work(session)
+        jobs.after_commit(session, Job.INDEX)
     log_id = None
     if record and text and request.page == 1:
         entry = SearchLog(query=text, normalized=normalise(text) or text.lower(), user_id=user.id if user else None,
@@ -64,8 +65,8 @@ def run(
         session.flush()
         if results.total == 0:
             _count_gap(session, entry)
-        session.commit()
         log_id = entry.id
+    session.commit()
     return Outcome(results, log_id)
 
 

@@ -18,7 +18,6 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 from werkzeug.serving import make_server
 
-from app.cli import DevRequestHandler
 from app.services import indexing, users
 from tests.conftest import make_app, search_backend
 from tests.factories import FAST_PASSWORD_METHOD, PASSWORD
@@ -85,7 +84,7 @@ def live_app(
 @pytest.fixture
 def live_server(live_app: Flask) -> Iterator[str]:
     """Serve ``live_app`` on a free local port in a daemon thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True, request_handler=DevRequestHandler)
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="peerwiki-e2e", daemon=True)
     thread.start()
     try:

@@ -199,20 +199,3 @@ def test_demo_creates_accounts_and_starter_content(
     for username in ("alex", "fatima", "hana", "admin"):
         assert users.authenticate(session, username=username, password="peerwiki-demo") is not None
     assert session.scalar(select(func.count()).select_from(Page)) == 2
-
-
-def test_dev_server_reads_a_connection_reset_as_the_end_of_the_request() -> None:
-    """The browser resetting the connection must not cost the after-response work."""
-    import io
-
-    from app.cli import _ResetReadsAsEnd
-
-    class Resetting(io.BytesIO):
-        def read(self, size: int | None = -1) -> bytes:
-            raise ConnectionResetError(104, "Connection reset by peer")
-
-        readline = read  # type: ignore[assignment]
-
-    reader = _ResetReadsAsEnd(Resetting(b"x"))
-    assert reader.read(10) == b"" and reader.readline() == b""
-    assert _ResetReadsAsEnd(io.BytesIO(b"body\nrest")).readline() == b"body\n"

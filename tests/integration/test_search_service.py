@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from flask import Flask
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app import jobs
 from app.models import KnowledgeGap, SearchLog, SearchOutbox, User, utcnow
 from app.review.approval import ApprovalRules
 from app.search import SearchBackend, SearchQuery, SearchUnavailable
@@ -412,6 +414,20 @@ def test_writes_trigger_indexing_after_the_response(
     response = author_client.post("/wiki/badge/archive")
     response.close()
     assert titles(backend, "badge") == []
+
+
+def test_by_default_the_index_is_updated_on_a_background_thread_after_the_response(
+    app: Flask, author_client: Any, session: Session, author: User, backend: SearchBackend
+) -> None:
+    app.extensions["wiki.jobs"] = runner = jobs.ThreadRunner()  # the default outside tests
+    make_page(session, author, title="Parking", body="Parking permits are at reception.")
+    sync(session, backend)
+    response = author_client.post("/wiki/parking/archive")
+    assert response.status_code == 302
+    done = threading.Event()
+    runner.submit(done.set)  # work runs in order: once this runs, the archive's work has
+    assert done.wait(timeout=30)
+    assert titles(backend, "parking") == []
 
 
 def test_rebuild_progress_count_matches_the_documents(

@@ -71,3 +71,17 @@ def test_search_backend_is_whoosh_unless_memory_is_chosen(
     monkeypatch.setenv("PEERWIKI_SEARCH_BACKEND", "elastic")
     with pytest.raises(config.ConfigError, match="whoosh, memory"):
         config.load(_app(tmp_path))
+
+
+def test_background_work_runs_on_a_thread_unless_inline_is_chosen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PEERWIKI_BACKGROUND_RUNNER", raising=False)
+    app = _app(tmp_path)
+    config.load(app)
+    assert app.config["BACKGROUND_RUNNER"] == "thread"
+    monkeypatch.setenv("PEERWIKI_BACKGROUND_RUNNER", "celery")
+    with pytest.raises(
+        config.ConfigError, match="PEERWIKI_BACKGROUND_RUNNER must be one of thread, inline"
+    ):
+        config.load(_app(tmp_path))
