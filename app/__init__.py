@@ -28,6 +28,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     deps.init_app(app)
     extensions.init_app(app)
     views.register_blueprints(app)
-    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    api.init_app(app)
     cli.init_app(app)
     return app

@@ -8,26 +8,50 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify, request
+from pydantic import BaseModel, Field
 
 from app import deps
 from app.search import SearchQuery
+
+#: Search results per page at most, and the orders a search can be sorted in.
+SEARCH_MAX_PER_PAGE = 50
+SEARCH_SORTS = ("relevance", "date")
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable code for programs and a sentence for people."""
+
+    code: str = Field(description="Stable, machine-readable, e.g. not_found or invalid.")
+    message: str
+    fields: dict[str, str] | None = Field(
+        default=None, description="Request field -> what is wrong with it (422 only)."
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every JSON error answer: ``{"error": {"code", "message", "fields"?}}``."""
+
+    error: ErrorDetail
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the JSON error body (``fields`` only when there are any)."""
+    detail = ErrorDetail(code=code, message=message, fields=fields or None)
+    return ErrorBody(error=detail).model_dump(exclude_none=True)
 
 
 def error_response(
     status: int, code: str, message: str, fields: dict[str, str] | None = None
 ) -> tuple[Response, int]:
-    """Build the JSON error body ``{"error": {"code", "message", "fields"?}}``."""
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    response = jsonify({"error": error})
+    """Build a JSON error response (see ``ErrorBody``)."""
+    response = jsonify(error_body(code, message, fields))
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="peerwiki"'
     return response, status
 
 
 def search_query_from_args() -> SearchQuery:
-    """Read a search from the query string."""
+    """Read a search from the query string of a site page (leniently: odd values fall back)."""
     user = deps.actor()
     sort = request.args.get("sort", "relevance")
     return SearchQuery(
@@ -36,8 +60,8 @@ def search_query_from_args() -> SearchQuery:
         department=request.args.get("department") or None,
         author=request.args.get("author") or None,
         page=max(1, request.args.get("page", 1, type=int) or 1),
-        per_page=min(max(1, request.args.get("per_page", 10, type=int) or 10), 50),
-        sort=sort if sort in ("relevance", "date") else "relevance",
+        per_page=min(max(1, request.args.get("per_page", 10, type=int) or 10), SEARCH_MAX_PER_PAGE),
+        sort=sort if sort in SEARCH_SORTS else "relevance",
         pending_for=user.username
         if user is not None and request.args.get("pending") == "1"
         else None,

@@ -1,16 +1,30 @@
-"""JSON API v1: the same services as the site, authenticated by bearer token or session."""
+"""JSON API v1: the same services as the site, authenticated by bearer token or session.
+
+How a route is declared, validated and documented: see ``app/api/spec.py``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from app import deps
-from app.api import inputs
+from app.api import serializers
+from app.api.spec import PREFIX, BadRequest, Unauthenticated
+from app.exceptions import EditConflict
 from app.extensions import csrf
-from app.web import error_response
+from app.search import SearchUnavailable
+from app.web import error_body, error_response
 
-bp = Blueprint("api", __name__)
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)
+
+
+def init_app(app: Flask) -> None:
+    """Register the API and its interactive documentation."""
+    from app.api import docs
+
+    app.register_blueprint(bp)
+    app.register_blueprint(docs.bp)
 
 
 @bp.before_request
@@ -35,16 +49,29 @@ def _authenticate() -> tuple[Response, int] | None:
     return None
 
 
-@bp.errorhandler(inputs.BadRequest)
-def _bad_request(_exc: inputs.BadRequest) -> tuple[Response, int]:
+@bp.errorhandler(BadRequest)
+def _bad_request(_exc: BadRequest) -> tuple[Response, int]:
     return error_response(
         400, "bad_request", "Send a JSON object with Content-Type: application/json."
     )
 
 
-@bp.errorhandler(inputs.Unauthenticated)
-def _unauthenticated(_exc: inputs.Unauthenticated) -> tuple[Response, int]:
+@bp.errorhandler(Unauthenticated)
+def _unauthenticated(_exc: Unauthenticated) -> tuple[Response, int]:
     return error_response(401, "unauthorized", "Authenticate with 'Authorization: Bearer <token>'.")
+
+
+@bp.errorhandler(EditConflict)
+def _edit_conflict(exc: EditConflict) -> tuple[Response, int]:
+    """A stale ``base_revision_id``: the answer carries the revision to merge with."""
+    current = serializers.to_revision(deps.session(), exc.current)
+    body = error_body(exc.code, exc.message) | {"current_revision": current.model_dump(mode="json")}
+    return jsonify(body), 409
+
+
+@bp.errorhandler(SearchUnavailable)
+def _search_unavailable(exc: SearchUnavailable) -> tuple[Response, int]:
+    return error_response(503, "search_unavailable", str(exc))
 
 
 from app.api import pages as _pages  # noqa: E402,F401 - registers the routes on bp

@@ -1,67 +1,179 @@
-"""Reading and checking JSON request bodies; malformed input becomes a clear 400 or 422."""
+"""What clients send: request bodies (strict JSON types) and query strings, one model each.
+
+Bodies are strict (``"3"`` is not a line number; unknown keys are ignored); the services still
+own the rules about values (lengths, known reviewers, ...), so their messages stay the same on
+the site and the API. Query strings are parsed leniently from text.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Literal
 
-from flask import request
+from pydantic import BaseModel, ConfigDict, Field
 
-from app import deps
-from app.exceptions import ValidationError
+from app import web
 from app.models import User
+from app.review.approval import Verdict
+from app.search import SearchQuery
+from app.services import comments, pages, review
+
+#: Deep pages are refused rather than turned into huge database offsets.
+MAX_PAGE = 100_000
+
+PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE, description="Page number, from 1.")]
+PageSize = Annotated[int, Field(ge=1, description="Items per page; large values are capped.")]
 
 
-class BadRequest(Exception):
-    """The request body is not a JSON object."""
+class Body(BaseModel):
+    """A JSON request body: strict types, unknown keys ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
 
 
-class Unauthenticated(Exception):
-    """The endpoint needs a signed-in user or an API token."""
+Names = list[str]
 
 
-def json_body() -> dict[str, Any]:
-    """Return the request's JSON object; raise BadRequest for anything else."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest
-    return data
+class ReviewRequest(Body):
+    """Whom to ask for a review."""
+
+    reviewers: Names = Field(default=[], description="Usernames.")
+    departments: Names = Field(default=[], description="Department names: all their members.")
 
 
-def author() -> User:
-    """Return the authenticated user; raise Unauthenticated for anonymous requests."""
-    user = deps.actor()
-    if user is None:
-        raise Unauthenticated
-    return user
+class NewPage(ReviewRequest):
+    """A new page; it stays a draft proposal until reviewed."""
+
+    title: str = Field(description=f"At most {pages.MAX_TITLE_CHARS} characters.")
+    body: str = Field(description="Markdown.")
+    tags: Names = []
+    department: str | None = None
+    summary: str = Field(default="", description=f"At most {pages.MAX_SUMMARY_CHARS} characters.")
+    submit: bool = Field(
+        default=False, description="Submit the new draft at once, to `reviewers`/`departments`."
+    )
 
 
-def text(data: dict[str, Any], key: str, *, required: bool = False) -> str | None:
-    """Return the string at ``key`` (None when absent and optional)."""
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise ValidationError(f"{key!r} is required.", {key: "This field is required."})
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(f"{key!r} must be a string.", {key: "Must be a string."})
-    return value
+class NewRevision(ReviewRequest):
+    """An edit, made on top of the revision it started from."""
+
+    body: str = Field(description="Markdown.")
+    base_revision_id: int = Field(
+        description="The revision your edit starts from; 409 when it is no longer the latest."
+    )
+    title: str | None = None
+    tags: Names | None = Field(default=None, description="Omit to keep the current tags.")
+    department: str | None = None
+    summary: str = ""
+    submit: bool = Field(
+        default=False, description="Submit the new draft at once, to `reviewers`/`departments`."
+    )
 
 
-def integer(data: dict[str, Any], key: str) -> int | None:
-    """Return the integer at ``key``, or None when absent."""
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValidationError(f"{key!r} must be an integer.", {key: "Must be an integer."})
-    return value
+class Override(Body):
+    """An administrator's reason for lifting requests for changes."""
+
+    reason: str = Field(description=f"At most {review.MAX_OVERRIDE_REASON_CHARS} characters.")
 
 
-def names(data: dict[str, Any], key: str) -> list[str]:
-    """Return the list of strings at ``key`` (empty when absent)."""
-    value = data.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValidationError(
-            f"{key!r} must be a list of strings.", {key: "Must be a list of strings."}
-        )
-    return value
+class NewComment(Body):
+    """A comment: general, on a line or range, a reply, or a suggested change."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    body: str = Field(description=f"At most {comments.MAX_COMMENT_CHARS} characters.")
+    line: int | None = Field(default=None, description="1-based line of the revision's Markdown.")
+    line_end: int | None = None
+    parent_id: int | None = Field(default=None, description="The comment this replies to.")
+    suggestion: str | None = Field(default=None, description="Replacement text for line..line_end.")
+
+
+class NewReview(Body):
+    """A verdict on the latest revision, with optional line comments."""
+
+    verdict: Verdict = Field(strict=False)
+    summary: str = Field(default="", description=f"At most {review.MAX_SUMMARY_CHARS} characters.")
+    rubric: dict[str, int] = Field(default={}, description="Criterion -> score (1-4).")
+    comments: list[NewComment] = Field(
+        default=[], description="request_changes needs at least one."
+    )
+
+
+class Render(Body):
+    """Markdown to preview."""
+
+    markdown: str = Field(description=f"At most {pages.MAX_BODY_CHARS} characters.")
+
+
+class ReadNotifications(Body):
+    """Which notifications to mark read; no body (or no ids) marks all."""
+
+    ids: list[int] | None = None
+
+
+class PageListArgs(BaseModel):
+    """Filters and paging of the page list."""
+
+    tag: str | None = None
+    department: str | None = None
+    page: PageNumber = 1
+    per_page: PageSize = 20
+
+
+class DiffArgs(BaseModel):
+    """Which two revisions to compare (default: the latest against its parent)."""
+
+    from_: int | None = Field(default=None, alias="from")
+    to: int | None = None
+
+
+class RecordArgs(BaseModel):
+    """``download=1`` asks the browser to save the record as a file."""
+
+    download: bool = False
+
+
+class NotificationArgs(BaseModel):
+    """Paging of the inbox; ``unread=1`` lists unread ones only."""
+
+    page: PageNumber = 1
+    per_page: PageSize = 30
+    unread: bool = False
+
+
+class GapArgs(BaseModel):
+    """Paging of the knowledge gaps; ``answered=1`` lists answered ones instead."""
+
+    page: PageNumber = 1
+    per_page: PageSize = 20
+    answered: bool = False
+
+
+class SuggestArgs(BaseModel):
+    """The start of a title, as typed."""
+
+    q: str = Field(default="", description="Only the first 100 characters count.")
+    limit: int = Field(default=8, ge=1, le=100)
+
+
+class SearchArgs(BaseModel):
+    """A full-text search."""
+
+    q: str = Field(
+        default="",
+        description='Words, "phrases", -exclusions, OR, prefix*, tag:, department:, author:',
+    )
+    tag: str | None = None
+    department: str | None = None
+    author: str | None = None
+    page: PageNumber = 1
+    per_page: Annotated[int, Field(ge=1, le=web.SEARCH_MAX_PER_PAGE)] = 10
+    sort: Literal[web.SEARCH_SORTS] = "relevance"  # type: ignore[valid-type]
+    pending: bool = Field(default=False, description="Include your own pending proposals.")
+
+    def to_query(self, user: User | None) -> SearchQuery:
+        """Return the search to run for ``user``."""
+        return SearchQuery(
+            text=self.q, tag=self.tag or None, department=self.department or None,
+            author=self.author or None, page=self.page, per_page=self.per_page, sort=self.sort,
+            pending_for=user.username if user is not None and self.pending else None,
+        )  # fmt: skip

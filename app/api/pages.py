@@ -2,169 +2,153 @@
 
 from __future__ import annotations
 
-from typing import Any
+from flask import jsonify, url_for
 
-from flask import jsonify, request, url_for
-from flask.typing import ResponseReturnValue
-
-from app import deps, web
+from app import deps
 from app.api import bp, inputs
 from app.api import serializers as out
-from app.api.openapi import document
-from app.exceptions import EditConflict, ValidationError
+from app.api.spec import Answer, author, document, endpoint
 from app.models import Revision, User
 from app.services import pages, proposals, review, users
 
 
 @bp.get("/openapi.json")
-def openapi() -> ResponseReturnValue:
+@endpoint(out.OpenAPIDocument)
+def openapi() -> Answer:
+    """This document."""
     return jsonify(document())
 
 
 @bp.get("/pages")
-def list_pages() -> ResponseReturnValue:
-    session = deps.session()
+@endpoint(out.PageList)
+def list_pages(query: inputs.PageListArgs) -> Answer:
+    """List live pages, most recently updated first."""
     listing = pages.list_pages(
-        session,
-        tag=request.args.get("tag") or None,
-        department=request.args.get("department") or None,
-        page=request.args.get("page", 1, type=int),
-        per_page=request.args.get("per_page", 20, type=int),
-    )
-    items = [out.page_json(session, page, full=False) for page in listing.items]
-    return jsonify(out.listing_json(listing, items))
+        deps.session(), tag=query.tag or None, department=query.department or None,
+        page=query.page, per_page=query.per_page,
+    )  # fmt: skip
+    return out.to_page_list(listing)
 
 
 @bp.post("/pages")
-def create_page() -> ResponseReturnValue:
-    data = inputs.json_body()
+@endpoint(out.Page, status=201, errors=(422,), auth=True)
+def create_page(json: inputs.NewPage) -> Answer:
+    """Create a page: a draft proposal until reviewed (submit: true asks reviewers at once)."""
     session = deps.session()
-    author = inputs.author()
     revision = proposals.create_page(
-        session,
-        author=author,
-        title=inputs.text(data, "title", required=True) or "",
-        body=inputs.text(data, "body", required=True) or "",
-        tags=inputs.names(data, "tags"),
-        department=inputs.text(data, "department"),
-        summary=inputs.text(data, "summary") or "",
-    )
-    _submit_shortcut(data, author, revision)
-    response = jsonify(out.page_json(session, revision.page))
-    response.headers["Location"] = url_for("api.get_page", slug=revision.page.slug)
-    return response, 201
+        session, author=author(), title=json.title, body=json.body, tags=json.tags,
+        department=json.department, summary=json.summary,
+    )  # fmt: skip
+    _submit_shortcut(json, author(), revision)
+    location = url_for("api.get_page", slug=revision.page.slug)
+    return out.to_page(session, revision.page), 201, {"Location": location}
 
 
 @bp.get("/pages/<slug>")
-def get_page(slug: str) -> ResponseReturnValue:
+@endpoint(out.Page, errors=(404,))
+def get_page(slug: str) -> Answer:
+    """A page with its published and latest revisions."""
     session = deps.session()
-    return jsonify(out.page_json(session, pages.lookup(session, slug)))
+    return out.to_page(session, pages.lookup(session, slug))
 
 
 @bp.post("/pages/<slug>/revisions")
-def create_revision(slug: str) -> ResponseReturnValue:
-    data = inputs.json_body()
+@endpoint(out.Revision, status=201, errors=(404, 409, 422), auth=True)
+def create_revision(slug: str, json: inputs.NewRevision) -> Answer:
+    """Save an edit; 409 with current_revision when base_revision_id is not the latest."""
     session = deps.session()
-    base = data.get("base_revision_id")
-    if not isinstance(base, int) or isinstance(base, bool):
-        raise ValidationError(
-            "'base_revision_id' is required: the id of the revision your edit starts from.",
-            {"base_revision_id": "Must be the integer id of the latest revision."},
-        )
-    try:
-        revision = proposals.save_revision(
-            session,
-            author=inputs.author(),
-            slug=slug,
-            body=inputs.text(data, "body", required=True) or "",
-            base_revision_id=base,
-            title=inputs.text(data, "title"),
-            tags=inputs.names(data, "tags") if "tags" in data else None,
-            department=inputs.text(data, "department"),
-            summary=inputs.text(data, "summary") or "",
-        )
-    except EditConflict as exc:
-        response, status = web.error_response(409, exc.code, exc.message)
-        body = response.get_json()
-        body["current_revision"] = out.revision_json(session, exc.current)
-        return jsonify(body), status
-    _submit_shortcut(data, inputs.author(), revision)
-    response = jsonify(out.revision_json(session, revision))
-    response.headers["Location"] = url_for("api.get_revision", revision_id=revision.id)
-    return response, 201
+    revision = proposals.save_revision(
+        session, author=author(), slug=slug, body=json.body,
+        base_revision_id=json.base_revision_id, title=json.title, tags=json.tags,
+        department=json.department, summary=json.summary,
+    )  # fmt: skip
+    _submit_shortcut(json, author(), revision)
+    location = url_for("api.get_revision", revision_id=revision.id)
+    return out.to_revision(session, revision), 201, {"Location": location}
 
 
-def _submit_shortcut(data: dict[str, Any], author: User, revision: Revision) -> None:
+def _submit_shortcut(
+    json: inputs.NewPage | inputs.NewRevision, actor: User, revision: Revision
+) -> None:
     """``{"submit": true, "reviewers": [...], "departments": [...]}`` submits the new draft."""
-    if data.get("submit") is not True:
+    if not json.submit:
         return
     review.submit(
-        deps.session(), actor=author, revision_id=revision.id, rules=deps.approval_rules(),
-        reviewers=inputs.names(data, "reviewers"), departments=inputs.names(data, "departments"),
+        deps.session(), actor=actor, revision_id=revision.id, rules=deps.approval_rules(),
+        reviewers=json.reviewers, departments=json.departments,
     )  # fmt: skip
     deps.session().refresh(revision)
 
 
 @bp.get("/pages/<slug>/revisions")
-def list_revisions(slug: str) -> ResponseReturnValue:
+@endpoint(out.RevisionList, errors=(404,))
+def list_revisions(slug: str) -> Answer:
+    """Every revision of a page, newest first."""
     session = deps.session()
-    page = pages.lookup(session, slug)
-    revisions = pages.history(session, page)
-    return jsonify(
-        {"items": [out.revision_json(session, rev, with_body=False) for rev in revisions],
-         "total": len(revisions)}
-    )  # fmt: skip
+    revisions = pages.history(session, pages.lookup(session, slug))
+    items = [out.to_revision_summary(revision) for revision in revisions]
+    return out.RevisionList(items=items, total=len(items))
 
 
 @bp.get("/revisions/<int:revision_id>")
-def get_revision(revision_id: int) -> ResponseReturnValue:
+@endpoint(out.Revision, errors=(404,))
+def get_revision(revision_id: int) -> Answer:
+    """One revision."""
     session = deps.session()
-    return jsonify(out.revision_json(session, pages.get_revision(session, revision_id)))
+    return out.to_revision(session, pages.get_revision(session, revision_id))
 
 
 @bp.get("/pages/<slug>/diff")
-def diff(slug: str) -> ResponseReturnValue:
+@endpoint(out.PageDiff, errors=(404,))
+def diff(slug: str, query: inputs.DiffArgs) -> Answer:
+    """Line diff between two revisions (default: the latest against its parent)."""
     session = deps.session()
-    page = pages.lookup(session, slug)
-    old, new, changes = pages.compare(
-        session, page, request.args.get("from", type=int), request.args.get("to", type=int)
-    )
-    return jsonify(out.diff_json(old, new, changes))
+    old, new, changes = pages.compare(session, pages.lookup(session, slug), query.from_, query.to)
+    return out.to_diff(old, new, changes)
 
 
 @bp.post("/pages/<slug>/archive")
-def archive(slug: str) -> ResponseReturnValue:
+@endpoint(out.Page, errors=(403, 404, 409), auth=True)
+def archive(slug: str) -> Answer:
+    """Archive a page (its author or an administrator)."""
     session = deps.session()
-    return jsonify(out.page_json(session, pages.archive(session, actor=inputs.author(), slug=slug)))
+    return out.to_page(session, pages.archive(session, actor=author(), slug=slug))
 
 
 @bp.post("/pages/<slug>/restore")
-def restore(slug: str) -> ResponseReturnValue:
+@endpoint(out.Page, errors=(403, 404, 409), auth=True)
+def restore(slug: str) -> Answer:
+    """Restore an archived page (its author or an administrator)."""
     session = deps.session()
-    return jsonify(out.page_json(session, pages.restore(session, actor=inputs.author(), slug=slug)))
+    return out.to_page(session, pages.restore(session, actor=author(), slug=slug))
 
 
 @bp.post("/render")
-def render() -> ResponseReturnValue:
-    data = inputs.json_body()
-    markdown = inputs.text(data, "markdown", required=True) or ""
-    return jsonify({"html": str(pages.preview(deps.session(), markdown))})
+@endpoint(out.Rendered, errors=(422,))
+def render(json: inputs.Render) -> Answer:
+    """Render Markdown exactly as a page view would show it."""
+    return out.Rendered(html=str(pages.preview(deps.session(), json.markdown)))
 
 
 @bp.get("/departments")
-def departments() -> ResponseReturnValue:
-    return jsonify(
-        {"items": [{"name": dept.name, "description": dept.description, "pages": count}
-                   for dept, count in pages.department_counts(deps.session())]}
+@endpoint(out.DepartmentList)
+def departments() -> Answer:
+    """Departments with their page counts."""
+    return out.DepartmentList(
+        items=[out.Department(name=dept.name, description=dept.description, pages=count)
+               for dept, count in pages.department_counts(deps.session())]
     )  # fmt: skip
 
 
 @bp.get("/me")
-def me() -> ResponseReturnValue:
-    user = inputs.author()
-    return jsonify({**out.user_json(user), "email": user.email, "is_admin": user.is_admin})
+@endpoint(out.Me, auth=True)
+def me() -> Answer:
+    """The authenticated user."""
+    return out.to_me(author())
 
 
 @bp.get("/users/<username>")
-def user(username: str) -> ResponseReturnValue:
-    return jsonify(out.user_json(users.get_user(deps.session(), username)))
+@endpoint(out.User, errors=(404,))
+def user(username: str) -> Answer:
+    """A user."""
+    return out.to_user(users.get_user(deps.session(), username))

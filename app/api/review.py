@@ -2,203 +2,184 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import jsonify, request
-from flask.typing import ResponseReturnValue
-
 from app import deps
 from app.api import bp, inputs
 from app.api import serializers as out
-from app.exceptions import ValidationError
+from app.api.spec import Answer, author, endpoint
 from app.services import comments, notifications, proposals, review, reviewers
 
+#: What a review action may answer besides success: not allowed, no such revision, wrong state.
+_ACTION_ERRORS = (403, 404, 409, 422)
 
-def _proposal_response(proposal_id: int, status: int = 200) -> ResponseReturnValue:
+
+def _status(proposal_id: int) -> out.ProposalStatus:
     session = deps.session()
     proposal = proposals.get(session, proposal_id)
     session.refresh(proposal)
-    return jsonify(out.proposal_json(session, proposal, deps.approval_rules())), status
+    return out.to_proposal_status(session, proposal, deps.approval_rules())
 
 
 @bp.get("/revisions/<int:revision_id>/proposal")
-def get_proposal(revision_id: int) -> ResponseReturnValue:
-    return _proposal_response(proposals.of_revision(deps.session(), revision_id).id)
+@endpoint(out.ProposalStatus, errors=(404,))
+def get_proposal(revision_id: int) -> Answer:
+    """The proposal a revision belongs to, with its approval status."""
+    return _status(proposals.of_revision(deps.session(), revision_id).id)
 
 
 @bp.post("/revisions/<int:revision_id>/submit")
-def submit(revision_id: int) -> ResponseReturnValue:
-    data = inputs.json_body()
+@endpoint(out.ProposalStatus, errors=_ACTION_ERRORS, auth=True)
+def submit(revision_id: int, json: inputs.ReviewRequest) -> Answer:
+    """Ask reviewers (people and/or whole departments): draft -> in_review."""
     proposal = review.submit(
-        deps.session(), actor=inputs.author(), revision_id=revision_id, rules=deps.approval_rules(),
-        reviewers=inputs.names(data, "reviewers"), departments=inputs.names(data, "departments"),
+        deps.session(), actor=author(), revision_id=revision_id, rules=deps.approval_rules(),
+        reviewers=json.reviewers, departments=json.departments,
     )  # fmt: skip
-    return _proposal_response(proposal.id)
+    return _status(proposal.id)
 
 
 @bp.post("/revisions/<int:revision_id>/withdraw")
-def withdraw(revision_id: int) -> ResponseReturnValue:
-    proposal = review.withdraw(deps.session(), actor=inputs.author(), revision_id=revision_id)
-    return _proposal_response(proposal.id)
+@endpoint(out.ProposalStatus, errors=_ACTION_ERRORS, auth=True)
+def withdraw(revision_id: int) -> Answer:
+    """Withdraw an open proposal."""
+    return _status(review.withdraw(deps.session(), actor=author(), revision_id=revision_id).id)
 
 
 @bp.post("/revisions/<int:revision_id>/reopen")
-def reopen(revision_id: int) -> ResponseReturnValue:
-    proposal = review.reopen(deps.session(), actor=inputs.author(), revision_id=revision_id)
-    return _proposal_response(proposal.id)
+@endpoint(out.ProposalStatus, errors=_ACTION_ERRORS, auth=True)
+def reopen(revision_id: int) -> Answer:
+    """Reopen a withdrawn proposal as a draft."""
+    return _status(review.reopen(deps.session(), actor=author(), revision_id=revision_id).id)
 
 
 @bp.post("/revisions/<int:revision_id>/override")
-def override(revision_id: int) -> ResponseReturnValue:
-    data = inputs.json_body()
+@endpoint(out.ProposalStatus, errors=_ACTION_ERRORS, auth=True)
+def override(revision_id: int, json: inputs.Override) -> Answer:
+    """Administrators: lift requests for changes, with a recorded reason."""
     proposal = review.override(
-        deps.session(), actor=inputs.author(), revision_id=revision_id,
-        reason=inputs.text(data, "reason", required=True) or "", rules=deps.approval_rules(),
+        deps.session(), actor=author(), revision_id=revision_id, reason=json.reason,
+        rules=deps.approval_rules(),
     )  # fmt: skip
-    return _proposal_response(proposal.id)
+    return _status(proposal.id)
 
 
 @bp.get("/revisions/<int:revision_id>/reviews")
-def list_reviews(revision_id: int) -> ResponseReturnValue:
+@endpoint(out.ReviewList, errors=(404,))
+def list_reviews(revision_id: int) -> Answer:
+    """Reviews of the proposal."""
     proposal = proposals.of_revision(deps.session(), revision_id)
-    return jsonify({"items": [out.review_json(item) for item in proposal.reviews]})
+    return out.ReviewList(items=[out.to_review(item) for item in proposal.reviews])
 
 
 @bp.post("/revisions/<int:revision_id>/reviews")
-def add_review(revision_id: int) -> ResponseReturnValue:
-    data = inputs.json_body()
-    rubric = data.get("rubric") or {}
-    comments = data.get("comments") or []
-    if not isinstance(comments, list) or not all(isinstance(item, dict) for item in comments):
-        raise ValidationError(
-            "'comments' must be a list of objects.", {"comments": "Must be a list of objects."}
-        )
-    session = deps.session()
+@endpoint(out.ReviewOutcome, status=201, errors=_ACTION_ERRORS, auth=True)
+def add_review(revision_id: int, json: inputs.NewReview) -> Answer:
+    """Review the latest revision: 403 for its author, 409 when not in review, 422 for
+    request_changes without a specific comment."""
     item = review.add_review(
-        session, actor=inputs.author(), revision_id=revision_id,
-        verdict=inputs.text(data, "verdict", required=True) or "", summary=inputs.text(data, "summary") or "",
-        rubric=rubric, comments=comments, rules=deps.approval_rules(),
+        deps.session(), actor=author(), revision_id=revision_id, verdict=json.verdict,
+        summary=json.summary, rubric=json.rubric, rules=deps.approval_rules(),
+        comments=[comment.model_dump(exclude_unset=True) for comment in json.comments],
     )  # fmt: skip
-    proposal = proposals.get(session, item.proposal_id)
-    session.refresh(proposal)
-    return jsonify(
-        {
-            **out.review_json(item),
-            "proposal": out.proposal_json(session, proposal, deps.approval_rules()),
-        }
-    ), 201
+    proposal = _status(item.proposal_id)
+    return out.ReviewOutcome(**out.to_review(item).model_dump(), proposal=proposal), 201
 
 
 @bp.get("/revisions/<int:revision_id>/comments")
-def list_comments(revision_id: int) -> ResponseReturnValue:
+@endpoint(out.ThreadList, errors=(404,))
+def list_comments(revision_id: int) -> Answer:
+    """Comment threads, placed on this revision's lines (or outdated)."""
     session = deps.session()
     proposal = proposals.of_revision(session, revision_id)
-    revision = proposals.revisions(session, proposal)
-    shown = next(rev for rev in revision if rev.id == revision_id)
-    return jsonify(
-        {
-            "items": [
-                out.thread_json(thread) for thread in comments.threads(session, proposal, shown)
-            ]
-        }
-    )
+    shown = next(rev for rev in proposals.revisions(session, proposal) if rev.id == revision_id)
+    threads = comments.threads(session, proposal, shown)
+    return out.ThreadList(items=[out.to_thread(thread) for thread in threads])
 
 
 @bp.post("/revisions/<int:revision_id>/comments")
-def add_comment(revision_id: int) -> ResponseReturnValue:
-    data = inputs.json_body()
+@endpoint(out.Comment, status=201, errors=_ACTION_ERRORS, auth=True)
+def add_comment(revision_id: int, json: inputs.NewComment) -> Answer:
+    """Comment generally, on a line or range, as a reply, or with a suggested change."""
     comment = comments.add_comment(
-        deps.session(), actor=inputs.author(), revision_id=revision_id,
-        body=inputs.text(data, "body", required=True) or "", line=inputs.integer(data, "line"),
-        line_end=inputs.integer(data, "line_end"), parent_id=inputs.integer(data, "parent_id"),
-        suggestion=inputs.text(data, "suggestion"),
+        deps.session(), actor=author(), revision_id=revision_id, body=json.body, line=json.line,
+        line_end=json.line_end, parent_id=json.parent_id, suggestion=json.suggestion,
     )  # fmt: skip
-    return jsonify(out.comment_json(comment)), 201
+    return out.to_comment(comment), 201
 
 
 @bp.post("/comments/<int:comment_id>/resolve")
-def resolve_comment(comment_id: int) -> ResponseReturnValue:
-    comment = comments.resolve_comment(deps.session(), actor=inputs.author(), comment_id=comment_id)
-    return jsonify(out.comment_json(comment))
+@endpoint(out.Comment, errors=_ACTION_ERRORS, auth=True)
+def resolve_comment(comment_id: int) -> Answer:
+    """Resolve a comment thread."""
+    return out.to_comment(
+        comments.resolve_comment(deps.session(), actor=author(), comment_id=comment_id)
+    )
 
 
 @bp.post("/comments/<int:comment_id>/reopen")
-def reopen_comment(comment_id: int) -> ResponseReturnValue:
-    comment = comments.resolve_comment(
-        deps.session(), actor=inputs.author(), comment_id=comment_id, resolved=False
+@endpoint(out.Comment, errors=_ACTION_ERRORS, auth=True)
+def reopen_comment(comment_id: int) -> Answer:
+    """Reopen a resolved thread."""
+    return out.to_comment(
+        comments.resolve_comment(
+            deps.session(), actor=author(), comment_id=comment_id, resolved=False
+        )
     )
-    return jsonify(out.comment_json(comment))
 
 
 @bp.post("/comments/<int:comment_id>/apply")
-def apply_suggestion(comment_id: int) -> ResponseReturnValue:
+@endpoint(out.Revision, status=201, errors=_ACTION_ERRORS, auth=True)
+def apply_suggestion(comment_id: int) -> Answer:
+    """Apply a suggested change as a new revision (the proposal's author)."""
     session = deps.session()
-    revision = comments.apply_suggestion(session, actor=inputs.author(), comment_id=comment_id)
-    return jsonify(out.revision_json(session, revision)), 201
+    revision = comments.apply_suggestion(session, actor=author(), comment_id=comment_id)
+    return out.to_revision(session, revision), 201
 
 
 @bp.get("/revisions/<int:revision_id>/reviewer-suggestions")
-def reviewer_suggestions(revision_id: int) -> ResponseReturnValue:
+@endpoint(out.ReviewerSuggestionList, errors=(404,))
+def reviewer_suggestions(revision_id: int) -> Answer:
+    """Suggested reviewers with reasons (always one from another department)."""
     session = deps.session()
     proposal = proposals.of_revision(session, revision_id)
-    return jsonify(
-        {"items": [{**out.user_json(item.user), "reason": item.reason, "cross_department": item.cross_department}
-                   for item in reviewers.suggest_reviewers(session, proposal)]}
-    )  # fmt: skip
+    return out.to_reviewer_suggestions(reviewers.suggest_reviewers(session, proposal))
 
 
 @bp.get("/revisions/<int:revision_id>/review-record")
-def review_record(revision_id: int) -> ResponseReturnValue:
-    """The review record; ``?download=1`` asks the browser to save it as a file."""
+@endpoint(out.ReviewRecord, errors=(404,))
+def review_record(revision_id: int, query: inputs.RecordArgs) -> Answer:
+    """The full review record: revisions, reviews, rubric scores, threads, timeline."""
     session = deps.session()
     proposal = proposals.of_revision(session, revision_id)
-    response = jsonify(out.review_record_json(session, proposal))
-    if request.args.get("download") == "1":
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="review-record-{proposal.id}.json"'
-        )
-    return response
+    headers = (
+        {"Content-Disposition": f'attachment; filename="review-record-{proposal.id}.json"'}
+        if query.download
+        else {}
+    )
+    return out.to_review_record(session, proposal), 200, headers
 
 
 @bp.get("/review-queue")
-def review_queue() -> ResponseReturnValue:
+@endpoint(out.ReviewQueue, auth=True)
+def review_queue() -> Answer:
+    """Waiting for my review, my proposals, changes requested of me."""
     session = deps.session()
-    queue = review.review_queue(session, inputs.author())
-    rules = deps.approval_rules()
-
-    def items(found: list[Any]) -> list[dict[str, Any]]:
-        return [out.proposal_json(session, proposal, rules) for proposal in found]
-
-    return jsonify(
-        {
-            "waiting_for_my_review": items(queue.waiting_for_me),
-            "my_proposals": items(queue.my_proposals),
-            "changes_requested_of_me": items(queue.changes_requested_of_me),
-        }
-    )
+    queue = review.review_queue(session, author())
+    return out.to_review_queue(session, queue, deps.approval_rules())
 
 
 @bp.get("/notifications")
-def list_notifications() -> ResponseReturnValue:
+@endpoint(out.NotificationList, auth=True)
+def list_notifications(query: inputs.NotificationArgs) -> Answer:
+    """My notifications, newest first, with the unread count."""
     session = deps.session()
-    user = inputs.author()
     listing = notifications.inbox(
-        session, user, page=request.args.get("page", 1, type=int),
-        per_page=request.args.get("per_page", 30, type=int),
-        unread_only=request.args.get("unread") in ("1", "true"),
-    )  # fmt: skip
-    body = out.listing_json(listing, [out.notification_json(item) for item in listing.items])
-    body["unread"] = notifications.unread_count(session, user)
-    return jsonify(body)
+        session, author(), page=query.page, per_page=query.per_page, unread_only=query.unread
+    )
+    return out.to_notification_list(listing, notifications.unread_count(session, author()))
 
 
 @bp.post("/notifications/read")
-def read_notifications() -> ResponseReturnValue:
-    data = request.get_json(silent=True) or {}
-    ids = data.get("ids") if isinstance(data, dict) else None
-    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, int) for i in ids)):
-        raise ValidationError(
-            "'ids' must be a list of integers.", {"ids": "Must be a list of integers."}
-        )
-    changed = notifications.mark_read(deps.session(), inputs.author(), ids)
-    return jsonify({"marked_read": changed})
+@endpoint(out.MarkedRead, errors=(422,), auth=True)
+def read_notifications(json: inputs.ReadNotifications) -> Answer:
+    """Mark notifications read: all, or those listed in ids."""
+    return out.MarkedRead(marked_read=notifications.mark_read(deps.session(), author(), json.ids))

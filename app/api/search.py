@@ -2,86 +2,37 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
-from flask.typing import ResponseReturnValue
-
-from app import deps, web
-from app.api import bp
-from app.api.serializers import iso
-from app.search import SearchUnavailable
+from app import deps
+from app.api import bp, inputs
+from app.api import serializers as out
+from app.api.spec import Answer, endpoint
 from app.services import search
 
 
 @bp.get("/search")
-def search_pages() -> ResponseReturnValue:
-    query = web.search_query_from_args()
-    try:
-        outcome = search.run(deps.session(), deps.search_backend(), query, user=deps.actor())
-    except SearchUnavailable as exc:
-        return web.error_response(503, "search_unavailable", str(exc))
-    results = outcome.results
-    return jsonify(
-        {
-            "total": results.total,
-            "page": query.page,
-            "per_page": query.per_page,
-            "results": [
-                {
-                    "slug": hit.slug,
-                    "title": hit.title,
-                    "snippet_html": str(hit.snippet),
-                    "score": hit.score,
-                    "department": hit.department,
-                    "tags": list(hit.tags),
-                    "updated_at": iso(hit.updated_at),
-                    "reviewed_at": iso(hit.reviewed_at),
-                    "pending_proposal_id": hit.proposal_id,
-                }
-                for hit in results.hits
-            ],
-            "suggestion": results.suggestion,
-            "fuzzy": results.fuzzy,
-            "facets": results.facets,
-            "search_id": outcome.log_id,
-        }
-    )
+@endpoint(out.SearchResults, errors=(503,))
+def search_pages(query: inputs.SearchArgs) -> Answer:
+    """Full-text search of published pages (and, with pending=1, your open proposals)."""
+    wanted = query.to_query(deps.actor())
+    outcome = search.run(deps.session(), deps.search_backend(), wanted, user=deps.actor())
+    return out.to_search_results(outcome, wanted.page, wanted.per_page)
 
 
 @bp.get("/search/suggest")
-def suggest() -> ResponseReturnValue:
-    prefix = request.args.get("q", "")[:100]
-    try:
-        titles = deps.search_backend().suggest(
-            prefix, limit=request.args.get("limit", 8, type=int) or 8
-        )
-    except SearchUnavailable as exc:
-        return web.error_response(503, "search_unavailable", str(exc))
-    return jsonify({"suggestions": [{"title": title, "slug": slug} for title, slug in titles]})
+@endpoint(out.TitleSuggestions, errors=(503,))
+def suggest(query: inputs.SuggestArgs) -> Answer:
+    """Page titles for the as-you-type search box."""
+    titles = deps.search_backend().suggest(query.q[:100], limit=query.limit)
+    return out.TitleSuggestions(
+        suggestions=[out.TitleSuggestion(title=title, slug=slug) for title, slug in titles]
+    )
 
 
 @bp.get("/gaps")
-def gaps() -> ResponseReturnValue:
+@endpoint(out.GapList)
+def gaps(query: inputs.GapArgs) -> Answer:
+    """Knowledge gaps: unanswered questions, most asked first."""
     listing = search.gaps(
-        deps.session(), answered=request.args.get("answered") in ("1", "true"),
-        page=request.args.get("page", 1, type=int), per_page=request.args.get("per_page", 20, type=int),
-    )  # fmt: skip
-    return jsonify(
-        {
-            "items": [
-                {
-                    "id": gap.id,
-                    "question": gap.question,
-                    "normalized": gap.normalized,
-                    "asked": gap.asked,
-                    "askers": gap.askers,
-                    "first_asked_at": iso(gap.first_asked_at),
-                    "last_asked_at": iso(gap.last_asked_at),
-                    "answered_at": iso(gap.answered_at),
-                    "answered_page": gap.answered_page.slug if gap.answered_page else None,
-                }
-                for gap in listing.items
-            ],
-            "page": listing.page,
-            "total": listing.total,
-        }
+        deps.session(), answered=query.answered, page=query.page, per_page=query.per_page
     )
+    return out.to_gap_list(listing)

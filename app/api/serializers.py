@@ -1,33 +1,93 @@
-"""Plain-dict JSON representations of domain objects."""
+"""What the API answers: one pydantic model per JSON shape, and a ``to_...`` builder from the
+domain objects. The models are also the response schemas of the OpenAPI document."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from flask import url_for
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel, WithJsonSchema
 from sqlalchemy.orm import Session
 
-from app.diffing import Diff
-from app.models import Comment, Notification, Page, Proposal, Review, Revision, User
+from app import models
+from app.diffing import Diff, LineKind
 from app.pagination import Paginated
-from app.review.approval import ApprovalRules
-from app.services import comments, pages, proposals, review
+from app.review.approval import ApprovalRules, Verdict
+from app.review.workflow import State
+from app.search import SearchHit as Hit
+from app.services import comments, pages, proposals, reviewers
+from app.services import review as review_service
+from app.services import search as search_service
+from app.web import ErrorBody
+
+#: ISO 8601 with the UTC offset, as ``datetime.isoformat`` writes it.
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
-def iso(value: datetime | None) -> str | None:
-    """Format a datetime as ISO 8601 (UTC), or None."""
-    return value.isoformat() if value else None
+class Shape(BaseModel):
+    """A response body; fields named like Python keywords are written under their alias."""
+
+    model_config = ConfigDict(serialize_by_alias=True)
 
 
-def user_json(user: User) -> dict[str, Any]:
-    return {"username": user.username, "name": user.name, "department": user.department.name}
+# -- people and pages ------------------------------------------------------------------------
 
 
-def revision_json(
-    session: Session, revision: Revision, *, with_body: bool = True
-) -> dict[str, Any]:
-    data: dict[str, Any] = {
+class User(Shape):
+    username: str
+    name: str
+    department: str
+
+
+class Me(User):
+    email: str
+    is_admin: bool
+
+
+def to_user(user: models.User) -> User:
+    return User(username=user.username, name=user.name, department=user.department.name)
+
+
+def to_me(user: models.User) -> Me:
+    return Me(**to_user(user).model_dump(), email=user.email, is_admin=user.is_admin)
+
+
+class TocEntry(Shape):
+    level: int
+    id: str
+    text: str
+
+
+class RevisionSummary(Shape):
+    id: int
+    page_slug: str
+    number: int
+    parent_id: int | None
+    title: str
+    tags: list[str]
+    department: str | None
+    summary: str
+    status: State
+    author: User
+    created_at: Timestamp
+    published_at: Timestamp | None
+    proposal_id: int | None
+
+
+class Revision(RevisionSummary):
+    body: str = Field(description="Markdown source.")
+    html: str = Field(description="Sanitised HTML, as a page view shows it.")
+    toc: list[TocEntry]
+
+
+def _revision_fields(revision: models.Revision) -> dict[str, Any]:
+    return {
         "id": revision.id,
         "page_slug": revision.page.slug,
         "number": revision.number,
@@ -37,186 +97,557 @@ def revision_json(
         "department": revision.department.name if revision.department else None,
         "summary": revision.summary,
         "status": revision.status,
-        "author": user_json(revision.author),
-        "created_at": iso(revision.created_at),
-        "published_at": iso(revision.published_at),
+        "author": to_user(revision.author),
+        "created_at": revision.created_at,
+        "published_at": revision.published_at,
         "proposal_id": revision.proposal_id,
     }
-    if with_body:
-        data["body"] = revision.body
-        data["html"] = str(pages.display_html(session, revision.html))
-        data["toc"] = revision.toc
-    return data
 
 
-def page_json(session: Session, page: Page, *, full: bool = True) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": page.id,
-        "slug": page.slug,
-        "title": page.title,
-        "department": page.department.name if page.department else None,
-        "tags": page.tag_names,
-        "created_by": user_json(page.created_by),
-        "created_at": iso(page.created_at),
-        "updated_at": iso(page.updated_at),
-        "archived": page.is_archived,
-        "url": url_for("pages.view", slug=page.slug, _external=True),
-    }
-    if full:
-        for key in ("published_revision", "latest_revision"):
-            revision = getattr(page, key)
-            data[key] = revision_json(session, revision) if revision else None
-    return data
+def to_revision_summary(revision: models.Revision) -> RevisionSummary:
+    return RevisionSummary(**_revision_fields(revision))
 
 
-def listing_json(listing: Paginated[Any], items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "items": items,
-        "page": listing.page,
-        "per_page": listing.per_page,
-        "total": listing.total,
-        "pages": listing.pages,
-    }
+def to_revision(session: Session, revision: models.Revision) -> Revision:
+    return Revision(
+        **_revision_fields(revision),
+        body=revision.body,
+        html=str(pages.display_html(session, revision.html)),
+        toc=[TocEntry(**entry) for entry in revision.toc],
+    )
 
 
-def diff_json(old: Revision | None, new: Revision, diff: Diff) -> dict[str, Any]:
-    return {
-        "from": old.id if old else None,
-        "to": new.id,
-        "added": diff.added,
-        "removed": diff.removed,
-        "hunks": [
-            {
-                "old_start": hunk.old_start,
-                "new_start": hunk.new_start,
-                "lines": [
-                    {
-                        "kind": line.kind.value,
-                        "old_number": line.old_number,
-                        "new_number": line.new_number,
-                        "text": line.text,
-                        "segments": [
-                            {"text": segment.text, "changed": segment.changed}
+class RevisionList(Shape):
+    items: list[RevisionSummary]
+    total: int
+
+
+class EditConflict(ErrorBody):
+    current_revision: Revision | None = Field(
+        default=None, description="The latest revision, to merge your edit with (409)."
+    )
+
+
+class PageSummary(Shape):
+    id: int
+    slug: str
+    title: str
+    department: str | None
+    tags: list[str]
+    created_by: User
+    created_at: Timestamp
+    updated_at: Timestamp
+    archived: bool
+    url: str
+
+
+class Page(PageSummary):
+    published_revision: Revision | None = Field(description="What readers see.")
+    latest_revision: Revision | None
+
+
+def to_page_summary(page: models.Page) -> PageSummary:
+    return PageSummary(
+        id=page.id,
+        slug=page.slug,
+        title=page.title,
+        department=page.department.name if page.department else None,
+        tags=page.tag_names,
+        created_by=to_user(page.created_by),
+        created_at=page.created_at,
+        updated_at=page.updated_at,
+        archived=page.is_archived,
+        url=url_for("pages.view", slug=page.slug, _external=True),
+    )
+
+
+def to_page(session: Session, page: models.Page) -> Page:
+    published, latest = page.published_revision, page.latest_revision
+    return Page(
+        **to_page_summary(page).model_dump(),
+        published_revision=to_revision(session, published) if published else None,
+        latest_revision=to_revision(session, latest) if latest else None,
+    )
+
+
+class PageList(Shape):
+    items: list[PageSummary]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+def to_page_list(listing: Paginated[models.Page]) -> PageList:
+    return PageList(
+        items=[to_page_summary(page) for page in listing.items],
+        page=listing.page,
+        per_page=listing.per_page,
+        total=listing.total,
+        pages=listing.pages,
+    )
+
+
+class Department(Shape):
+    name: str
+    description: str
+    pages: int
+
+
+class DepartmentList(Shape):
+    items: list[Department]
+
+
+class Rendered(Shape):
+    html: str = Field(description="Sanitised HTML, exactly as a page view would show it.")
+
+
+# -- diffs -----------------------------------------------------------------------------------
+
+
+class Segment(Shape):
+    text: str
+    changed: bool
+
+
+class DiffLine(Shape):
+    kind: LineKind
+    old_number: int | None
+    new_number: int | None
+    text: str
+    segments: list[Segment]
+
+
+class Hunk(Shape):
+    old_start: int
+    new_start: int
+    lines: list[DiffLine]
+
+
+class PageDiff(Shape):
+    from_: int | None = Field(serialization_alias="from")
+    to: int
+    added: int
+    removed: int
+    hunks: list[Hunk]
+
+
+def to_diff(old: models.Revision | None, new: models.Revision, diff: Diff) -> PageDiff:
+    return PageDiff(
+        from_=old.id if old else None,
+        to=new.id,
+        added=diff.added,
+        removed=diff.removed,
+        hunks=[
+            Hunk(
+                old_start=hunk.old_start,
+                new_start=hunk.new_start,
+                lines=[
+                    DiffLine(
+                        kind=line.kind,
+                        old_number=line.old_number,
+                        new_number=line.new_number,
+                        text=line.text,
+                        segments=[
+                            Segment(text=segment.text, changed=segment.changed)
                             for segment in line.segments
                         ],
-                    }
+                    )
                     for line in hunk.lines
                 ],
-            }
+            )
             for hunk in diff.hunks
         ],
-    }
+    )
 
 
-def proposal_json(
-    session: Session, proposal: Proposal, rules: ApprovalRules | None = None
-) -> dict[str, Any]:
+# -- review ----------------------------------------------------------------------------------
+
+
+class Proposal(Shape):
+    id: int
+    page_slug: str
+    title: str
+    state: State
+    author: User
+    base_revision_id: int | None
+    head_revision_id: int | None
+    needs_update: bool = Field(description="Another version was published; merge it first.")
+    reviewers: list[User]
+    created_at: Timestamp
+    updated_at: Timestamp
+    published_at: Timestamp | None
+    url: str
+
+
+class Approval(Shape):
+    required: int
+    cross_department_required: bool
+    approved_by: list[str]
+    changes_requested_by: list[str]
+    satisfied: bool
+    summary: str
+
+
+class ProposalStatus(Proposal):
+    approval: Approval
+
+
+def to_proposal(proposal: models.Proposal) -> Proposal:
     head = proposal.head_revision
-    data: dict[str, Any] = {
-        "id": proposal.id,
-        "page_slug": proposal.page.slug,
-        "title": head.title if head else proposal.page.title,
-        "state": proposal.state,
-        "author": user_json(proposal.author),
-        "base_revision_id": proposal.base_revision_id,
-        "head_revision_id": proposal.head_revision_id,
-        "needs_update": proposal.needs_update,
-        "reviewers": [user_json(request.reviewer) for request in proposal.requests],
-        "created_at": iso(proposal.created_at),
-        "updated_at": iso(proposal.updated_at),
-        "published_at": iso(proposal.published_at),
-        "url": url_for("review.detail", proposal_id=proposal.id, _external=True),
-    }
-    if rules is not None:
-        status = review.approval_status(session, proposal, rules)
-        data["approval"] = {
-            "required": status.rules.required,
-            "cross_department_required": status.rules.cross_department,
-            "approved_by": [user.username for user in status.approvers],
-            "changes_requested_by": [user.username for user in status.blockers],
-            "satisfied": status.satisfied,
-            "summary": status.describe(),
-        }
-    return data
+    return Proposal(
+        id=proposal.id,
+        page_slug=proposal.page.slug,
+        title=head.title if head else proposal.page.title,
+        state=State(proposal.state),
+        author=to_user(proposal.author),
+        base_revision_id=proposal.base_revision_id,
+        head_revision_id=proposal.head_revision_id,
+        needs_update=proposal.needs_update,
+        reviewers=[to_user(request.reviewer) for request in proposal.requests],
+        created_at=proposal.created_at,
+        updated_at=proposal.updated_at,
+        published_at=proposal.published_at,
+        url=url_for("review.detail", proposal_id=proposal.id, _external=True),
+    )
 
 
-def review_json(item: Review) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "revision_id": item.revision_id,
-        "reviewer": user_json(item.reviewer),
-        "verdict": item.verdict,
-        "summary": item.summary,
-        "rubric": item.rubric,
-        "created_at": iso(item.created_at),
-        "dismissed": item.dismissed_at is not None,
-        "overridden": item.overridden_at is not None,
-        "override_reason": item.override_reason,
-    }
+def to_proposal_status(
+    session: Session, proposal: models.Proposal, rules: ApprovalRules
+) -> ProposalStatus:
+    status = review_service.approval_status(session, proposal, rules)
+    approval = Approval(
+        required=status.rules.required,
+        cross_department_required=status.rules.cross_department,
+        approved_by=[user.username for user in status.approvers],
+        changes_requested_by=[user.username for user in status.blockers],
+        satisfied=status.satisfied,
+        summary=status.describe(),
+    )
+    return ProposalStatus(**to_proposal(proposal).model_dump(), approval=approval)
 
 
-def comment_json(comment: Comment) -> dict[str, Any]:
-    return {
-        "id": comment.id,
-        "revision_id": comment.revision_id,
-        "parent_id": comment.parent_id,
-        "author": user_json(comment.author),
-        "body": comment.body,
-        "html": comment.html,
-        "line": comment.line,
-        "line_end": comment.line_end,
-        "anchor_text": comment.anchor_text,
-        "suggestion": comment.suggestion,
-        "applied_revision_id": comment.applied_revision_id,
-        "resolved": comment.is_resolved,
-        "created_at": iso(comment.created_at),
-    }
+class Review(Shape):
+    id: int
+    revision_id: int
+    reviewer: User
+    verdict: Verdict
+    summary: str
+    rubric: dict[str, int]
+    created_at: Timestamp
+    dismissed: bool = Field(description="A newer revision came after it.")
+    overridden: bool
+    override_reason: str | None
 
 
-def thread_json(thread: comments.Thread) -> dict[str, Any]:
-    return {
-        **comment_json(thread.root),
-        "line_on_revision": thread.line,
-        "outdated": thread.outdated,
-        "replies": [comment_json(reply) for reply in thread.replies],
-    }
+class ReviewList(Shape):
+    items: list[Review]
 
 
-def notification_json(item: Notification) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "kind": item.kind,
-        "message": item.message,
-        "actor": user_json(item.actor) if item.actor else None,
-        "proposal_id": item.proposal_id,
-        "revision_id": item.proposal.head_revision_id if item.proposal else None,
-        "comment_id": item.comment_id,
-        "read": item.read_at is not None,
-        "created_at": iso(item.created_at),
-    }
+class ReviewOutcome(Review):
+    proposal: ProposalStatus
 
 
-def review_record_json(session: Session, proposal: Proposal) -> dict[str, Any]:
+def to_review(item: models.Review) -> Review:
+    return Review(
+        id=item.id,
+        revision_id=item.revision_id,
+        reviewer=to_user(item.reviewer),
+        verdict=Verdict(item.verdict),
+        summary=item.summary,
+        rubric=item.rubric,
+        created_at=item.created_at,
+        dismissed=item.dismissed_at is not None,
+        overridden=item.overridden_at is not None,
+        override_reason=item.override_reason,
+    )
+
+
+class Comment(Shape):
+    id: int
+    revision_id: int
+    parent_id: int | None
+    author: User
+    body: str
+    html: str
+    line: int | None
+    line_end: int | None
+    anchor_text: str | None
+    suggestion: str | None
+    applied_revision_id: int | None
+    resolved: bool
+    created_at: Timestamp
+
+
+class Thread(Comment):
+    line_on_revision: int | None = Field(description="Where it sits on the revision asked about.")
+    outdated: bool
+    replies: list[Comment]
+
+
+class ThreadList(Shape):
+    items: list[Thread]
+
+
+def to_comment(comment: models.Comment) -> Comment:
+    return Comment(
+        id=comment.id,
+        revision_id=comment.revision_id,
+        parent_id=comment.parent_id,
+        author=to_user(comment.author),
+        body=comment.body,
+        html=comment.html,
+        line=comment.line,
+        line_end=comment.line_end,
+        anchor_text=comment.anchor_text,
+        suggestion=comment.suggestion,
+        applied_revision_id=comment.applied_revision_id,
+        resolved=comment.is_resolved,
+        created_at=comment.created_at,
+    )
+
+
+def to_thread(thread: comments.Thread) -> Thread:
+    return Thread(
+        **to_comment(thread.root).model_dump(),
+        line_on_revision=thread.line,
+        outdated=thread.outdated,
+        replies=[to_comment(reply) for reply in thread.replies],
+    )
+
+
+class ReviewerSuggestion(User):
+    reason: str
+    cross_department: bool
+
+
+class ReviewerSuggestionList(Shape):
+    items: list[ReviewerSuggestion]
+
+
+def to_reviewer_suggestions(found: Sequence[reviewers.Suggestion]) -> ReviewerSuggestionList:
+    return ReviewerSuggestionList(
+        items=[
+            ReviewerSuggestion(
+                **to_user(item.user).model_dump(),
+                reason=item.reason,
+                cross_department=item.cross_department,
+            )
+            for item in found
+        ]
+    )
+
+
+class Event(Shape):
+    kind: str
+    actor: str | None
+    from_: str | None = Field(serialization_alias="from")
+    to: str | None
+    detail: str
+    at: Timestamp
+
+
+class ReviewRecord(Shape):
+    proposal: Proposal
+    revisions: list[RevisionSummary]
+    reviews: list[Review]
+    threads: list[Thread]
+    timeline: list[Event]
+
+
+def to_review_record(session: Session, proposal: models.Proposal) -> ReviewRecord:
     """Everything the review of a proposal produced, for viewing and export."""
     head = proposal.head_revision
     assert head is not None
-    return {
-        "proposal": proposal_json(session, proposal),
-        "revisions": [
-            revision_json(session, revision, with_body=False)
-            for revision in proposals.revisions(session, proposal)
-        ],
-        "reviews": [review_json(item) for item in proposal.reviews],
-        "threads": [thread_json(thread) for thread in comments.threads(session, proposal, head)],
-        "timeline": [
-            {
-                "kind": event.kind,
-                "actor": event.actor.username if event.actor else None,
-                "from": event.from_state,
-                "to": event.to_state,
-                "detail": event.detail,
-                "at": iso(event.created_at),
-            }
+    return ReviewRecord(
+        proposal=to_proposal(proposal),
+        revisions=[to_revision_summary(rev) for rev in proposals.revisions(session, proposal)],
+        reviews=[to_review(item) for item in proposal.reviews],
+        threads=[to_thread(thread) for thread in comments.threads(session, proposal, head)],
+        timeline=[
+            Event(
+                kind=event.kind,
+                actor=event.actor.username if event.actor else None,
+                from_=event.from_state,
+                to=event.to_state,
+                detail=event.detail,
+                at=event.created_at,
+            )
             for event in proposal.events
         ],
-    }
+    )
+
+
+class ReviewQueue(Shape):
+    waiting_for_my_review: list[ProposalStatus]
+    my_proposals: list[ProposalStatus]
+    changes_requested_of_me: list[ProposalStatus]
+
+
+def to_review_queue(
+    session: Session, queue: review_service.Queue, rules: ApprovalRules
+) -> ReviewQueue:
+    def items(found: list[models.Proposal]) -> list[ProposalStatus]:
+        return [to_proposal_status(session, proposal, rules) for proposal in found]
+
+    return ReviewQueue(
+        waiting_for_my_review=items(queue.waiting_for_me),
+        my_proposals=items(queue.my_proposals),
+        changes_requested_of_me=items(queue.changes_requested_of_me),
+    )
+
+
+class Notification(Shape):
+    id: int
+    kind: str
+    message: str
+    actor: User | None
+    proposal_id: int | None
+    revision_id: int | None
+    comment_id: int | None
+    read: bool
+    created_at: Timestamp
+
+
+class NotificationList(Shape):
+    items: list[Notification]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+    unread: int
+
+
+def to_notification(item: models.Notification) -> Notification:
+    return Notification(
+        id=item.id,
+        kind=item.kind,
+        message=item.message,
+        actor=to_user(item.actor) if item.actor else None,
+        proposal_id=item.proposal_id,
+        revision_id=item.proposal.head_revision_id if item.proposal else None,
+        comment_id=item.comment_id,
+        read=item.read_at is not None,
+        created_at=item.created_at,
+    )
+
+
+def to_notification_list(listing: Paginated[models.Notification], unread: int) -> NotificationList:
+    return NotificationList(
+        items=[to_notification(item) for item in listing.items],
+        page=listing.page,
+        per_page=listing.per_page,
+        total=listing.total,
+        pages=listing.pages,
+        unread=unread,
+    )
+
+
+class MarkedRead(Shape):
+    marked_read: int
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+class SearchHit(Shape):
+    slug: str
+    title: str
+    snippet_html: str = Field(description="Plain text with the matches in <mark>.")
+    score: float
+    department: str
+    tags: list[str]
+    updated_at: Timestamp
+    reviewed_at: Timestamp | None
+    pending_proposal_id: int | None = Field(description="Set for your own pending proposals.")
+
+
+class SearchResults(Shape):
+    total: int
+    page: int
+    per_page: int
+    results: list[SearchHit]
+    suggestion: str | None = Field(description="Did you mean ...")
+    fuzzy: bool = Field(description="Nothing matched exactly; these are close spellings.")
+    facets: dict[str, dict[str, int]] = Field(description="department and tag -> value -> count")
+    search_id: int | None
+
+
+def to_search_hit(hit: Hit) -> SearchHit:
+    return SearchHit(
+        slug=hit.slug,
+        title=hit.title,
+        snippet_html=str(hit.snippet),
+        score=hit.score,
+        department=hit.department,
+        tags=list(hit.tags),
+        updated_at=hit.updated_at,
+        reviewed_at=hit.reviewed_at,
+        pending_proposal_id=hit.proposal_id,
+    )
+
+
+def to_search_results(outcome: search_service.Outcome, page: int, per_page: int) -> SearchResults:
+    results = outcome.results
+    return SearchResults(
+        total=results.total,
+        page=page,
+        per_page=per_page,
+        results=[to_search_hit(hit) for hit in results.hits],
+        suggestion=results.suggestion,
+        fuzzy=results.fuzzy,
+        facets=results.facets,
+        search_id=outcome.log_id,
+    )
+
+
+class TitleSuggestion(Shape):
+    title: str
+    slug: str
+
+
+class TitleSuggestions(Shape):
+    suggestions: list[TitleSuggestion]
+
+
+class Gap(Shape):
+    id: int
+    question: str
+    normalized: str
+    asked: int
+    askers: int
+    first_asked_at: Timestamp
+    last_asked_at: Timestamp
+    answered_at: Timestamp | None
+    answered_page: str | None = Field(description="Slug of the page that answers it.")
+
+
+class GapList(Shape):
+    items: list[Gap]
+    page: int
+    total: int
+
+
+def to_gap_list(listing: Paginated[models.KnowledgeGap]) -> GapList:
+    return GapList(
+        items=[
+            Gap(
+                id=gap.id,
+                question=gap.question,
+                normalized=gap.normalized,
+                asked=gap.asked,
+                askers=gap.askers,
+                first_asked_at=gap.first_asked_at,
+                last_asked_at=gap.last_asked_at,
+                answered_at=gap.answered_at,
+                answered_page=gap.answered_page.slug if gap.answered_page else None,
+            )
+            for gap in listing.items
+        ],
+        page=listing.page,
+        total=listing.total,
+    )
+
+
+class OpenAPIDocument(RootModel[dict[str, Any]]):
+    """An OpenAPI 3.1 document."""
