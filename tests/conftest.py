@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -16,6 +17,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2.bccache import Bucket, BytecodeCache
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -117,6 +120,24 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.exit_code == 0, result.output
     app.extensions["wiki.engine"].dispose()
     return path
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of an empty private schema of the PostgreSQL test database (dropped afterwards),
+    so parallel runs never meet; skips the test when no database is configured."""
+    base_url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not base_url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_VARIABLE} (see README)")
+    schema = f"pw_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 @pytest.fixture

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.exceptions import Conflict, EditConflict, PermissionDenied, ValidationError
@@ -30,22 +27,13 @@ pytestmark = [
 
 
 @pytest.fixture
-def pg_app(tmp_path: Path) -> Iterator[Flask]:
+def pg_app(tmp_path: Path, postgres_url: str) -> Iterator[Flask]:
     """An app on a private schema of the test database, migrated with Alembic."""
-    base_url = os.environ[POSTGRES_URL_VARIABLE]
-    schema = f"pw_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    app = make_app(tmp_path, url.render_as_string(hide_password=False))
+    app = make_app(tmp_path, postgres_url)
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     yield app
     app.extensions["wiki.engine"].dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 @pytest.fixture
