@@ -10,7 +10,7 @@ import click
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
@@ -319,7 +319,5 @@ def quickstart_command(ctx: click.Context, host: str, port: int) -> None:
     """Set up the demo wiki and serve it at http://HOST:PORT."""
     ctx.invoke(demo_command)
     click.echo(f"Peerwiki is running at http://{host}:{port} (Ctrl+C stops it).")
-    run_simple(
-        host, port, current_app._get_current_object(),  # noqa: SLF001
-        threaded=True,
-    )  # fmt: skip
+    # The app itself, not the current_app proxy: the server's threads have no app context.
+    run_simple(host, port, ctx.ensure_object(ScriptInfo).load_app(), threaded=True)

@@ -36,9 +36,7 @@ class Paginated(Generic[T]):
         return self.page < self.pages
 
 
-def paginate(
-    session: Session, query: Select[tuple[T]], *, page: int, per_page: int
-) -> Paginated[T]:
+def paginate(session: Session, query: Select[T], *, page: int, per_page: int) -> Paginated[T]:
     """Run ``query`` for one page; ``page`` counts from 1 and ``per_page`` is capped."""
     page = max(1, page)
     per_page = min(max(1, per_page), MAX_PER_PAGE)

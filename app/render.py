@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import bleach
-from bleach.html5lib_shim import Filter
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -25,11 +24,18 @@ from markupsafe import Markup
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.gfm import gfm_plugin
 from pygments import highlight
+from pygments.formatter import Formatter
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from app.slugs import slugify
+
+if TYPE_CHECKING:
+    # bleach runs a vendored copy of html5lib; its stubs type that copy's classes as html5lib's.
+    from html5lib.filters.base import Filter
+else:
+    from bleach.html5lib_shim import Filter
 
 #: Where pages live; wiki links point here.
 PAGE_PATH = "/wiki/"
@@ -97,7 +103,7 @@ _MENTION_AT = re.compile(r"@([A-Za-z0-9](?:[A-Za-z0-9_.-]{0,30}[A-Za-z0-9_])?)")
 _MENTION = re.compile(r"(?<![\w@/])" + _MENTION_AT.pattern)
 _WIKILINK_ANCHOR = re.compile(r'<a\b[^>]*\bdata-wikilink="([^"]*)"[^>]*>')
 _ALIGN_STYLE = re.compile(r"text-align:\s*(left|right|center)")
-_FORMATTER = HtmlFormatter(nowrap=True)
+_FORMATTER: Formatter[str] = HtmlFormatter(nowrap=True)
 
 
 @dataclass(frozen=True)
@@ -176,7 +182,7 @@ def wikilink_targets(html: str) -> list[str]:
 
 def highlight_css() -> str:
     """Return the Pygments stylesheet for highlighted code blocks."""
-    return str(_FORMATTER.get_style_defs(".highlight"))
+    return _FORMATTER.get_style_defs(".highlight")
 
 
 def _attr(tag: str, name: str) -> str | None:
@@ -297,10 +303,10 @@ def _toc(tokens: Sequence[Token]) -> list[TocEntry]:
     return entries
 
 
-class _ExternalLinkFilter(Filter):  # type: ignore[misc]
+class _ExternalLinkFilter(Filter):
     """Add ``rel`` to links that leave the wiki."""
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         for token in super().__iter__():
             if token["type"] == "StartTag" and token["name"] in ("a", "img"):
                 attribute = "href" if token["name"] == "a" else "src"

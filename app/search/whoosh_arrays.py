@@ -16,6 +16,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -217,7 +218,7 @@ class IndexArrays:
                 found.append((build(reader), offset))
             else:
                 key = (segment.segment_id(), *what)
-                found.append((self._cache.get(key, lambda r=reader: build(r)), offset))
+                found.append((self._cache.get(key, partial(build, reader)), offset))
         return found
 
 

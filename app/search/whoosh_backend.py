@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 from markupsafe import Markup
-from whoosh import index, qparser, query, searching, writing
+from whoosh import qparser, query, searching, writing
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
-from whoosh.index import LockError
+from whoosh.index import Index, LockError, create_in, exists_in, open_dir
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
@@ -108,7 +108,7 @@ class WhooshBackend:
     def __init__(self, directory: str | Path, *, language: str = "en") -> None:
         self.directory = Path(directory)
         self.language = language
-        self._index: index.Index | None = None
+        self._index: Index | None = None
         self._open_lock = threading.Lock()
         self._local = threading.local()
         self._segment_cache = SegmentCache()
@@ -307,19 +307,19 @@ class WhooshBackend:
             searcher = self._local.searcher = self._open().searcher()
         return searcher
 
-    def _open(self) -> index.Index:
+    def _open(self) -> Index:
         with self._open_lock:
             if self._index is None:
                 self.directory.mkdir(parents=True, exist_ok=True)
-                if index.exists_in(str(self.directory)):
-                    self._index = index.open_dir(str(self.directory))
+                if exists_in(str(self.directory)):
+                    self._index = open_dir(str(self.directory))
                 else:
                     self._index = self._create()
             return self._index
 
-    def _create(self) -> index.Index:
+    def _create(self) -> Index:
         """A new, empty index with this version's fields."""
-        created = index.create_in(str(self.directory), build_schema(self.language))
+        created = create_in(str(self.directory), build_schema(self.language))
         (self.directory / _LAYOUT_FILE).write_text(f"{SCHEMA_VERSION}\n")
         return created
 

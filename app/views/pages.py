@@ -221,7 +221,10 @@ def diff(slug: str) -> ResponseReturnValue:
     session = deps.session()
     page = pages.lookup(session, slug)
     if page.slug != slug:
-        return redirect(url_for("pages.diff", slug=page.slug, **request.args), 301)
+        # The query string is copied, not passed to url_for, whose _external/_scheme it must not set.
+        query = request.query_string.decode()
+        target = url_for("pages.diff", slug=page.slug)
+        return redirect(f"{target}?{query}" if query else target, 301)
     old, new, changes = pages.compare(
         session, page, request.args.get("from", type=int), request.args.get("to", type=int)
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -26,7 +26,7 @@ def _proposal(proposal_id: int) -> Proposal:
     return proposals.get(deps.session(), proposal_id)
 
 
-def _back(proposal: Proposal, anchor: str = "", **args: Any) -> Response:
+def _back(proposal: Proposal, anchor: str = "", **args: Any) -> ResponseReturnValue:
     return redirect(url_for("review.detail", proposal_id=proposal.id, **args) + anchor)
 
 
@@ -224,10 +224,7 @@ def _set_resolved(comment_id: int, *, resolved: bool) -> ResponseReturnValue:
     comment = comments.resolve_comment(
         deps.session(), actor=deps.require_actor(), comment_id=comment_id, resolved=resolved
     )
-    anchor = f"#comment-{comment.id}"
-    return redirect(
-        url_for("review.detail", proposal_id=comment.proposal_id, **_keep_view()) + anchor
-    )
+    return _back(comment.proposal, f"#comment-{comment.id}", **_keep_view())
 
 
 @bp.post("/comments/<int:comment_id>/apply")

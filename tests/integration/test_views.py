@@ -49,6 +49,17 @@ def test_old_slug_redirects_permanently(
     assert response.status_code == 301 and response.headers["Location"] == "/wiki/new-title"
 
 
+def test_old_slug_of_a_diff_redirects_with_the_same_query(
+    client: FlaskClient, session: Session, author: User
+) -> None:
+    first = make_page(session, author, title="Old Title")
+    edit_page(session, author, first, first.body, title="New Title")
+    query = f"from={first.id}&_external=1&_scheme=javascript"
+    response = client.get(f"/wiki/old-title/diff?{query}")
+    assert response.status_code == 301
+    assert response.headers["Location"] == f"/wiki/new-title/diff?{query}"
+
+
 def test_missing_page_offers_to_create_it(author_client: Any) -> None:
     response = author_client.get("/wiki/not-yet?title=Not%20Yet")
     assert response.status_code == 404
