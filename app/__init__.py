@@ -17,7 +17,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build a fully wired application; tests pass ``overrides``."""
     from flask import Flask
 
-    from app import api, cli, config, deps, extensions, views
+    from app import api, cli, config, deps, extensions, views, web
 
     app = Flask(
         __name__,
@@ -27,6 +27,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     config.load(app, overrides)
     deps.init_app(app)
     extensions.init_app(app)
+    web.init_app(app)
     views.register_blueprints(app)
     api.init_app(app)
     cli.init_app(app)

@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     #: Limit on sign-in and sign-up attempts per client address.
     "AUTH_RATE_LIMIT": "20 per minute",
+    #: Whether anonymous readers may read published pages; with ``false`` every page but sign-in
+    #: asks them to sign in first (the API answers 401).
+    "ANONYMOUS_READ": True,
     #: Remember-me cookie lifetime in days.
     "REMEMBER_DAYS": 30,
     #: CSRF tokens last as long as the session instead of one hour, so a long edit still saves.

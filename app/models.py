@@ -276,6 +276,14 @@ class Proposal(Base):
     )
     reviews: Mapped[list[Review]] = relationship(back_populates="proposal", order_by="Review.id")
     events: Mapped[list[ProposalEvent]] = relationship(order_by="ProposalEvent.id")
+    revisions: Mapped[list[Revision]] = relationship(
+        primaryjoin="Revision.proposal_id == Proposal.id", order_by="Revision.number", viewonly=True
+    )
+
+    @property
+    def contributor_ids(self) -> frozenset[int]:
+        """Everyone who wrote a revision of this proposal (the author and any co-editor)."""
+        return frozenset({self.author_id, *(revision.author_id for revision in self.revisions)})
 
 
 class ReviewRequest(Base):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
 
 from app import deps
@@ -38,6 +39,33 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     """Return the JSON error body (``fields`` only when there are any)."""
     detail = ErrorDetail(code=code, message=message, fields=fields or None)
     return ErrorBody(error=detail).model_dump(exclude_none=True)
+
+
+#: What an anonymous visitor reaches when ``ANONYMOUS_READ`` is off: signing in (and up).
+_OPEN_BLUEPRINTS = frozenset({"auth"})
+_OPEN_ENDPOINTS = frozenset({"static"})
+
+
+def init_app(app: Flask) -> None:
+    """Install the request checks both edges share."""
+    app.before_request(_require_sign_in_unless_anonymous_read)
+
+
+def _require_sign_in_unless_anonymous_read() -> ResponseReturnValue | None:
+    if current_app.config["ANONYMOUS_READ"] or deps.actor() is not None:
+        return None
+    if request.blueprint in _OPEN_BLUEPRINTS or request.endpoint in _OPEN_ENDPOINTS:
+        return None
+    if wants_json():
+        return error_response(
+            401, "unauthorized", "Sign in or send an API token to read this wiki."
+        )
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def wants_json() -> bool:
+    """Tell whether this request is the API's, answered in JSON."""
+    return request.path.startswith("/api/")
 
 
 def error_response(

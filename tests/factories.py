@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.models import Revision, User
+from app.review.approval import ApprovalRules
 from app.search import PUBLIC, SearchDocument
-from app.services import proposals, users
+from app.services import proposals, review, users
 
 PASSWORD = "correct-horse-battery"
 #: Tests hash passwords in microseconds (werkzeug's scrypt takes ~70 ms a hash).
@@ -53,9 +54,20 @@ def make_page(
 
 
 def edit_page(
-    session: Session, author: User, revision: Revision, body: str, **over: Any
+    session: Session,
+    author: User,
+    revision: Revision,
+    body: str,
+    *,
+    ask: User | None = None,
+    **over: Any,
 ) -> Revision:
-    """Save an edit on top of ``revision``; published at once unless ``publish=False``."""
+    """Save an edit on top of ``revision``: published at once unless ``publish=False``, or sent
+    for review by ``ask``."""
+    if ask is not None:
+        over.update(publish=False, then=review.submission(
+            session, actor=author, rules=ApprovalRules(), reviewers=[ask.username]
+        ))  # fmt: skip
     over.setdefault("publish", True)
     return proposals.save_revision(
         session,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import jsonify, url_for
 
 from app import deps
@@ -37,11 +39,10 @@ def create_page(json: inputs.NewPage) -> Answer:
     session = deps.session()
     revision = proposals.create_page(
         session, author=author(), title=json.title, body=json.body, tags=json.tags,
-        department=json.department, summary=json.summary,
+        department=json.department, summary=json.summary, then=_submit_shortcut(json, author()),
     )  # fmt: skip
-    _submit_shortcut(json, author(), revision)
     location = url_for("api.get_page", slug=revision.page.slug)
-    return out.to_page(session, revision.page), 201, {"Location": location}
+    return out.to_page(session, revision.page, reader=author()), 201, {"Location": location}
 
 
 @bp.get("/pages/<slug>")
@@ -49,7 +50,9 @@ def create_page(json: inputs.NewPage) -> Answer:
 def get_page(slug: str) -> Answer:
     """A page with its published and latest revisions."""
     session = deps.session()
-    return out.to_page(session, pages.lookup(session, slug))
+    return out.to_page(
+        session, pages.lookup(session, slug, reader=deps.actor()), reader=deps.actor()
+    )
 
 
 @bp.post("/pages/<slug>/revisions")
@@ -60,24 +63,23 @@ def create_revision(slug: str, json: inputs.NewRevision) -> Answer:
     revision = proposals.save_revision(
         session, author=author(), slug=slug, body=json.body,
         base_revision_id=json.base_revision_id, title=json.title, tags=json.tags,
-        department=json.department, summary=json.summary,
+        department=json.department, summary=json.summary, then=_submit_shortcut(json, author()),
     )  # fmt: skip
-    _submit_shortcut(json, author(), revision)
     location = url_for("api.get_revision", revision_id=revision.id)
     return out.to_revision(session, revision), 201, {"Location": location}
 
 
 def _submit_shortcut(
-    json: inputs.NewPage | inputs.NewRevision, actor: User, revision: Revision
-) -> None:
-    """``{"submit": true, "reviewers": [...], "departments": [...]}`` submits the new draft."""
+    json: inputs.NewPage | inputs.NewRevision, actor: User
+) -> Callable[[Revision], None] | None:
+    """``{"submit": true, "reviewers": [...], "departments": [...]}`` submits the new draft, in
+    the transaction that saves it."""
     if not json.submit:
-        return
-    review.submit(
-        deps.session(), actor=actor, revision_id=revision.id, rules=deps.approval_rules(),
+        return None
+    return review.submission(
+        deps.session(), actor=actor, rules=deps.approval_rules(),
         reviewers=json.reviewers, departments=json.departments,
     )  # fmt: skip
-    deps.session().refresh(revision)
 
 
 @bp.get("/pages/<slug>/revisions")
@@ -85,7 +87,9 @@ def _submit_shortcut(
 def list_revisions(slug: str) -> Answer:
     """Every revision of a page, newest first."""
     session = deps.session()
-    revisions = pages.history(session, pages.lookup(session, slug))
+    revisions = pages.history(
+        session, pages.lookup(session, slug, reader=deps.actor()), reader=deps.actor()
+    )
     items = [out.to_revision_summary(revision) for revision in revisions]
     return out.RevisionList(items=items, total=len(items))
 
@@ -95,7 +99,7 @@ def list_revisions(slug: str) -> Answer:
 def get_revision(revision_id: int) -> Answer:
     """One revision."""
     session = deps.session()
-    return out.to_revision(session, pages.get_revision(session, revision_id))
+    return out.to_revision(session, pages.get_revision(session, revision_id, reader=deps.actor()))
 
 
 @bp.get("/pages/<slug>/diff")
@@ -103,7 +107,10 @@ def get_revision(revision_id: int) -> Answer:
 def diff(slug: str, query: inputs.DiffArgs) -> Answer:
     """Line diff between two revisions (default: the latest against its parent)."""
     session = deps.session()
-    old, new, changes = pages.compare(session, pages.lookup(session, slug), query.from_, query.to)
+    reader = deps.actor()
+    old, new, changes = pages.compare(
+        session, pages.lookup(session, slug, reader=reader), query.from_, query.to, reader=reader
+    )
     return out.to_diff(old, new, changes)
 
 
@@ -112,7 +119,7 @@ def diff(slug: str, query: inputs.DiffArgs) -> Answer:
 def archive(slug: str) -> Answer:
     """Archive a page (its author or an administrator)."""
     session = deps.session()
-    return out.to_page(session, pages.archive(session, actor=author(), slug=slug))
+    return out.to_page(session, pages.archive(session, actor=author(), slug=slug), reader=author())
 
 
 @bp.post("/pages/<slug>/restore")
@@ -120,7 +127,7 @@ def archive(slug: str) -> Answer:
 def restore(slug: str) -> Answer:
     """Restore an archived page (its author or an administrator)."""
     session = deps.session()
-    return out.to_page(session, pages.restore(session, actor=author(), slug=slug))
+    return out.to_page(session, pages.restore(session, actor=author(), slug=slug), reader=author())
 
 
 @bp.post("/render")

@@ -14,7 +14,7 @@ _ACTION_ERRORS = (403, 404, 409, 422)
 
 def _status(proposal_id: int) -> out.ProposalStatus:
     session = deps.session()
-    proposal = proposals.get(session, proposal_id)
+    proposal = proposals.get(session, proposal_id, reader=deps.actor())
     session.refresh(proposal)
     return out.to_proposal_status(session, proposal, deps.approval_rules())
 
@@ -23,7 +23,7 @@ def _status(proposal_id: int) -> out.ProposalStatus:
 @endpoint(out.ProposalStatus, errors=(404,))
 def get_proposal(revision_id: int) -> Answer:
     """The proposal a revision belongs to, with its approval status."""
-    return _status(proposals.of_revision(deps.session(), revision_id).id)
+    return _status(proposals.of_revision(deps.session(), revision_id, reader=deps.actor()).id)
 
 
 @bp.post("/revisions/<int:revision_id>/submit")
@@ -66,7 +66,7 @@ def override(revision_id: int, json: inputs.Override) -> Answer:
 @endpoint(out.ReviewList, errors=(404,))
 def list_reviews(revision_id: int) -> Answer:
     """Reviews of the proposal."""
-    proposal = proposals.of_revision(deps.session(), revision_id)
+    proposal = proposals.of_revision(deps.session(), revision_id, reader=deps.actor())
     return out.ReviewList(items=[out.to_review(item) for item in proposal.reviews])
 
 
@@ -89,7 +89,7 @@ def add_review(revision_id: int, json: inputs.NewReview) -> Answer:
 def list_comments(revision_id: int) -> Answer:
     """Comment threads, placed on this revision's lines (or outdated)."""
     session = deps.session()
-    proposal = proposals.of_revision(session, revision_id)
+    proposal = proposals.of_revision(session, revision_id, reader=deps.actor())
     shown = next(rev for rev in proposals.revisions(session, proposal) if rev.id == revision_id)
     threads = comments.threads(session, proposal, shown)
     return out.ThreadList(items=[out.to_thread(thread) for thread in threads])
@@ -140,7 +140,7 @@ def apply_suggestion(comment_id: int) -> Answer:
 def reviewer_suggestions(revision_id: int) -> Answer:
     """Suggested reviewers with reasons (always one from another department)."""
     session = deps.session()
-    proposal = proposals.of_revision(session, revision_id)
+    proposal = proposals.of_revision(session, revision_id, reader=deps.actor())
     return out.to_reviewer_suggestions(reviewers.suggest_reviewers(session, proposal))
 
 
@@ -149,7 +149,7 @@ def reviewer_suggestions(revision_id: int) -> Answer:
 def review_record(revision_id: int, query: inputs.RecordArgs) -> Answer:
     """The full review record: revisions, reviews, rubric scores, threads, timeline."""
     session = deps.session()
-    proposal = proposals.of_revision(session, revision_id)
+    proposal = proposals.of_revision(session, revision_id, reader=deps.actor())
     headers = (
         {"Content-Disposition": f'attachment; filename="review-record-{proposal.id}.json"'}
         if query.download

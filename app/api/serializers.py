@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app import models
 from app.diffing import Diff, LineKind
 from app.pagination import Paginated
+from app.review import policy
 from app.review.approval import ApprovalRules, Verdict
 from app.review.workflow import State
 from app.search import SearchHit as Hit
@@ -161,8 +162,11 @@ def to_page_summary(page: models.Page) -> PageSummary:
     )
 
 
-def to_page(session: Session, page: models.Page) -> Page:
+def to_page(session: Session, page: models.Page, *, reader: policy.Reader) -> Page:
+    """The page with its published revision and the latest one ``reader`` may see."""
     published, latest = page.published_revision, page.latest_revision
+    if latest is not None and not policy.can_view(reader, latest):
+        latest = published
     return Page(
         **to_page_summary(page).model_dump(),
         published_revision=to_revision(session, published) if published else None,

@@ -2,8 +2,63 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from app.exceptions import PermissionDenied
-from app.models import Page, Proposal, User
+from app.models import Page, Proposal, Revision, User
+from app.review.workflow import State
+
+
+class System:
+    """Peerwiki reading on its own behalf (imports, background work, guards inside a use case
+    that has already checked its actor): it sees everything."""
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM: Final = System()
+#: Who is looking: a signed-in user, an anonymous reader (None), or Peerwiki itself.
+Reader = User | None | System
+
+#: A proposal in these states is private to the people who wrote it (and administrators).
+PRIVATE_STATES: Final = frozenset({State.DRAFT, State.WITHDRAWN})
+
+
+def can_view(reader: Reader, item: Page | Proposal | Revision) -> bool:
+    """Who may see what: the one answer for every view, API route, search, export and feed.
+
+    - What was published (a published revision, a published proposal) of a live page: every
+      reader; of an archived page: signed-in members.
+    - A proposal in review (and its revisions): signed-in members, never anonymous readers.
+    - A draft or a withdrawn proposal: the people who wrote its revisions, and administrators.
+    - A page: when its published version is visible or, before its first publication, when its
+      latest revision is.
+    """
+    if isinstance(reader, System):
+        return True
+    if isinstance(item, Page):
+        if item.published_revision_id is not None and _reads_published(reader, item):
+            return True
+        latest = item.latest_revision
+        return latest is not None and latest.published_at is None and can_view(reader, latest)
+    if isinstance(item, Revision):
+        if item.published_at is not None:
+            return _reads_published(reader, item.page)
+        if item.proposal is None:
+            return reader is not None and reader.is_admin
+        item = item.proposal
+    if item.published_at is not None:
+        return _reads_published(reader, item.page)
+    if reader is None:
+        return False
+    if State(item.state) in PRIVATE_STATES:
+        return reader.is_admin or reader.id in item.contributor_ids
+    return True
+
+
+def _reads_published(reader: User | None, page: Page) -> bool:
+    return reader is not None or not page.is_archived
 
 
 def can_archive(user: User, page: Page) -> bool:
@@ -43,15 +98,33 @@ def require_review(user: User, proposal: Proposal) -> None:
         raise PermissionDenied("You cannot review your own proposal.")
 
 
-def can_override(user: User) -> bool:
-    """Only administrators may override a request for changes."""
-    return user.is_admin
+def can_approve(user: User, proposal: Proposal) -> bool:
+    """Nobody approves a proposal they wrote a revision of (an editing administrator included)."""
+    return user.id not in proposal.contributor_ids
 
 
-def require_override(user: User) -> None:
-    """Raise PermissionDenied unless ``user`` is an administrator."""
-    if not can_override(user):
+def require_approve(user: User, proposal: Proposal) -> None:
+    """Raise PermissionDenied when ``user`` contributed to ``proposal``."""
+    if not can_approve(user, proposal):
+        raise PermissionDenied(
+            "You wrote a revision of this proposal, so your approval would not be independent. "
+            "Leave a comment instead."
+        )
+
+
+def can_override(user: User, proposal: Proposal) -> bool:
+    """Administrators may override a request for changes, except on proposals they wrote."""
+    return user.is_admin and user.id not in proposal.contributor_ids
+
+
+def require_override(user: User, proposal: Proposal) -> None:
+    """Raise PermissionDenied unless ``user`` may override requests on ``proposal``."""
+    if not user.is_admin:
         raise PermissionDenied("Only administrators can override a request for changes.")
+    if not can_override(user, proposal):
+        raise PermissionDenied(
+            "You wrote a revision of this proposal; another administrator must decide."
+        )
 
 
 def can_apply_suggestion(user: User, proposal: Proposal) -> bool:

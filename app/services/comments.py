@@ -48,7 +48,7 @@ def add_comment(
     suggestion: str | None = None,
 ) -> Comment:
     """Comment on a proposal: generally, on lines of a revision, as a reply, or with a suggestion."""
-    proposal = proposals.of_revision(session, revision_id)
+    proposal = proposals.of_revision(session, revision_id, reader=actor)
     comment = new_comment(
         session, proposal, actor, revision_id=revision_id, body=body, line=line,
         line_end=line_end, parent_id=parent_id, suggestion=suggestion,
@@ -80,7 +80,7 @@ def new_comment(
     suggestion: object = None,
 ) -> Comment:
     """Validate and add a comment (and its notifications) without committing."""
-    revision = pages.get_revision(session, revision_id)
+    revision = pages.get_revision(session, revision_id, reader=actor)
     if revision.proposal_id != proposal.id:
         raise NotFound("That revision is not part of this proposal.")
     errors: dict[str, str] = {}
@@ -169,10 +169,10 @@ def open_comments_by(session: Session, proposal: Proposal, user: User) -> int:
     return session.scalar(query) or 0
 
 
-def get_comment(session: Session, comment_id: int) -> Comment:
-    """Return a comment by id; raise NotFound otherwise."""
+def get_comment(session: Session, comment_id: int, *, reader: policy.Reader) -> Comment:
+    """Return a comment by id if ``reader`` may see its proposal; raise NotFound otherwise."""
     comment = session.get(Comment, comment_id)
-    if comment is None:
+    if comment is None or not policy.can_view(reader, comment.proposal):
         raise NotFound(f"There is no comment {comment_id}.")
     return comment
 
@@ -181,9 +181,9 @@ def resolve_comment(
     session: Session, *, actor: User, comment_id: int, resolved: bool = True
 ) -> Comment:
     """Resolve (or reopen) a comment thread: its writer, the proposal's author or an admin."""
-    comment = get_comment(session, comment_id)
+    comment = get_comment(session, comment_id, reader=actor)
     if comment.parent_id is not None:
-        comment = get_comment(session, comment.parent_id)
+        comment = get_comment(session, comment.parent_id, reader=actor)
     proposal = comment.proposal
     if not (actor.id == comment.author_id or policy.can_manage(actor, proposal)):
         raise PermissionDenied("Only the comment's writer or the proposal's author can resolve it.")
@@ -199,7 +199,7 @@ def resolve_comment(
 
 def apply_suggestion(session: Session, *, actor: User, comment_id: int) -> Revision:
     """Apply a suggested change as a new revision of the proposal, crediting the reviewer."""
-    comment = get_comment(session, comment_id)
+    comment = get_comment(session, comment_id, reader=actor)
     proposal = comment.proposal
     if comment.suggestion is None or comment.line is None:
         raise Conflict("This comment has no suggested change.")
@@ -217,27 +217,28 @@ def apply_suggestion(session: Session, *, actor: User, comment_id: int) -> Revis
             "Those lines changed since the suggestion was made. Apply it by hand in the editor."
         )
     body = anchors.replace_lines(head.body, place[0], place[1], comment.suggestion)
-    revision = proposals.save_revision(
+
+    def mark_applied(revision: Revision) -> None:
+        comment.applied_revision_id = revision.id
+        comment.resolved_at = utcnow()
+        comment.resolved_by_id = actor.id
+        proposals.record(
+            session,
+            proposal,
+            actor,
+            "suggestion_applied",
+            f"Suggestion by {comment.author.name}, revision #{revision.number}.",
+        )
+        notifications.notify(
+            session, [comment.author], kind="suggestion_applied", actor=actor, proposal=proposal, comment=comment,
+            message=f"{actor.name} applied your suggestion to “{revision.title}”.",
+        )  # fmt: skip
+
+    return proposals.save_revision(
         session, author=actor, slug=proposal.page.slug, body=body, base_revision_id=head.id,
         summary=f"Applied suggestion from {comment.author.name} (@{comment.author.username})",
+        then=mark_applied,
     )  # fmt: skip
-    comment = get_comment(session, comment_id)
-    comment.applied_revision_id = revision.id
-    comment.resolved_at = utcnow()
-    comment.resolved_by_id = actor.id
-    proposals.record(
-        session,
-        proposal,
-        actor,
-        "suggestion_applied",
-        f"Suggestion by {comment.author.name}, revision #{revision.number}.",
-    )
-    notifications.notify(
-        session, [comment.author], kind="suggestion_applied", actor=actor, proposal=proposal, comment=comment,
-        message=f"{actor.name} applied your suggestion to “{revision.title}”.",
-    )  # fmt: skip
-    session.commit()
-    return revision
 
 
 def threads(session: Session, proposal: Proposal, revision: Revision) -> list[Thread]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.exceptions import NotFound, ValidationError, WikiError
 from app.models import Page, ProposalEvent, Revision, User
+from app.review import policy
 from app.review.workflow import Action
 from app.services import pages, proposals, users
 from app.slugs import slugify
@@ -83,7 +84,7 @@ def _import_file(session: Session, path: Path, author: User | None) -> str:
     owner = author or _system_user(session, department)
     slug = str(post.get("slug") or slugify(title))
     try:
-        page = pages.lookup(session, slug)
+        page = pages.lookup(session, slug, reader=policy.SYSTEM)
     except NotFound:
         proposals.create_page(
             session, author=owner, title=title, body=post.content, tags=tag_list,

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.diffing import split_lines
 from app.models import Page, Proposal, User
+from app.review import policy
 from app.review.approval import ApprovalRules, Verdict
 from app.services import comments, proposals, review, users
 
@@ -100,4 +101,6 @@ def _append(session: Session, author: User, page: Page, text: str, summary: str)
 
 
 def _last_line(session: Session, revision_id: int) -> int:
-    return len(split_lines(proposals.of_revision(session, revision_id).head_revision.body))  # type: ignore[union-attr]
+    head = proposals.of_revision(session, revision_id, reader=policy.SYSTEM).head_revision
+    assert head is not None
+    return len(split_lines(head.body))

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from app import jobs, render
 from app.jobs import Job
 from app.models import Page, Proposal, Revision, SearchOutbox, utcnow
-from app.review import approval
-from app.review.workflow import OPEN_STATES
+from app.review import approval, policy
+from app.review.workflow import OPEN_STATES, State
 from app.search import PUBLIC, SearchBackend, SearchDocument, SearchUnavailable
 
 log = logging.getLogger(__name__)
@@ -90,9 +90,13 @@ def proposal_document(proposal: Proposal) -> SearchDocument | None:
     if revision is None or proposal.state not in OPEN_STATES or proposal.page.is_archived:
         return None
     reviewers = tuple(request.reviewer.username for request in proposal.requests)
+    # Pending searches find a proposal for its writers and, once in review, its reviewers.
+    writers = tuple(dict.fromkeys(r.author.username for r in proposal.revisions))
+    private = State(proposal.state) in policy.PRIVATE_STATES
     return _document(
         proposal_key(proposal.id), proposal.page, revision, reviewers=reviewers,
-        visible_to=(proposal.author.username, *reviewers), proposal_id=proposal.id,
+        visible_to=(proposal.author.username, *writers, *(() if private else reviewers)),
+        proposal_id=proposal.id,
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from app.jobs import Job
 from app.mail import Mailer
 from app.models import Comment, Notification, Proposal, User, utcnow
 from app.pagination import Paginated, paginate
+from app.review import policy
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,15 @@ def notify(
     proposal: Proposal | None = None,
     comment: Comment | None = None,
 ) -> list[Notification]:
-    """Queue a notification for each recipient except the actor (the caller commits)."""
+    """Queue a notification for each recipient except the actor and those who may not see the
+    proposal (the caller commits)."""
     created = []
     seen: set[int] = set()
     for user in recipients:
         if user.id in seen or (actor is not None and user.id == actor.id) or not user.is_active:
             continue
+        if proposal is not None and not policy.can_view(user, proposal):
+            continue  # nobody is told about what they may not see
         seen.add(user.id)
         notification = Notification(
             user=user, kind=kind, actor=actor, message=message, proposal=proposal,

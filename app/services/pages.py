@@ -39,8 +39,9 @@ MAX_TAGS = 12
 MAX_TAG_CHARS = 40
 
 
-def lookup(session: Session, slug: str) -> Page:
-    """Return the page at ``slug`` or at a slug it used to have; raise NotFound otherwise.
+def lookup(session: Session, slug: str, *, reader: policy.Reader) -> Page:
+    """Return the page at ``slug`` or at a slug it used to have, if ``reader`` may see it;
+    raise NotFound otherwise (the same answer whether it does not exist or is hidden).
 
     The caller compares ``page.slug`` with ``slug`` to redirect old URLs.
     """
@@ -49,14 +50,14 @@ def lookup(session: Session, slug: str) -> Page:
         page = session.scalar(
             select(Page).join(PageAlias, PageAlias.page_id == Page.id).where(PageAlias.slug == slug)
         )
-    if page is None:
+    if page is None or not policy.can_view(reader, page):
         raise NotFound(f"There is no page at {slug!r}.")
     return page
 
 
 def archive(session: Session, *, actor: User, slug: str) -> Page:
     """Archive a page: it leaves listings and links to it show as missing; history stays."""
-    page = lookup(session, slug)
+    page = lookup(session, slug, reader=actor)
     policy.require_archive(actor, page)
     if page.is_archived:
         raise Conflict("This page is archived already.")
@@ -69,7 +70,7 @@ def archive(session: Session, *, actor: User, slug: str) -> Page:
 
 def restore(session: Session, *, actor: User, slug: str) -> Page:
     """Bring an archived page back."""
-    page = lookup(session, slug)
+    page = lookup(session, slug, reader=actor)
     policy.require_archive(actor, page)
     if not page.is_archived:
         raise Conflict("This page is not archived.")
@@ -136,35 +137,48 @@ def department_counts(session: Session) -> list[tuple[Department, int]]:
     return [(dept, n) for dept, n in session.execute(query)]
 
 
-def history(session: Session, page: Page) -> list[Revision]:
-    """Return every revision of ``page``, newest first."""
-    return list(
-        session.scalars(
-            select(Revision).where(Revision.page_id == page.id).order_by(Revision.number.desc())
-        )
+def history(session: Session, page: Page, *, reader: policy.Reader) -> list[Revision]:
+    """Return the revisions of ``page`` that ``reader`` may see, newest first."""
+    revisions = session.scalars(
+        select(Revision).where(Revision.page_id == page.id).order_by(Revision.number.desc())
     )
+    return [revision for revision in revisions if policy.can_view(reader, revision)]
 
 
-def get_revision(session: Session, revision_id: int, *, page: Page | None = None) -> Revision:
-    """Return a revision by id (of ``page`` when given); raise NotFound otherwise."""
+def get_revision(
+    session: Session, revision_id: int, *, reader: policy.Reader, page: Page | None = None
+) -> Revision:
+    """Return a revision by id (of ``page`` when given) if ``reader`` may see it; raise NotFound
+    otherwise."""
     revision = session.get(Revision, revision_id)
-    if revision is None or (page is not None and revision.page_id != page.id):
+    if (
+        revision is None
+        or (page is not None and revision.page_id != page.id)
+        or not policy.can_view(reader, revision)
+    ):
         raise NotFound(
-            f"There is no revision {revision_id}" + (f" of {page.title!r}." if page else ".")
+            f"There is no revision {revision_id}" + (f" of {page.slug!r}." if page else ".")
         )
     return revision
 
 
 def compare(
-    session: Session, page: Page, from_id: int | None, to_id: int | None
+    session: Session, page: Page, from_id: int | None, to_id: int | None, *, reader: policy.Reader
 ) -> tuple[Revision | None, Revision, Diff]:
-    """Diff two revisions of ``page``; by default ``to`` is the latest and ``from`` its parent."""
-    to_rev = get_revision(session, to_id, page=page) if to_id else page.latest_revision
-    assert to_rev is not None
-    if from_id:
-        from_rev: Revision | None = get_revision(session, from_id, page=page)
+    """Diff two revisions of ``page``; by default ``to`` is the latest that ``reader`` may see
+    and ``from`` its parent (when visible)."""
+    if to_id:
+        to_rev = get_revision(session, to_id, reader=reader, page=page)
     else:
-        from_rev = to_rev.parent
+        latest = next(iter(history(session, page, reader=reader)), None)
+        if latest is None:
+            raise NotFound(f"There is no page at {page.slug!r}.")
+        to_rev = latest
+    if from_id:
+        from_rev: Revision | None = get_revision(session, from_id, reader=reader, page=page)
+    else:
+        parent = to_rev.parent
+        from_rev = parent if parent is not None and policy.can_view(reader, parent) else None
     return from_rev, to_rev, diff_texts(from_rev.body if from_rev else "", to_rev.body)
 
 

@@ -6,7 +6,7 @@ them (with a three-way merge when the published page moved on in the meantime).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 import merge3
@@ -34,8 +34,13 @@ def create_page(
     department: str | None = None,
     summary: str = "",
     publish: bool = False,
+    then: Callable[[Revision], object] | None = None,
 ) -> Revision:
-    """Propose a new page; it stays unpublished until reviewed (``publish``: trusted imports)."""
+    """Propose a new page; it stays unpublished until reviewed (``publish``: trusted imports).
+
+    ``then`` runs on the new revision in the same transaction (asking for review, say): when it
+    fails, nothing of the page remains.
+    """
     fields = pages.validate_fields(session, title=title, body=body, tags=tags, summary=summary)
     slug = slugify(fields["title"])
     pages.claim_slug(session, slug, page=None)
@@ -46,9 +51,7 @@ def create_page(
         session.flush()
         proposal = _new_proposal(session, page, author, base=None)
         revision = _push(session, proposal, author=author, base=None, department=dept, **fields)
-        if publish:
-            _import(session, proposal, author)
-        session.commit()
+        _finish(session, proposal, revision, author, publish=publish, then=then)
     return revision
 
 
@@ -64,17 +67,19 @@ def save_revision(
     department: str | None = None,
     summary: str = "",
     publish: bool = False,
+    then: Callable[[Revision], object] | None = None,
 ) -> Revision:
     """Save an edit made on top of ``base_revision_id``.
 
     On the head of an open proposal it adds a revision to that proposal (its author only); on
     the published revision it starts a new proposal. Any other base is stale: EditConflict.
+    ``then`` runs on the new revision in the same transaction, as for :func:`create_page`.
     """
-    page = pages.lookup(session, slug)
+    page = pages.lookup(session, slug, reader=author)
     if page.is_archived:
         raise Conflict("This page is archived. Restore it before editing.")
     base = session.get(Revision, base_revision_id) if base_revision_id else None
-    if base is None or base.page_id != page.id:
+    if base is None or base.page_id != page.id or not policy.can_view(author, base):
         raise EditConflict(
             "The edit does not say which current revision of this page it starts from.",
             current=current_revision(session, page, author),
@@ -117,30 +122,47 @@ def save_revision(
         else:
             _revise(session, proposal, author)
         revision = _push(session, proposal, author=author, base=base, department=dept, **fields)
-        if publish:
-            _import(session, proposal, author)
-        session.commit()
+        _finish(session, proposal, revision, author, publish=publish, then=then)
     return revision
 
 
-def get(session: Session, proposal_id: int) -> Proposal:
-    """Return a proposal by id; raise NotFound otherwise."""
+def _finish(
+    session: Session,
+    proposal: Proposal,
+    revision: Revision,
+    author: User,
+    *,
+    publish: bool,
+    then: Callable[[Revision], object] | None,
+) -> None:
+    """End a save: publish a trusted import, run the follow-up step, commit once."""
+    if publish:
+        _import(session, proposal, author)
+    if then is not None:
+        session.flush()
+        then(revision)
+    session.commit()
+
+
+def get(session: Session, proposal_id: int, *, reader: policy.Reader) -> Proposal:
+    """Return a proposal by id if ``reader`` may see it; raise NotFound otherwise."""
     proposal = session.get(Proposal, proposal_id)
-    if proposal is None:
+    if proposal is None or not policy.can_view(reader, proposal):
         raise NotFound(f"There is no proposal {proposal_id}.")
     return proposal
 
 
-def of_revision(session: Session, revision_id: int) -> Proposal:
-    """Return the proposal a revision belongs to; raise NotFound otherwise."""
-    revision = pages.get_revision(session, revision_id)
+def of_revision(session: Session, revision_id: int, *, reader: policy.Reader) -> Proposal:
+    """Return the proposal a revision belongs to, if ``reader`` may see it; raise NotFound
+    otherwise."""
+    revision = pages.get_revision(session, revision_id, reader=reader)
     if revision.proposal is None:
         raise NotFound(f"Revision {revision_id} is not part of a proposal (it was imported).")
     return revision.proposal
 
 
 def revisions(session: Session, proposal: Proposal) -> list[Revision]:
-    """Return the revisions of ``proposal``, oldest first."""
+    """Return the revisions of ``proposal``, oldest first (they are as visible as it is)."""
     return list(
         session.scalars(
             select(Revision).where(Revision.proposal_id == proposal.id).order_by(Revision.number)
@@ -148,20 +170,21 @@ def revisions(session: Session, proposal: Proposal) -> list[Revision]:
     )
 
 
-def open_for_page(session: Session, page: Page) -> list[Proposal]:
-    """Return the open proposals of ``page``, newest first."""
-    return list(
-        session.scalars(
-            select(Proposal)
-            .where(Proposal.page_id == page.id, Proposal.state.in_([s.value for s in OPEN_STATES]))
-            .order_by(Proposal.updated_at.desc())
-        )
+def open_for_page(session: Session, page: Page, *, reader: policy.Reader) -> list[Proposal]:
+    """Return the open proposals of ``page`` that ``reader`` may see, newest first."""
+    found = session.scalars(
+        select(Proposal)
+        .where(Proposal.page_id == page.id, Proposal.state.in_([s.value for s in OPEN_STATES]))
+        .order_by(Proposal.updated_at.desc())
     )
+    return [proposal for proposal in found if policy.can_view(reader, proposal)]
 
 
 def open_by(session: Session, page: Page, user: User) -> Proposal | None:
     """Return ``user``'s newest open proposal for ``page``, if any."""
-    return next((p for p in open_for_page(session, page) if p.author_id == user.id), None)
+    return next(
+        (p for p in open_for_page(session, page, reader=user) if p.author_id == user.id), None
+    )
 
 
 def current_revision(session: Session, page: Page, user: User | None) -> Revision:
@@ -170,7 +193,8 @@ def current_revision(session: Session, page: Page, user: User | None) -> Revisio
     if mine is not None and mine.head_revision is not None:
         return mine.head_revision
     revision = page.published_revision or page.latest_revision
-    assert revision is not None
+    if revision is None or not policy.can_view(user, revision):
+        raise NotFound(f"There is no page at {page.slug!r}.")
     return revision
 
 
@@ -328,6 +352,7 @@ def _push(
         **fields,  # type: ignore[arg-type]
     )
     _move_head(session, proposal, revision, expected=proposal.head_revision_id)
+    session.expire(proposal, ["revisions"])  # its contributors may have changed
     return revision
 
 
@@ -381,7 +406,7 @@ def _write_guard(
                 "Title in use.", {"title": "A page with this title was created a moment ago."}
             ) from None
         slug = page.slug
-        fresh = pages.lookup(session, slug)
+        fresh = pages.lookup(session, slug, reader=policy.SYSTEM)
         current = (
             proposal.head_revision
             if proposal is not None and proposal.head_revision is not None

@@ -7,7 +7,7 @@ them) and are applied by the pure ``app.review.approval`` module.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -49,7 +49,38 @@ def submit(
     departments: Sequence[str] = (),
 ) -> Proposal:
     """Ask people (or whole departments) to review a proposal."""
-    proposal = _head_proposal(session, revision_id)
+    proposal = _head_proposal(session, revision_id, reader=actor)
+    _ask_for_review(session, proposal, actor, rules, reviewers, departments)
+    session.commit()
+    return proposal
+
+
+def submission(
+    session: Session,
+    *,
+    actor: User,
+    rules: ApprovalRules,
+    reviewers: Sequence[str] = (),
+    departments: Sequence[str] = (),
+) -> Callable[[Revision], None]:
+    """The step that submits a revision being saved, for ``proposals.create_page(then=...)``
+    and ``save_revision``: saving and asking for review become one transaction."""
+
+    def submit_saved(revision: Revision) -> None:
+        assert revision.proposal is not None
+        _ask_for_review(session, revision.proposal, actor, rules, reviewers, departments)
+
+    return submit_saved
+
+
+def _ask_for_review(
+    session: Session,
+    proposal: Proposal,
+    actor: User,
+    rules: ApprovalRules,
+    reviewers: Sequence[str],
+    departments: Sequence[str],
+) -> None:
     policy.require_manage(actor, proposal)
     people = _resolve_reviewers(session, proposal, reviewers, departments)
     if not people and not proposal.requests:
@@ -85,13 +116,11 @@ def submit(
         message=f"{actor.name} asks you to review “{proposal.head_revision.title}”.",  # type: ignore[union-attr]
     )  # fmt: skip
     _evaluate(session, proposal, rules, actor)
-    session.commit()
-    return proposal
 
 
 def withdraw(session: Session, *, actor: User, revision_id: int) -> Proposal:
     """Withdraw an open proposal; its revisions, reviews and comments are kept."""
-    proposal = proposals.of_revision(session, revision_id)
+    proposal = proposals.of_revision(session, revision_id, reader=actor)
     policy.require_manage(actor, proposal)
     proposals.transition(session, proposal, Action.WITHDRAW, actor)
     session.commit()
@@ -100,7 +129,7 @@ def withdraw(session: Session, *, actor: User, revision_id: int) -> Proposal:
 
 def reopen(session: Session, *, actor: User, revision_id: int) -> Proposal:
     """Turn a withdrawn proposal back into a draft."""
-    proposal = proposals.of_revision(session, revision_id)
+    proposal = proposals.of_revision(session, revision_id, reader=actor)
     policy.require_manage(actor, proposal)
     if proposal.page.is_archived:
         raise Conflict("The page is archived. Restore it before reopening proposals for it.")
@@ -124,7 +153,7 @@ def add_review(
     comments: Sequence[Mapping[str, object]] = (),
 ) -> Review:
     """Record a verdict on the head revision; publish at once when the rules are met."""
-    proposal = proposals.of_revision(session, revision_id)
+    proposal = proposals.of_revision(session, revision_id, reader=actor)
     policy.require_review(actor, proposal)
     if proposal.state not in REVIEWABLE_STATES:
         raise InvalidTransition(
@@ -142,6 +171,8 @@ def add_review(
         raise ValidationError(
             "Unknown verdict.", {"verdict": "Use approve, request_changes or comment."}
         ) from None
+    if kind is Verdict.APPROVE:
+        policy.require_approve(actor, proposal)
     summary = summary.strip()
     if len(summary) > MAX_SUMMARY_CHARS:
         raise ValidationError(
@@ -201,8 +232,8 @@ def override(
     session: Session, *, actor: User, revision_id: int, reason: str, rules: ApprovalRules
 ) -> Proposal:
     """Lift every request for changes on a proposal (administrators, with a recorded reason)."""
-    policy.require_override(actor)
-    proposal = proposals.of_revision(session, revision_id)
+    proposal = proposals.of_revision(session, revision_id, reader=actor)
+    policy.require_override(actor, proposal)
     reason = " ".join(reason.split())
     if not reason:
         raise ValidationError(
@@ -230,15 +261,12 @@ def approval_status(session: Session, proposal: Proposal, rules: ApprovalRules) 
     """Evaluate ``proposal`` against the rules of its department."""
     head = proposal.head_revision
     department = (head.department if head else None) or proposal.author.department
-    contributors = set(
-        session.scalars(select(Revision.author_id).where(Revision.proposal_id == proposal.id))
-    )
     return approval.evaluate(
         proposal.reviews,
         rules=rules.for_department(department),
         head_revision_id=proposal.head_revision_id,
         department_id=department.id,
-        contributor_ids=contributors,
+        contributor_ids=proposal.contributor_ids,
     )
 
 
@@ -317,8 +345,8 @@ def last_reviewed_revision(proposal: Proposal, user: User) -> Revision | None:
     return mine[-1].revision if mine else None
 
 
-def _head_proposal(session: Session, revision_id: int) -> Proposal:
-    proposal = proposals.of_revision(session, revision_id)
+def _head_proposal(session: Session, revision_id: int, *, reader: User) -> Proposal:
+    proposal = proposals.of_revision(session, revision_id, reader=reader)
     if proposal.head_revision_id != revision_id:
         head = proposal.head_revision
         raise Conflict(

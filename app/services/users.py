@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.exceptions import NotFound, PermissionDenied, ValidationError
 from app.models import DEFAULT_PASSWORD_METHOD, ApiToken, Department, Page, Revision, User, utcnow
+from app.review import policy
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 MIN_PASSWORD_LENGTH = 8
@@ -169,25 +170,25 @@ def ensure_department(session: Session, name: str, description: str = "") -> Dep
 
 
 def profile_activity(
-    session: Session, user: User, *, limit: int = 50
+    session: Session, user: User, *, reader: policy.Reader, limit: int = 50
 ) -> tuple[list[Page], list[Revision]]:
-    """Return the live pages ``user`` created and their latest revisions, newest first."""
-    pages = list(
-        session.scalars(
-            select(Page)
-            .where(Page.created_by_id == user.id, Page.archived_at.is_(None))
-            .order_by(Page.updated_at.desc())
-        )
+    """Return the live pages ``user`` created and their latest revisions, newest first: what
+    ``reader`` may see of them."""
+    pages = session.scalars(
+        select(Page)
+        .where(Page.created_by_id == user.id, Page.archived_at.is_(None))
+        .order_by(Page.updated_at.desc())
     )
-    revisions = list(
-        session.scalars(
-            select(Revision)
-            .where(Revision.author_id == user.id)
-            .order_by(Revision.created_at.desc(), Revision.id.desc())
-            .limit(limit)
-        )
+    revisions = session.scalars(
+        select(Revision)
+        .where(Revision.author_id == user.id)
+        .order_by(Revision.created_at.desc(), Revision.id.desc())
+        .limit(limit)
     )
-    return pages, revisions
+    return (
+        [page for page in pages if policy.can_view(reader, page)],
+        [revision for revision in revisions if policy.can_view(reader, revision)],
+    )
 
 
 def create_token(session: Session, *, user: User) -> str:

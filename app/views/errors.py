@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.exceptions import Conflict, NotFound, PermissionDenied, ValidationError, WikiError
-from app.web import error_response
+from app.web import error_response, wants_json
 
 _STATUS: list[tuple[type[WikiError], int]] = [
     (NotFound, 404),
@@ -31,10 +31,6 @@ def status_of(exc: WikiError) -> int:
     return next((status for kind, status in _STATUS if isinstance(exc, kind)), 400)
 
 
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
 def _page(status: int, title: str, message: str) -> ResponseReturnValue:
     template = f"errors/{status}.html" if status in (403, 404, 409, 500) else "errors/generic.html"
     return render_template(template, status=status, title=title, message=message), status
@@ -42,7 +38,7 @@ def _page(status: int, title: str, message: str) -> ResponseReturnValue:
 
 def _domain_error(exc: WikiError) -> ResponseReturnValue:
     status = status_of(exc)
-    if _wants_json():
+    if wants_json():
         return error_response(status, exc.code, exc.message, getattr(exc, "fields", None))
     return _page(
         status, {404: "Not found", 403: "Not allowed"}.get(status, "Cannot do that"), exc.message
@@ -54,14 +50,14 @@ def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
         "Your form expired or came from another site, so nothing was changed. "
         "Go back, reload the page and try again; text you typed in the editor is kept in your browser."
     )
-    if _wants_json():
+    if wants_json():
         return error_response(400, "csrf_failed", exc.description or message)
     return _page(400, "Form expired", message)
 
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
-    if _wants_json():
+    if wants_json():
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(status, code, exc.description or exc.name)
     friendly = {
@@ -75,6 +71,6 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
 
 def _unexpected_error(exc: Exception) -> ResponseReturnValue:
     current_app.logger.exception("Unhandled error", exc_info=exc)
-    if _wants_json():
+    if wants_json():
         return error_response(500, "internal_error", "Something went wrong on our side.")
     return _page(500, "Something went wrong", "The error is logged; please try again in a moment.")

@@ -54,7 +54,7 @@ def index() -> ResponseReturnValue:
 def view(slug: str) -> ResponseReturnValue:
     session = deps.session()
     try:
-        page = pages.lookup(session, slug)
+        page = pages.lookup(session, slug, reader=deps.actor())
     except NotFound:
         return render_template(
             "pages/missing.html", slug=slug, title=request.args.get("title")
@@ -62,7 +62,9 @@ def view(slug: str) -> ResponseReturnValue:
     if page.slug != slug:
         return redirect(url_for("pages.view", slug=page.slug), 301)
     if page.published_revision is None:
-        pending = proposals.open_for_page(session, page) if deps.actor() else []
+        pending = (
+            proposals.open_for_page(session, page, reader=deps.actor()) if deps.actor() else []
+        )
         return render_template(
             "pages/missing.html", slug=slug, title=page.title, pending=pending
         ), 404
@@ -72,10 +74,12 @@ def view(slug: str) -> ResponseReturnValue:
 @bp.get("/wiki/<slug>/revisions/<int:revision_id>")
 def revision(slug: str, revision_id: int) -> ResponseReturnValue:
     session = deps.session()
-    page = pages.lookup(session, slug)
+    page = pages.lookup(session, slug, reader=deps.actor())
     if page.slug != slug:
         return redirect(url_for("pages.revision", slug=page.slug, revision_id=revision_id), 301)
-    return _render_revision(page, pages.get_revision(session, revision_id, page=page))
+    return _render_revision(
+        page, pages.get_revision(session, revision_id, reader=deps.actor(), page=page)
+    )
 
 
 def _render_revision(page: Page, revision: Revision) -> str:
@@ -98,7 +102,9 @@ def _render_revision(page: Page, revision: Revision) -> str:
         backlinks=pages.backlinks(session, page),
         contributors=pages.contributors(session, page),
         can_archive=user is not None and policy.can_archive(user, page),
-        pending=proposals.open_for_page(session, page) if user is not None else [],
+        pending=proposals.open_for_page(session, page, reader=deps.actor())
+        if user is not None
+        else [],
         approvals=review.published_approvals(revision),
     )
 
@@ -140,7 +146,7 @@ def create() -> ResponseReturnValue:
 @login_required
 def edit(slug: str) -> ResponseReturnValue:
     session = deps.session()
-    page = pages.lookup(session, slug)
+    page = pages.lookup(session, slug, reader=deps.actor())
     if page.slug != slug:
         return redirect(url_for("pages.edit", slug=page.slug), 301)
     latest = proposals.current_revision(session, page, deps.actor())
@@ -162,7 +168,7 @@ def edit(slug: str) -> ResponseReturnValue:
 @login_required
 def save(slug: str) -> ResponseReturnValue:
     session = deps.session()
-    page = pages.lookup(session, slug)
+    page = pages.lookup(session, slug, reader=deps.actor())
     form = _page_form()
     if form.validate_on_submit():
         base = form.base_revision_id.data
@@ -210,27 +216,33 @@ def _conflict(form: PageForm, page: Page, exc: EditConflict) -> ResponseReturnVa
 @bp.get("/wiki/<slug>/history")
 def history(slug: str) -> ResponseReturnValue:
     session = deps.session()
-    page = pages.lookup(session, slug)
+    page = pages.lookup(session, slug, reader=deps.actor())
     if page.slug != slug:
         return redirect(url_for("pages.history", slug=page.slug), 301)
-    return render_template("pages/history.html", page=page, revisions=pages.history(session, page))
+    return render_template(
+        "pages/history.html", page=page, revisions=pages.history(session, page, reader=deps.actor())
+    )
 
 
 @bp.get("/wiki/<slug>/diff")
 def diff(slug: str) -> ResponseReturnValue:
     session = deps.session()
-    page = pages.lookup(session, slug)
+    page = pages.lookup(session, slug, reader=deps.actor())
     if page.slug != slug:
         # The query string is copied, not passed to url_for, whose _external/_scheme it must not set.
         query = request.query_string.decode()
         target = url_for("pages.diff", slug=page.slug)
         return redirect(f"{target}?{query}" if query else target, 301)
     old, new, changes = pages.compare(
-        session, page, request.args.get("from", type=int), request.args.get("to", type=int)
+        session,
+        page,
+        request.args.get("from", type=int),
+        request.args.get("to", type=int),
+        reader=deps.actor(),
     )
     return render_template(
         "pages/diff.html", page=page, old=old, new=new, diff=changes,
-        revisions=pages.history(session, page),
+        revisions=pages.history(session, page, reader=deps.actor()),
     )  # fmt: skip
 
 

@@ -23,7 +23,7 @@ bp = Blueprint("review", __name__)
 
 
 def _proposal(proposal_id: int) -> Proposal:
-    return proposals.get(deps.session(), proposal_id)
+    return proposals.get(deps.session(), proposal_id, reader=deps.actor())
 
 
 def _back(proposal: Proposal, anchor: str = "", **args: Any) -> ResponseReturnValue:
@@ -94,7 +94,8 @@ def detail(proposal_id: int) -> ResponseReturnValue:
         can_review=user is not None
         and policy.can_review(user, proposal)
         and proposal.state in REVIEWABLE_STATES,
-        can_override=user is not None and policy.can_override(user),
+        can_approve=user is not None and policy.can_approve(user, proposal),
+        can_override=user is not None and policy.can_override(user, proposal),
         comment_line=request.args.get("line", type=int),
         merge=merge,
         departments=pages.department_counts(session),

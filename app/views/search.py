@@ -30,7 +30,7 @@ def results() -> ResponseReturnValue:
 def open_result(log_id: int, slug: str) -> ResponseReturnValue:
     """Record which result answered a search, then go to it."""
     session = deps.session()
-    page = pages.lookup(session, slug)
+    page = pages.lookup(session, slug, reader=deps.actor())
     search.record_open(session, log_id=log_id, page_id=page.id)
     return redirect(url_for("pages.view", slug=page.slug))
 

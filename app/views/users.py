@@ -18,7 +18,7 @@ bp = Blueprint("users", __name__)
 def profile(username: str) -> ResponseReturnValue:
     session = deps.session()
     user = users.get_user(session, username)
-    authored, revisions = users.profile_activity(session, user)
+    authored, revisions = users.profile_activity(session, user, reader=deps.actor())
     return render_template("users/profile.html", user=user, pages=authored, revisions=revisions)
 
 

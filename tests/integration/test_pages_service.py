@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.exceptions import Conflict, EditConflict, NotFound, PermissionDenied, ValidationError
 from app.models import PageAlias, Revision, User
+from app.review.policy import SYSTEM
 from app.services import pages, proposals
 from tests.factories import edit_page, make_page, make_user
 
@@ -55,7 +56,7 @@ def test_stale_base_revision_raises_edit_conflict_with_current(
         edit_page(session, reviewer, first, "Fatima's version")
     assert caught.value.current.id == current.id
     assert caught.value.base.id == first.id
-    assert len(pages.history(session, current.page)) == 2
+    assert len(pages.history(session, current.page, reader=SYSTEM)) == 2
 
 
 def test_unchanged_edit_is_refused(session: Session, author: User) -> None:
@@ -105,7 +106,7 @@ def test_unknown_department_is_refused(session: Session, author: User) -> None:
 def test_rename_keeps_old_slug_as_alias(session: Session, author: User) -> None:
     first = make_page(session, author, title="Old Name")
     edit_page(session, author, first, first.body, title="New Name")
-    page = pages.lookup(session, "old-name")
+    page = pages.lookup(session, "old-name", reader=SYSTEM)
     assert page.slug == "new-name" and page.title == "New Name"
     assert session.scalar(select(PageAlias.slug).where(PageAlias.page_id == page.id)) == "old-name"
 
@@ -114,13 +115,13 @@ def test_new_page_can_take_over_an_old_alias(session: Session, author: User) -> 
     first = make_page(session, author, title="Old Name")
     edit_page(session, author, first, first.body, title="New Name")
     other = make_page(session, author, title="Old Name", body="A different page")
-    assert pages.lookup(session, "old-name").id == other.page.id
-    assert pages.lookup(session, "new-name").id == first.page_id
+    assert pages.lookup(session, "old-name", reader=SYSTEM).id == other.page.id
+    assert pages.lookup(session, "new-name", reader=SYSTEM).id == first.page_id
 
 
 def test_lookup_unknown_slug_raises_not_found(session: Session) -> None:
     with pytest.raises(NotFound):
-        pages.lookup(session, "nothing-here")
+        pages.lookup(session, "nothing-here", reader=SYSTEM)
 
 
 def test_backlinks_follow_published_wiki_links(session: Session, author: User) -> None:
@@ -149,8 +150,8 @@ def test_archive_hides_page_from_listing_and_restore_brings_it_back(
     slug = revision.page.slug
     pages.archive(session, actor=author, slug=slug)
     assert pages.list_pages(session).total == 0
-    assert pages.lookup(session, slug).is_archived
-    assert len(pages.history(session, revision.page)) == 1
+    assert pages.lookup(session, slug, reader=SYSTEM).is_archived
+    assert len(pages.history(session, revision.page, reader=SYSTEM)) == 1
     with pytest.raises(Conflict):
         edit_page(session, author, revision, "edit while archived")
     pages.restore(session, actor=author, slug=slug)
@@ -183,18 +184,18 @@ def test_list_pages_filters_by_tag_and_department_and_paginates(
 def test_compare_defaults_to_latest_against_parent(session: Session, author: User) -> None:
     first = make_page(session, author, body="one\ntwo\nthree\n")
     second = edit_page(session, author, first, "one\n2\nthree\n")
-    old, new, diff = pages.compare(session, second.page, None, None)
+    old, new, diff = pages.compare(session, second.page, None, None, reader=SYSTEM)
     assert (old.id, new.id) == (first.id, second.id)
     assert (diff.added, diff.removed) == (1, 1)
     with pytest.raises(NotFound):
-        pages.compare(session, second.page, 99999, None)
+        pages.compare(session, second.page, 99999, None, reader=SYSTEM)
 
 
 def test_revision_of_another_page_is_not_found(session: Session, author: User) -> None:
     one = make_page(session, author, title="One")
     two = make_page(session, author, title="Two")
     with pytest.raises(NotFound):
-        pages.get_revision(session, two.id, page=one.page)
+        pages.get_revision(session, two.id, page=one.page, reader=SYSTEM)
 
 
 def test_revision_numbers_are_unique_per_page(session: Session, author: User) -> None:
@@ -233,7 +234,9 @@ def test_concurrent_saves_of_one_proposal_conflict_instead_of_overwriting(
     draft = edit_page(session, author, first, "my draft", publish=False)
     other: Session = app.extensions["wiki.sessionmaker"]()
     try:
-        pages.lookup(other, draft.page.slug)  # the second tab read the page before the first saved
+        pages.lookup(
+            other, draft.page.slug, reader=SYSTEM
+        )  # the second tab read the page before the first saved
         edit_page(session, author, draft, "first tab wins", publish=False)
         with pytest.raises(EditConflict) as caught:
             proposals.save_revision(

@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.exceptions import Conflict, EditConflict, PermissionDenied, ValidationError
+from app.exceptions import Conflict, EditConflict, NotFound, PermissionDenied, ValidationError
 from app.models import Notification, Page, Revision, User
 from app.review.approval import ApprovalRules
+from app.review.policy import SYSTEM
 from app.review.workflow import InvalidTransition
 from app.services import comments, notifications, pages, proposals, review, reviewers, rubric
 from tests.factories import edit_page, make_page, make_user
@@ -36,9 +37,9 @@ def test_edit_creates_draft_proposal_and_readers_keep_published(
 ) -> None:
     draft = edit_page(session, author, published, BODY + "new line\n", publish=False)
     assert draft.status == "draft" and draft.proposal.state == "draft"
-    page = pages.lookup(session, "expenses")
+    page = pages.lookup(session, "expenses", reader=SYSTEM)
     assert page.published_revision_id == published.id and page.latest_revision_id == draft.id
-    assert proposals.open_for_page(session, page)[0].id == draft.proposal_id
+    assert proposals.open_for_page(session, page, reader=SYSTEM)[0].id == draft.proposal_id
 
 
 def test_new_page_proposal_is_unpublished_until_approved(
@@ -85,7 +86,7 @@ def test_full_cycle_request_changes_revise_approve_publishes(
         session, actor=reviewer, revision_id=second.id, verdict="approve", rules=RULES
     )
     assert proposal.state == "published"
-    page = pages.lookup(session, "expenses")
+    page = pages.lookup(session, "expenses", reader=SYSTEM)
     assert page.published_revision_id == second.id
     session.refresh(published)
     assert published.status == "superseded"
@@ -108,15 +109,20 @@ def test_author_cannot_review_own_proposal(
         )
 
 
-def test_review_of_draft_is_refused_with_conflict(
-    session: Session, author: User, reviewer: User, published: Revision
+def test_a_draft_is_hidden_from_reviewers_and_a_withdrawn_one_cannot_be_reviewed(
+    session: Session, author: User, reviewer: User, admin: User, published: Revision
 ) -> None:
     draft = edit_page(session, author, published, "x", publish=False)
-    with pytest.raises(InvalidTransition) as caught:
+    with pytest.raises(NotFound):  # the same answer as for a revision that does not exist
         review.add_review(
             session, actor=reviewer, revision_id=draft.id, verdict="approve", rules=RULES
         )
-    assert "draft" in caught.value.message
+    review.withdraw(session, actor=author, revision_id=draft.id)
+    with pytest.raises(InvalidTransition) as caught:  # administrators see it, but not to review
+        review.add_review(
+            session, actor=admin, revision_id=draft.id, verdict="approve", rules=RULES
+        )
+    assert "withdrawn" in caught.value.message
 
 
 def test_request_changes_needs_a_specific_comment(
@@ -222,7 +228,7 @@ def test_withdraw_reopen_and_invalid_transitions(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
     draft = edit_page(session, author, published, "v1\n", publish=False)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):  # a draft is its author's: others do not see it
         review.withdraw(session, actor=reviewer, revision_id=draft.id)
     proposal = review.withdraw(session, actor=author, revision_id=draft.id)
     assert proposal.state == "withdrawn" and draft.status == "withdrawn"
@@ -257,7 +263,7 @@ def test_submit_validates_reviewers(
 def test_only_the_author_continues_a_proposal(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = edit_page(session, author, published, "v1\n", publish=False)
+    draft = edit_page(session, author, published, "v1\n", ask=reviewer)
     with pytest.raises(PermissionDenied):
         edit_page(session, reviewer, draft, "hijack\n", publish=False)
     theirs = edit_page(session, reviewer, published, "their own idea\n", publish=False)
@@ -266,7 +272,7 @@ def test_only_the_author_continues_a_proposal(
     with pytest.raises(EditConflict) as caught:
         edit_page(session, author, draft, "stale tab\n", publish=False)
     assert caught.value.current.id == second.id
-    assert len(proposals.open_for_page(session, published.page)) == 2
+    assert len(proposals.open_for_page(session, published.page, reader=SYSTEM)) == 2
 
 
 def test_comment_threads_replies_mentions_and_resolution(
@@ -312,7 +318,7 @@ def test_comment_threads_replies_mentions_and_resolution(
 def test_invalid_comments_are_refused(
     session: Session, author: User, reviewer: User, published: Revision, kwargs: dict, field: str
 ) -> None:
-    draft = edit_page(session, author, published, BODY + "more\n", publish=False)
+    draft = edit_page(session, author, published, BODY + "more\n", ask=reviewer)
     with pytest.raises(ValidationError) as caught:
         comments.add_comment(session, actor=reviewer, revision_id=draft.id, **kwargs)
     assert field in caught.value.fields
@@ -321,7 +327,7 @@ def test_invalid_comments_are_refused(
 def test_anchored_comment_moves_with_its_line_and_outdated_keeps_text(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = edit_page(session, author, published, BODY + "tail\n", publish=False)
+    draft = edit_page(session, author, published, BODY + "tail\n", ask=reviewer)
     on_three = comments.add_comment(
         session, actor=reviewer, revision_id=draft.id, body="about three", line=4
     )
@@ -368,7 +374,7 @@ def test_suggested_change_applied_as_new_revision_crediting_reviewer(
 def test_outdated_suggestion_cannot_be_applied(
     session: Session, author: User, reviewer: User, published: Revision
 ) -> None:
-    draft = edit_page(session, author, published, BODY + "tail\n", publish=False)
+    draft = edit_page(session, author, published, BODY + "tail\n", ask=reviewer)
     suggestion = comments.add_comment(
         session, actor=reviewer, revision_id=draft.id, body="x", line=3, suggestion="new"
     )
@@ -400,7 +406,7 @@ def test_publication_merges_non_overlapping_changes(
     review.add_review(
         session, actor=reviewer, revision_id=bottom.id, verdict="approve", rules=RULES
     )
-    page = pages.lookup(session, "expenses")
+    page = pages.lookup(session, "expenses", reader=SYSTEM)
     session.refresh(page)
     text = page.published_revision.body
     assert "# Expense reports" in text and "with receipts" in text
@@ -427,7 +433,7 @@ def test_overlapping_publication_needs_update_and_loses_nothing(
     assert proposal.state == "approved" and proposal.needs_update
     assert "merge_conflict" in inbox_kinds(session, hana)
     merge = proposals.three_way_merge(
-        proposal, pages.lookup(session, "expenses").published_revision
+        proposal, pages.lookup(session, "expenses", reader=SYSTEM).published_revision
     )
     assert merge.conflicts and "line two by hana" in merge.text and "line two by alex" in merge.text
     update = edit_page(
@@ -438,7 +444,9 @@ def test_overlapping_publication_needs_update_and_loses_nothing(
         session, actor=reviewer, revision_id=update.id, verdict="approve", rules=RULES
     )
     assert proposal.state == "published"
-    assert "alex and hana" in pages.lookup(session, "expenses").published_revision.body
+    assert (
+        "alex and hana" in pages.lookup(session, "expenses", reader=SYSTEM).published_revision.body
+    )
 
 
 def test_reviewer_suggestions_include_someone_from_another_department(

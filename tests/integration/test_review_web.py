@@ -37,12 +37,13 @@ def test_api_review_cycle(api_for: Any, author: User, reviewer: User, published:
         json={"body": BODY + "more\n", "base_revision_id": published.id},
     ).get_json()
     assert draft["status"] == "draft"
+    # A draft is its author's alone: to a reviewer it does not exist yet.
     assert (
         error_code(
             fatima.post(f"/api/v1/revisions/{draft['id']}/reviews", json={"verdict": "approve"}),
-            409,
+            404,
         )
-        == "invalid_transition"
+        == "not_found"
     )
     submitted = alex.post(f"/api/v1/revisions/{draft['id']}/submit", json={"reviewers": ["fatima"]})
     assert submitted.status_code == 200 and submitted.get_json()["state"] == "in_review"
@@ -167,6 +168,7 @@ def test_api_suggestion_apply_and_reviewer_suggestions(
         "items"
     ]
     assert any(item["cross_department"] for item in suggestions)
+    alex.post(f"/api/v1/revisions/{draft['id']}/submit", json={"reviewers": ["fatima"]})
     comment = fatima.post(
         f"/api/v1/revisions/{draft['id']}/comments",
         json={"body": "Shorter", "line": 5, "suggestion": "line 4"},
@@ -400,7 +402,7 @@ def test_resolve_and_reopen_a_thread_from_the_proposal_page(
     reviewer: User,
     published: Revision,
 ) -> None:
-    draft = edit_page(session, author, published, BODY + "x\n", publish=False)
+    draft = edit_page(session, author, published, BODY + "x\n", ask=reviewer)
     reviewer_client.post(
         f"/proposals/{draft.proposal_id}/comments",
         data={"body": "Needs a date", "line": "3", "revision_id": str(draft.id)},

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from app import jobs
 from app.models import KnowledgeGap, SearchLog, SearchOutbox, User, utcnow
 from app.review.approval import ApprovalRules
+from app.review.policy import SYSTEM
 from app.search import SearchBackend, SearchQuery, SearchUnavailable
 from app.search.whoosh_backend import WhooshBackend
 from app.services import indexing, notifications, pages, review, search
@@ -112,7 +113,7 @@ def test_check_reports_missing_stale_extra_and_rebuild_fixes(
     assert indexing.check(session, backend).ok
     edit_page(session, author, first, "alpha changed")  # not synced: stale
     make_page(session, author, title="Three", body="gamma")  # not synced: missing
-    two = indexing.page_document(pages.lookup(session, "two"))
+    two = indexing.page_document(pages.lookup(session, "two", reader=SYSTEM))
     assert two is not None
     backend.index([replace(two, key="page:999")])
     report = indexing.check(session, backend)
