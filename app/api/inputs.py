@@ -36,16 +36,20 @@ Names = list[str]
 class ReviewRequest(Body):
     """Whom to ask for a review."""
 
-    reviewers: Names = Field(default=[], description="Usernames.")
-    departments: Names = Field(default=[], description="Department names: all their members.")
+    reviewers: Names = Field(default=[], description="Usernames.", examples=[["fatima"]])
+    departments: Names = Field(
+        default=[], description="Department names: all their members.", examples=[["Finance"]]
+    )
 
 
 class NewPage(ReviewRequest):
     """A new page; it stays a draft proposal until reviewed."""
 
-    title: str = Field(description=f"At most {pages.MAX_TITLE_CHARS} characters.")
-    body: str = Field(description="Markdown.")
-    tags: Names = []
+    title: str = Field(
+        description=f"At most {pages.MAX_TITLE_CHARS} characters.", examples=["Team Lunch"]
+    )
+    body: str = Field(description="Markdown.", examples=["# Fridays\n\nWe meet at noon."])
+    tags: Names = Field(default=[], examples=[["social"]])
     department: str | None = None
     summary: str = Field(default="", description=f"At most {pages.MAX_SUMMARY_CHARS} characters.")
     submit: bool = Field(
@@ -72,7 +76,10 @@ class NewRevision(ReviewRequest):
 class Override(Body):
     """An administrator's reason for lifting requests for changes."""
 
-    reason: str = Field(description=f"At most {review.MAX_OVERRIDE_REASON_CHARS} characters.")
+    reason: str = Field(
+        description=f"At most {review.MAX_OVERRIDE_REASON_CHARS} characters.",
+        examples=["Fixed in the meeting with the reviewer."],
+    )
 
 
 class NewComment(Body):
@@ -80,7 +87,9 @@ class NewComment(Body):
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    body: str = Field(description=f"At most {comments.MAX_COMMENT_CHARS} characters.")
+    body: str = Field(
+        description=f"At most {comments.MAX_COMMENT_CHARS} characters.", examples=["Which form?"]
+    )
     line: int | None = Field(default=None, description="1-based line of the revision's Markdown.")
     line_end: int | None = None
     parent_id: int | None = Field(default=None, description="The comment this replies to.")
@@ -101,7 +110,9 @@ class NewReview(Body):
 class Render(Body):
     """Markdown to preview."""
 
-    markdown: str = Field(description=f"At most {pages.MAX_BODY_CHARS} characters.")
+    markdown: str = Field(
+        description=f"At most {pages.MAX_BODY_CHARS} characters.", examples=["**Bold** [[Link]]"]
+    )
 
 
 class ReadNotifications(Body):
