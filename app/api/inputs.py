@@ -20,6 +20,10 @@ from app.services import comments, pages, review
 #: Deep pages are refused rather than turned into huge database offsets.
 MAX_PAGE = 100_000
 
+#: An id or line number: what fits the database's integer columns (larger ones found nothing
+#: anyway, but would reach the database as an overflow).
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
 PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE, description="Page number, from 1.")]
 PageSize = Annotated[int, Field(ge=1, description="Items per page; large values are capped.")]
 
@@ -61,7 +65,7 @@ class NewRevision(ReviewRequest):
     """An edit, made on top of the revision it started from."""
 
     body: str = Field(description="Markdown.")
-    base_revision_id: int = Field(
+    base_revision_id: Int32 = Field(
         description="The revision your edit starts from; 409 when it is no longer the latest."
     )
     title: str | None = None
@@ -90,9 +94,9 @@ class NewComment(Body):
     body: str = Field(
         description=f"At most {comments.MAX_COMMENT_CHARS} characters.", examples=["Which form?"]
     )
-    line: int | None = Field(default=None, description="1-based line of the revision's Markdown.")
-    line_end: int | None = None
-    parent_id: int | None = Field(default=None, description="The comment this replies to.")
+    line: Int32 | None = Field(default=None, description="1-based line of the revision's Markdown.")
+    line_end: Int32 | None = None
+    parent_id: Int32 | None = Field(default=None, description="The comment this replies to.")
     suggestion: str | None = Field(default=None, description="Replacement text for line..line_end.")
 
 
@@ -118,7 +122,7 @@ class Render(Body):
 class ReadNotifications(Body):
     """Which notifications to mark read; no body (or no ids) marks all."""
 
-    ids: list[int] | None = None
+    ids: list[Int32] | None = None
 
 
 class PageListArgs(BaseModel):
@@ -133,8 +137,8 @@ class PageListArgs(BaseModel):
 class DiffArgs(BaseModel):
     """Which two revisions to compare (default: the latest against its parent)."""
 
-    from_: int | None = Field(default=None, alias="from")
-    to: int | None = None
+    from_: Int32 | None = Field(default=None, alias="from")
+    to: Int32 | None = None
 
 
 class RecordArgs(BaseModel):

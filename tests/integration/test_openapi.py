@@ -10,8 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import validate
+from sqlalchemy.orm import Session
 
 from app.models import User
+from tests.factories import make_page
 
 ERROR_REF = "#/components/schemas/ErrorBody"
 
@@ -151,3 +153,25 @@ def test_api_docs_page_loads_its_assets_from_this_site(client: FlaskClient) -> N
             assert asset.content_type.split(";")[0] in {"text/javascript", "text/css"}, url
             if url.startswith("/static/"):
                 assert not re.search(rb"https?://", asset.data), url
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "payload", "field"),
+    [
+        ("get", "/api/v1/pages/ids/diff?to=87495029955541854060544&from=1", None, "to"),
+        (
+            "post",
+            "/api/v1/pages/ids/revisions",
+            {"body": "x", "base_revision_id": 2**40},
+            "base_revision_id",
+        ),
+        ("post", "/api/v1/notifications/read", {"ids": [1, 2**63]}, "ids"),
+    ],
+)
+def test_ids_too_large_for_the_database_answer_422(
+    api_for: Any, session: Session, author: User, method: str, url: str, payload: Any, field: str
+) -> None:
+    make_page(session, author, title="Ids")
+    response = getattr(api_for(author), method)(url, json=payload)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["fields"]
