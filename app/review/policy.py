@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from sqlalchemy import ColumnElement, exists, or_, true
+
 from app.exceptions import PermissionDenied
 from app.models import Page, Proposal, Revision, User
 from app.review.workflow import State
@@ -55,6 +57,19 @@ def can_view(reader: Reader, item: Page | Proposal | Revision) -> bool:
     if State(item.state) in PRIVATE_STATES:
         return reader.is_admin or reader.id in item.contributor_ids
     return True
+
+
+def member_sees_proposal(member: User) -> ColumnElement[bool]:
+    """:func:`can_view` of a proposal for a signed-in ``member``, as a SQL condition (for lists
+    that page in the database, such as an inbox)."""
+    if member.is_admin:
+        return true()
+    wrote = exists().where(Revision.proposal_id == Proposal.id, Revision.author_id == member.id)
+    return or_(
+        Proposal.state.not_in([state.value for state in PRIVATE_STATES]),
+        Proposal.author_id == member.id,
+        wrote,
+    )
 
 
 def _reads_published(reader: User | None, page: Page) -> bool:

@@ -6,8 +6,9 @@ import logging
 import smtplib
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app import jobs
@@ -16,6 +17,8 @@ from app.mail import Mailer
 from app.models import Comment, Notification, Proposal, User, utcnow
 from app.pagination import Paginated, paginate
 from app.review import policy
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +72,8 @@ def notify(
 def inbox(
     session: Session, user: User, *, page: int = 1, per_page: int = 30, unread_only: bool = False
 ) -> Paginated[Notification]:
-    """Return ``user``'s notifications, newest first."""
-    query = select(Notification).where(Notification.user_id == user.id)
+    """Return ``user``'s notifications, newest first (about what they may still see)."""
+    query = _visible(select(Notification), user)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return paginate(session, query.order_by(Notification.id.desc()), page=page, per_page=per_page)
@@ -78,10 +81,20 @@ def inbox(
 
 def unread_count(session: Session, user: User) -> int:
     """Return how many notifications ``user`` has not read."""
-    query = select(func.count()).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)
+    query = _visible(select(func.count(Notification.id)), user)
+    return session.scalar(query.where(Notification.read_at.is_(None))) or 0
+
+
+def _visible(query: Select[T], user: User) -> Select[T]:
+    """``user``'s notifications, but not about proposals gone private since (a withdrawn one)."""
+    return (
+        query.select_from(Notification)
+        .outerjoin(Proposal, Proposal.id == Notification.proposal_id)
+        .where(
+            Notification.user_id == user.id,
+            or_(Notification.proposal_id.is_(None), policy.member_sees_proposal(user)),
+        )
     )
-    return session.scalar(query) or 0
 
 
 def mark_read(session: Session, user: User, ids: Iterable[int] | None = None) -> int:

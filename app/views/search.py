@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import login_required
 
 from app import deps, web
 from app.exceptions import PermissionDenied
@@ -50,6 +51,7 @@ def gaps() -> ResponseReturnValue:
 
 
 @bp.get("/gaps/<int:gap_id>/askers")
+@login_required
 def gap_askers(gap_id: int) -> ResponseReturnValue:
     user = deps.require_actor()
     if not user.is_admin:

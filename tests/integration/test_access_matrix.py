@@ -1,0 +1,440 @@
+"""Who may see and do what, for every route: one table, route x role -> answer.
+
+Each route the app serves must be in ``ROUTES`` (a new route fails the completeness test until
+someone decides who may use it). Reads are requested by every role over a published page, a
+draft, an open proposal and a withdrawn one; the answer must be the one ``expected`` gives, and
+no answer may contain the title or body of something the role may not see. Writes are sent by
+every role that may not see their subject: they get the same 404 as for nothing at all (or
+sign-in), and nothing changes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db import Base
+from app.models import KnowledgeGap, Revision, SearchLog
+from app.review.approval import ApprovalRules
+from app.search import SearchQuery
+from app.services import comments, indexing, proposals, review, search
+from tests.conftest import WikiClient, make_app
+from tests.factories import make_user
+
+Role = Literal[
+    "anonymous", "other_department", "author", "contributor", "reviewer", "unasked", "unconfirmed",
+    "admin",
+]  # fmt: skip
+ROLES: tuple[Role, ...] = (
+    "anonymous", "other_department", "author", "contributor", "reviewer", "unasked", "unconfirmed",
+    "admin",
+)  # fmt: skip
+#: The signed-in user behind each role.
+USERNAMES: dict[Role, str] = {
+    "other_department": "hana", "author": "alex", "contributor": "cora", "reviewer": "fatima",
+    "unasked": "eli", "unconfirmed": "uma", "admin": "admin",
+}  # fmt: skip
+#: Roles held by administrators (the contributor is an administrator who edited a proposal).
+ADMINS: frozenset[Role] = frozenset({"admin", "contributor"})
+Subject = Literal["published", "draft", "open", "withdrawn"]
+SUBJECTS: tuple[Subject, ...] = ("published", "draft", "open", "withdrawn")
+#: Who may see each subject (the policy under test, written out).
+VISIBLE: dict[Subject, frozenset[Role]] = {
+    "published": frozenset(ROLES),
+    "draft": frozenset({"author", "contributor", "admin"}),
+    "open": frozenset(ROLES) - {"anonymous"},
+    "withdrawn": frozenset({"author", "contributor", "admin"}),
+}
+#: Text only a subject contains: no answer to a role that may not see it may include it.
+SECRETS: dict[Subject, tuple[str, ...]] = {
+    "published": (),
+    "draft": ("Quarterly Zebra Draft", "DRAFTSECRET", "DRAFTSECOND"),
+    "open": ("OPENSECRET", "OPENSECOND"),
+    "withdrawn": ("Withdrawn Zebra Title", "WITHDRAWNSECRET"),
+}
+
+Address = Literal["page", "revision", "proposal", "comment"] | None
+Auth = Literal["any", "member", "admin"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a route is reached and who may use it."""
+
+    address: Address = None  #: what its URL names (its visibility decides), or nothing
+    auth: Auth = "any"  #: who may use it at all
+    redirects: bool = False  #: success is a redirect (302), not a page (200)
+    query: str = ""  #: query string for reads
+    payload: dict[str, Any] = field(default_factory=dict)  #: body for writes
+    #: what those who may see a never-published page get (its page is not there yet)
+    unpublished: int | None = None
+
+
+READ, MEMBER_READ, ADMIN_READ = Route(), Route(auth="member"), Route(auth="admin")
+PAGE_READ, REVISION_READ = Route("page"), Route("revision")
+PROPOSAL_READ, MEMBER_WRITE = Route("proposal"), Route(auth="member")
+
+ROUTES: dict[tuple[str, str], Route] = {
+    # -- the site: reading
+    ("GET", "/"): READ,
+    ("GET", "/wiki"): READ,
+    ("GET", "/wiki/<slug>"): Route("page", unpublished=404),  # "not yet", with the drafts
+    ("GET", "/wiki/<slug>/history"): PAGE_READ,
+    ("GET", "/wiki/<slug>/diff"): PAGE_READ,
+    ("GET", "/wiki/<slug>/revisions/<int:revision_id>"): REVISION_READ,
+    ("GET", "/wiki/<slug>/edit"): Route("page", auth="member"),
+    ("GET", "/new"): MEMBER_READ,
+    ("GET", "/proposals/<int:proposal_id>"): PROPOSAL_READ,
+    ("GET", "/proposals/<int:proposal_id>/record.json"): Route("proposal", redirects=True),
+    ("GET", "/review"): MEMBER_READ,
+    ("GET", "/inbox"): MEMBER_READ,
+    ("GET", "/admin/rubric"): ADMIN_READ,
+    ("GET", "/search"): Route(query="q=zebra"),
+    ("GET", "/search/open/<int:log_id>/<slug>"): Route("page", redirects=True),
+    ("GET", "/gaps"): READ,
+    ("GET", "/gaps/<int:gap_id>/askers"): ADMIN_READ,
+    ("GET", "/users/<username>"): READ,
+    ("GET", "/departments"): READ,
+    ("GET", "/login"): READ,
+    ("GET", "/signup"): READ,
+    ("GET", "/assets/highlight.css"): READ,
+    ("GET", "/static/<path:filename>"): READ,
+    # -- the site: writing
+    ("POST", "/login"): Route(payload={"username": "nobody", "password": "wrong-password"}),
+    ("POST", "/signup"): Route(payload={"username": ""}),
+    ("POST", "/logout"): Route(),
+    ("POST", "/new"): MEMBER_WRITE,
+    ("POST", "/wiki/<slug>/edit"): Route("page", auth="member", payload={"body": "x"}),
+    ("POST", "/wiki/<slug>/archive"): Route("page", auth="member"),
+    ("POST", "/wiki/<slug>/restore"): Route("page", auth="member"),
+    ("POST", "/proposals/<int:proposal_id>/comments"): Route(
+        "proposal", auth="member", payload={"body": "hello", "revision_id": "{revision_id}"}
+    ),
+    ("POST", "/proposals/<int:proposal_id>/reviews"): Route(
+        "proposal", auth="member", payload={"verdict": "approve", "revision_id": "{revision_id}"}
+    ),
+    ("POST", "/proposals/<int:proposal_id>/submit"): Route(
+        "proposal", auth="member", payload={"reviewers": "hana", "revision_id": "{revision_id}"}
+    ),
+    ("POST", "/proposals/<int:proposal_id>/withdraw"): Route(
+        "proposal", auth="member", payload={"revision_id": "{revision_id}"}
+    ),
+    ("POST", "/proposals/<int:proposal_id>/reopen"): Route(
+        "proposal", auth="member", payload={"revision_id": "{revision_id}"}
+    ),
+    ("POST", "/proposals/<int:proposal_id>/override"): Route(
+        "proposal", auth="member", payload={"reason": "x", "revision_id": "{revision_id}"}
+    ),
+    ("POST", "/comments/<int:comment_id>/resolve"): Route("comment", auth="member"),
+    ("POST", "/comments/<int:comment_id>/reopen"): Route("comment", auth="member"),
+    ("POST", "/comments/<int:comment_id>/apply"): Route("comment", auth="member"),
+    ("POST", "/inbox/read"): MEMBER_WRITE,
+    ("POST", "/admin/rubric"): MEMBER_WRITE,
+    ("POST", "/departments"): MEMBER_WRITE,
+    ("POST", "/departments/<name>/rules"): MEMBER_WRITE,
+    # -- the API: reading
+    ("GET", "/api/docs"): READ,
+    ("GET", "/api/docs/assets/<path:filename>"): READ,
+    ("GET", "/api/v1/openapi.json"): READ,
+    ("GET", "/api/v1/pages"): READ,
+    ("GET", "/api/v1/pages/<slug>"): PAGE_READ,
+    ("GET", "/api/v1/pages/<slug>/revisions"): PAGE_READ,
+    ("GET", "/api/v1/pages/<slug>/diff"): PAGE_READ,
+    ("GET", "/api/v1/revisions/<int:revision_id>"): REVISION_READ,
+    ("GET", "/api/v1/revisions/<int:revision_id>/proposal"): REVISION_READ,
+    ("GET", "/api/v1/revisions/<int:revision_id>/reviews"): REVISION_READ,
+    ("GET", "/api/v1/revisions/<int:revision_id>/comments"): REVISION_READ,
+    ("GET", "/api/v1/revisions/<int:revision_id>/review-record"): REVISION_READ,
+    ("GET", "/api/v1/revisions/<int:revision_id>/reviewer-suggestions"): REVISION_READ,
+    ("GET", "/api/v1/review-queue"): MEMBER_READ,
+    ("GET", "/api/v1/notifications"): MEMBER_READ,
+    ("GET", "/api/v1/me"): MEMBER_READ,
+    ("GET", "/api/v1/users/<username>"): READ,
+    ("GET", "/api/v1/departments"): READ,
+    ("GET", "/api/v1/search"): Route(query="q=zebra"),
+    ("GET", "/api/v1/search/suggest"): Route(query="q=quar"),
+    ("GET", "/api/v1/gaps"): READ,
+    # -- the API: writing
+    ("POST", "/api/v1/pages"): MEMBER_WRITE,
+    ("POST", "/api/v1/render"): Route(payload={"markdown": "*hi*"}),
+    ("POST", "/api/v1/notifications/read"): MEMBER_WRITE,
+    ("POST", "/api/v1/pages/<slug>/revisions"): Route(
+        "page", auth="member", payload={"body": "x", "base_revision_id": "{revision_id}"}
+    ),
+    ("POST", "/api/v1/pages/<slug>/archive"): Route("page", auth="member"),
+    ("POST", "/api/v1/pages/<slug>/restore"): Route("page", auth="member"),
+    ("POST", "/api/v1/revisions/<int:revision_id>/submit"): Route(
+        "revision", auth="member", payload={"reviewers": ["hana"]}
+    ),
+    ("POST", "/api/v1/revisions/<int:revision_id>/withdraw"): Route("revision", auth="member"),
+    ("POST", "/api/v1/revisions/<int:revision_id>/reopen"): Route("revision", auth="member"),
+    ("POST", "/api/v1/revisions/<int:revision_id>/override"): Route(
+        "revision", auth="member", payload={"reason": "x"}
+    ),
+    ("POST", "/api/v1/revisions/<int:revision_id>/reviews"): Route(
+        "revision", auth="member", payload={"verdict": "approve"}
+    ),
+    ("POST", "/api/v1/revisions/<int:revision_id>/comments"): Route(
+        "revision", auth="member", payload={"body": "hello"}
+    ),
+    ("POST", "/api/v1/comments/<int:comment_id>/resolve"): Route("comment", auth="member"),
+    ("POST", "/api/v1/comments/<int:comment_id>/reopen"): Route("comment", auth="member"),
+    ("POST", "/api/v1/comments/<int:comment_id>/apply"): Route("comment", auth="member"),
+}
+
+#: What every role gets for a route of each kind when it may use it.
+FIXED_VALUES = {
+    "username": "alex",
+    "name": "Engineering",
+    "filename": "css/peerwiki.css",
+}
+API_DOCS_ASSET = "css/swagger-ui.css"
+
+
+@dataclass
+class World:
+    """The wiki the matrix runs against, with the ids of each subject."""
+
+    app: Flask
+    slug: dict[Subject, str]
+    revision_id: dict[Subject, int]
+    proposal_id: dict[Subject, int]
+    comment_id: dict[Subject, int]
+    log_id: int
+    gap_id: int
+    clients: dict[Role, WikiClient] = field(default_factory=dict)
+
+    def client(self, role: Role) -> WikiClient:
+        if role not in self.clients:
+            self.app.test_client_class = WikiClient
+            client: WikiClient = self.app.test_client()  # type: ignore[assignment]
+            if role != "anonymous":
+                client.login(USERNAMES[role])
+            self.clients[role] = client
+        return self.clients[role]
+
+    def url(self, rule: str, subject: Subject, query: str = "") -> str:
+        values: dict[str, Any] = {
+            **FIXED_VALUES,
+            "slug": self.slug[subject],
+            "revision_id": self.revision_id[subject],
+            "proposal_id": self.proposal_id[subject],
+            "comment_id": self.comment_id[subject],
+            "log_id": self.log_id,
+            "gap_id": self.gap_id,
+        }
+        if rule.startswith("/api/docs/assets/"):
+            values["filename"] = API_DOCS_ASSET
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
+        return f"{path}?{query}" if query else path
+
+
+RULES = ApprovalRules()
+
+
+def _build(session: Session) -> dict[str, Any]:
+    """A published page (reviewed, with a comment), a draft new page, an open proposal and a
+    withdrawn one, each with a revision by an administrator who co-edited it."""
+    alex = make_user(session, username="alex", name="Alex Rivera", department="Engineering")
+    fatima = make_user(session, username="fatima", name="Fatima Khan", department="Finance")
+    make_user(session, username="hana", name="Hana Sato", department="People")
+    make_user(session, username="eli", name="Eli Brandt", department="Engineering")
+    make_user(session, username="uma", name="Uma Novak", department="Sales")
+    cora = make_user(session, username="cora", name="Cora Lind", department="Operations", is_admin=True)  # fmt: skip
+    make_user(session, username="admin", name="Ada Admin", department="Operations", is_admin=True)
+
+    def ask(actor: Any, reviewer: Any) -> Any:
+        return review.submission(session, actor=actor, rules=RULES, reviewers=[reviewer.username])
+
+    body = "# Expenses\n\nFile receipts within 30 days.\nUse the finance form.\n"
+    first = proposals.create_page(
+        session, author=alex, title="Expenses Guide", body=body, then=ask(alex, fatima)
+    )
+    published_comment = comments.add_comment(
+        session, actor=fatima, revision_id=first.id, body="Clear.", line=3
+    )
+    review.add_review(session, actor=fatima, revision_id=first.id, verdict="approve", rules=RULES)
+
+    def edit(actor: Any, base: Revision, text: str, **over: Any) -> Revision:
+        return proposals.save_revision(
+            session, author=actor, slug=base.page.slug, body=text, base_revision_id=base.id, **over
+        )
+
+    withdrawn = edit(alex, first, body + "WITHDRAWNSECRET\n", title="Withdrawn Zebra Title",
+                     then=ask(alex, fatima))  # fmt: skip
+    withdrawn = edit(cora, withdrawn, body + "WITHDRAWNSECRET and more\n")
+    withdrawn_comment = comments.add_comment(
+        session, actor=fatima, revision_id=withdrawn.id, body="Hmm.", line=3
+    )
+    review.withdraw(session, actor=alex, revision_id=withdrawn.id)
+
+    opened = edit(alex, first, body + "OPENSECRET\n", then=ask(alex, fatima))
+    opened = edit(cora, opened, body + "OPENSECRET OPENSECOND\n")
+    open_comment = comments.add_comment(
+        session, actor=fatima, revision_id=opened.id, body="Which form?", line=4
+    )
+
+    draft = proposals.create_page(
+        session, author=alex, title="Quarterly Zebra Draft", body="DRAFTSECRET plans\n"
+    )
+    draft = edit(cora, draft, "DRAFTSECRET plans\nDRAFTSECOND\n")
+    draft_comment = comments.add_comment(
+        session, actor=alex, revision_id=draft.id, body="Note to self.", line=1
+    )
+    return {
+        "slug": {"published": "expenses-guide", "draft": draft.page.slug,
+                 "open": "expenses-guide", "withdrawn": "expenses-guide"},
+        "revision_id": {"published": first.id, "draft": draft.id, "open": opened.id,
+                        "withdrawn": withdrawn.id},
+        "proposal_id": {"published": first.proposal_id, "draft": draft.proposal_id,
+                        "open": opened.proposal_id, "withdrawn": withdrawn.proposal_id},
+        "comment_id": {"published": published_comment.id, "draft": draft_comment.id,
+                       "open": open_comment.id, "withdrawn": withdrawn_comment.id},
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> Iterator[World]:
+    directory = tmp_path_factory.mktemp("matrix")
+    database = directory / "matrix.db"
+    shutil.copy(migrated_sqlite, database)
+    app = make_app(directory, f"sqlite:///{database}")
+    with app.extensions["wiki.sessionmaker"]() as session:
+        ids = _build(session)
+        backend = app.extensions["wiki.search"]
+        indexing.process_outbox(session, backend)
+        search.run(session, backend, SearchQuery(text="flurbish"), user=None)
+        log_id = session.scalar(select(func.max(SearchLog.id)))
+        gap_id = session.scalar(select(func.max(KnowledgeGap.id)))
+        assert log_id is not None and gap_id is not None
+    yield World(app=app, log_id=log_id, gap_id=gap_id, **ids)
+    app.extensions["wiki.engine"].dispose()
+
+
+def expected(route: Route, subject: Subject, role: Role) -> int:
+    """The status ``role`` gets from ``route`` about ``subject``."""
+    if route.auth != "any" and role == "anonymous":
+        return 401  # sign-in: 302 to the sign-in page on the site, 401 from the API
+    if route.address is not None and role not in _visible(route.address, subject):
+        return 404
+    if route.auth == "admin" and role not in ADMINS:
+        return 403
+    if route.unpublished is not None and subject == "draft":
+        return route.unpublished
+    return 302 if route.redirects else 200
+
+
+def _visible(address: str, subject: Subject) -> frozenset[Role]:
+    if address == "page" and subject in ("open", "withdrawn"):
+        return VISIBLE["published"]  # they are proposals for the published page
+    return VISIBLE[subject]
+
+
+def _status(response: Any) -> int:
+    """The answer as the matrix names it (the site's sign-in redirect counts as 401)."""
+    if response.status_code == 302 and "/login" in response.headers.get("Location", ""):
+        return 401
+    return int(response.status_code)
+
+
+def _reads() -> list[tuple[str, Route, Subject]]:
+    cases = []
+    for (method, rule), route in ROUTES.items():
+        if method != "GET":
+            continue
+        subjects = SUBJECTS if route.address is not None else ("published",)
+        cases.extend((rule, route, subject) for subject in subjects)
+    return cases
+
+
+def test_every_route_is_in_the_matrix(world: World) -> None:
+    served = {
+        (method, rule.rule)
+        for rule in world.app.url_map.iter_rules()
+        for method in rule.methods or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+    assert served - ROUTES.keys() == set(), "add these routes to ROUTES, deciding who may use them"
+    assert ROUTES.keys() - served == set(), "these routes are gone: remove them from ROUTES"
+
+
+@pytest.mark.parametrize(
+    ("rule", "route", "subject"),
+    _reads(),
+    ids=lambda v: getattr(v, "address", v) if not isinstance(v, str) else v,
+)
+def test_reads_answer_each_role_as_the_policy_says(
+    world: World, rule: str, route: Route, subject: Subject
+) -> None:
+    for role in ROLES:
+        response = world.client(role).get(world.url(rule, subject, route.query))
+        answer = response.get_data(as_text=True)
+        response.close()
+        assert _status(response) == expected(route, subject, role), (role, answer[:300])
+        for hidden in SUBJECTS:
+            if role in VISIBLE[hidden]:
+                continue
+            for secret in SECRETS[hidden]:
+                assert secret not in answer, f"{role} reads {hidden!r}'s {secret!r} at {rule}"
+
+
+def _row_counts(world: World) -> dict[str, int]:
+    with world.app.extensions["wiki.sessionmaker"]() as session:
+        return {
+            table.name: session.scalar(select(func.count()).select_from(table)) or 0
+            for table in Base.metadata.sorted_tables
+            if table.name not in ("search_log", "search_outbox", "knowledge_gaps")
+        }
+
+
+def _writes() -> list[tuple[str, Route, Subject]]:
+    cases = []
+    for (method, rule), route in ROUTES.items():
+        if method != "POST":
+            continue
+        subjects = SUBJECTS if route.address is not None else ("published",)
+        cases.extend((rule, route, subject) for subject in subjects)
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("rule", "route", "subject"),
+    _writes(),
+    ids=lambda v: getattr(v, "address", v) if not isinstance(v, str) else v,
+)
+def test_writes_by_those_who_may_not_see_their_subject_change_nothing(
+    world: World, rule: str, route: Route, subject: Subject
+) -> None:
+    outsiders = [
+        role for role in ROLES if expected(route, subject, role) in (401, 404)
+    ]  # fmt: skip
+    before = _row_counts(world)
+    for role in outsiders:
+        values = {"revision_id": world.revision_id[subject]}
+        payload = {
+            key: value.format(**values) if isinstance(value, str) else value
+            for key, value in route.payload.items()
+        }
+        if "base_revision_id" in payload:
+            payload["base_revision_id"] = int(payload["base_revision_id"])
+        url = world.url(rule, subject)
+        client = world.client(role)
+        response = (
+            client.post(url, json=payload)
+            if rule.startswith("/api/")
+            else client.post(url, data=payload)
+        )
+        answer = response.get_data(as_text=True)
+        assert _status(response) == expected(route, subject, role), (role, answer[:300])
+        for secret in SECRETS[subject]:
+            assert secret not in answer
+    assert _row_counts(world) == before
