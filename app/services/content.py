@@ -78,10 +78,9 @@ def _import_file(session: Session, path: Path, author: User | None) -> str:
     tags = post.get("tags") or []
     tag_list = pages.normalise_tags(tags if isinstance(tags, (list, str)) else [str(tags)])
     department = str(post.get("department") or "").strip() or None
-    if department:
+    owner = author or _system_user(session)
+    if department:  # committed with the page: a file that fails leaves no department behind
         users.ensure_department(session, department)
-        session.commit()
-    owner = author or _system_user(session, department)
     slug = str(post.get("slug") or slugify(title))
     try:
         page = pages.lookup(session, slug, reader=policy.SYSTEM)
@@ -119,7 +118,7 @@ def _last_imported(session: Session, page: Page) -> Revision | None:
     )
 
 
-def _system_user(session: Session, department: str | None) -> User:
+def _system_user(session: Session) -> User:
     user = users.find_user(session, SYSTEM_USERNAME)
     if user is not None:
         return user
@@ -128,7 +127,7 @@ def _system_user(session: Session, department: str | None) -> User:
         username=SYSTEM_USERNAME,
         name="Peerwiki starter content",
         password=secrets.token_urlsafe(24),
-        department=department or DEFAULT_DEPARTMENT,
+        department=DEFAULT_DEPARTMENT,
         create_department=True,
     )
     user.is_active = False  # owns imported pages; nobody signs in as it

@@ -199,3 +199,18 @@ def test_demo_creates_accounts_and_starter_content(
     for username in ("alex", "fatima", "hana", "admin"):
         assert users.authenticate(session, username=username, password="peerwiki-demo") is not None
     assert session.scalar(select(func.count()).select_from(Page)) == 2
+
+
+def test_a_file_that_fails_to_import_leaves_nothing_behind(
+    runner: Any, session: Session, tmp_path: Path
+) -> None:
+    directory = tmp_path / "pages"
+    directory.mkdir()
+    (directory / "bad.md").write_text(
+        f"---\ntitle: {'Very long title ' * 20}\ndepartment: Legal\n---\nBody\n", encoding="utf-8"
+    )
+    (directory / "good.md").write_text("---\ntitle: Good page\n---\nBody\n", encoding="utf-8")
+    result = runner.invoke(args=["content", "import", str(directory)])
+    assert "bad.md" in result.output
+    assert session.scalar(select(Page.title)) == "Good page"
+    assert users.find_department(session, "Legal") is None
