@@ -17,6 +17,7 @@ from flask import Flask
 
 from app import jobs, search
 from app.models import DEFAULT_PASSWORD_METHOD
+from app.services import signup
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +58,12 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_DAYS": 30,
     #: CSRF tokens last as long as the session instead of one hour, so a long edit still saves.
     "WTF_CSRF_TIME_LIMIT": None,
+    #: Who may create an account: ``off``, ``invite`` (an administrator's link), ``domain``
+    #: (a confirmed address at ``SIGNUP_DOMAINS``) or ``open``. Unset: ``off`` in production,
+    #: ``open`` otherwise.
+    "SIGNUP": "",
+    #: Comma-separated email domains that ``SIGNUP=domain`` admits (``example.com,example.org``).
+    "SIGNUP_DOMAINS": "",
     #: Approvals a proposal needs before it is published (departments may override it).
     "REVIEW_REQUIRED_APPROVALS": 1,
     #: Whether one approval must come from another department than the page's.
@@ -94,6 +101,16 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         app.config["SECRET_KEY"] = _local_secret_key(Path(app.instance_path))
     _require_choice(app, "SEARCH_BACKEND", search.BACKENDS)
     _require_choice(app, "BACKGROUND_RUNNER", jobs.RUNNERS)
+    if not app.config["SIGNUP"]:
+        app.config["SIGNUP"] = "off" if app.config["ENV"] == "production" else "open"
+    _require_choice(app, "SIGNUP", [mode.value for mode in signup.Mode])
+    if app.config["SIGNUP"] == "domain" and not (
+        app.config["SIGNUP_DOMAINS"] and app.config["SMTP_HOST"]
+    ):
+        raise ConfigError(
+            "PEERWIKI_SIGNUP=domain needs PEERWIKI_SIGNUP_DOMAINS and PEERWIKI_SMTP_HOST "
+            "(confirmation links are emailed)."
+        )
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_DAYS"]))
     if app.config["ENV"] == "production":  # cookies only travel over HTTPS
         app.config["SESSION_COOKIE_SECURE"] = True

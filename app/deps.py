@@ -16,7 +16,7 @@ from app.mail import Mailer
 from app.models import User
 from app.review.approval import ApprovalRules
 from app.search import SearchBackend, open_backend
-from app.services import background, notifications, users
+from app.services import background, notifications, signup, users
 
 
 def init_app(app: Flask) -> None:
@@ -56,6 +56,19 @@ def approval_rules() -> ApprovalRules:
         required=max(1, int(current_app.config["REVIEW_REQUIRED_APPROVALS"])),
         cross_department=bool(current_app.config["REVIEW_REQUIRE_CROSS_DEPARTMENT"]),
     )
+
+
+def signup_rules() -> signup.SignupRules:
+    """Return who may create an account (``SIGNUP``, ``SIGNUP_DOMAINS``)."""
+    return signup.SignupRules.parse(
+        current_app.config["SIGNUP"], current_app.config["SIGNUP_DOMAINS"]
+    )
+
+
+def mailer() -> Mailer | None:
+    """Return the mailer, or None when email is off."""
+    found: Mailer | None = current_app.extensions.get("wiki.mailer")
+    return found
 
 
 def password_method() -> str:
@@ -109,7 +122,7 @@ def _run_committed_jobs(response: Response) -> Response:
                 background.run,
                 current_app.extensions["wiki.sessionmaker"],
                 search_backend(),
-                current_app.extensions.get("wiki.mailer"),
+                mailer(),
                 todo,
                 base_url=request.host_url.rstrip("/"),
                 catch_up=first,

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -84,6 +85,11 @@ class User(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: False while a department the person chose themselves awaits an administrator's word;
+    #: their approvals are then recorded as comments and count towards no rule.
+    department_confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: When the person proved their email address (None: not yet, they cannot sign in).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     department: Mapped[Department] = relationship(back_populates="members", lazy="joined")
@@ -123,6 +129,24 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class Invitation(Base):
+    """A single-use sign-up link an administrator made; it fixes the new account's department."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+
+    department: Mapped[Department] = relationship(lazy="joined")
 
 
 page_tags = Table(

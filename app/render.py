@@ -50,7 +50,8 @@ EXTERNAL_REL = "nofollow noopener"
 #: templates); a heading that would take one gets "-section" appended, as do footnote-like ids.
 PAGE_IDS = frozenset(
     {
-        "asked-heading", "backlinks-heading", "comments", "comments-heading", "conflict-heading",
+        "asked-heading", "invite-department", "invite-email", "invite-heading", "people-heading",
+        "backlinks-heading", "comments", "comments-heading", "conflict-heading",
         "contributors-heading", "departments", "dept-heading", "draft-status", "header-q",
         "header-suggestions", "main", "mine-heading", "more-reviewers", "override-heading",
         "override-reason", "page-editor", "pages-heading", "preview", "preview-label",

@@ -36,6 +36,9 @@ class Person(Protocol):
     @property
     def department_id(self) -> int: ...
 
+    @property
+    def department_confirmed(self) -> bool: ...
+
 
 class Ballot(Protocol):
     """A review as the rules see it."""
@@ -163,7 +166,8 @@ def evaluate(
     """Evaluate a proposal's reviews against ``rules`` (already specific to its department).
 
     An approval counts when it is the reviewer's latest verdict, is on the head revision, was
-    not dismissed, and the reviewer wrote none of the proposal's revisions.
+    not dismissed, the reviewer wrote none of the proposal's revisions and an administrator
+    confirmed their department.
     """
     approvers = [
         ballot.reviewer
@@ -172,6 +176,7 @@ def evaluate(
         and ballot.dismissed_at is None
         and ballot.revision_id == head_revision_id
         and ballot.reviewer_id not in contributor_ids
+        and ballot.reviewer.department_confirmed
     ]
     blockers = [ballot.reviewer for ballot in blocking(ballots)]
     crossed = any(person.department_id != department_id for person in approvers)

@@ -156,3 +156,14 @@ def require_edit_rubric(user: User) -> None:
     """Raise PermissionDenied unless ``user`` is an administrator."""
     if not can_edit_rubric(user):
         raise PermissionDenied("Only administrators can edit the review rubric.")
+
+
+def can_manage_people(user: User) -> bool:
+    """Administrators invite people, confirm and change departments and grant admin rights."""
+    return user.is_admin
+
+
+def require_manage_people(user: User) -> None:
+    """Raise PermissionDenied unless ``user`` is an administrator."""
+    if not can_manage_people(user):
+        raise PermissionDenied("Only administrators manage people.")

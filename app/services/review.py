@@ -138,6 +138,12 @@ def reopen(session: Session, *, actor: User, revision_id: int) -> Proposal:
     return proposal
 
 
+#: Added to the summary of an approval by someone whose department is not confirmed yet.
+UNCONFIRMED_APPROVAL = (
+    "(Approval recorded as a comment: an administrator has not confirmed this reviewer's "
+    "department yet.)"
+)
+
 # -- reviews ------------------------------------------------------------------------------------
 
 
@@ -178,6 +184,9 @@ def add_review(
         raise ValidationError(
             "Summary too long.", {"summary": f"Keep it under {MAX_SUMMARY_CHARS} characters."}
         )
+    if kind is Verdict.APPROVE and not actor.department_confirmed:
+        kind = Verdict.COMMENT  # recorded, but it counts towards no rule
+        summary = f"{summary} {UNCONFIRMED_APPROVAL}".strip()
     scores = rubric_service.validate_scores(session, rubric or {})
     for spec in comments:
         comment_service.new_comment(

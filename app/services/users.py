@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -22,7 +23,14 @@ TOKEN_PREFIX = "pw_"
 TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 
 
-def create_user(
+def create_user(session: Session, **fields: Any) -> User:
+    """Register a user (see :func:`add_user` for the fields) and commit."""
+    user = add_user(session, **fields)
+    session.commit()
+    return user
+
+
+def add_user(
     session: Session,
     *,
     username: str,
@@ -34,11 +42,16 @@ def create_user(
     create_department: bool = False,
     enforce_password_policy: bool = True,
     password_method: str = DEFAULT_PASSWORD_METHOD,
+    department_confirmed: bool = True,
+    email_confirmed: bool = True,
 ) -> User:
-    """Register a user; ``create_department`` allows a department that does not exist yet.
+    """Add a user without committing; ``create_department`` allows a department that does not
+    exist yet.
 
     Operators creating accounts from the command line may skip the password length rule;
-    ``password_method`` is the configured ``PASSWORD_HASH_METHOD``.
+    ``password_method`` is the configured ``PASSWORD_HASH_METHOD``. A person who chose their
+    own department (``department_confirmed=False``) or has yet to prove their address
+    (``email_confirmed=False``) waits for that.
     """
     username = username.strip().lower()
     email = (email or f"{username}@example.com").strip()
@@ -72,10 +85,12 @@ def create_user(
         email=email,
         department=dept,
         is_admin=is_admin,
+        department_confirmed=department_confirmed,
+        email_confirmed_at=utcnow() if email_confirmed else None,
     )
     user.set_password(password, password_method)
     session.add(user)
-    session.commit()
+    session.flush()
     return user
 
 

@@ -8,7 +8,8 @@ from app import deps
 from app.diffing import LineKind
 from app.review.approval import Verdict
 from app.review.workflow import OPEN_STATES, REQUEST_REVIEW_STATES, REVIEWABLE_STATES, State
-from app.views import auth, errors, filters, pages, review, search, users
+from app.services import signup
+from app.views import auth, errors, filters, pages, people, review, search, users
 
 #: Scripts and styles come only from the site itself; page content can show remote images.
 CONTENT_SECURITY_POLICY = (
@@ -35,7 +36,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(users.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(search.bp)
-    app.context_processor(lambda: {"unread_notifications": deps.unread_notifications})
+    app.register_blueprint(people.bp)
+    app.context_processor(
+        lambda: {
+            "unread_notifications": deps.unread_notifications,
+            "signup_open": lambda: deps.signup_rules().mode is not signup.Mode.OFF,
+        }
+    )
     errors.init_app(app)
     app.add_template_filter(filters.when)
     app.jinja_env.globals.update(TEMPLATE_NAMES)

@@ -7,14 +7,19 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app import deps
 from app.exceptions import ValidationError
 from app.extensions import limiter
-from app.services import users
+from app.models import Invitation, User
+from app.services import signup, users
 from app.views.forms import ActionForm, LoginForm, SignupForm
 
 bp = Blueprint("auth", __name__)
+
+#: How long an email confirmation link works.
+CONFIRMATION_DAYS = 3
 
 
 def _auth_limit() -> str:
@@ -48,7 +53,11 @@ def login_submit() -> ResponseReturnValue:
         user = users.authenticate(
             deps.session(), username=form.username.data, password=form.password.data
         )
-        if user is not None:
+        if user is not None and user.email_confirmed_at is None:
+            form.username.errors.append(
+                "Confirm your email address first: follow the link we sent when you signed up."
+            )
+        elif user is not None:
             login_user(user, remember=form.remember.data)
             flash(f"Welcome back, {user.name}.", "success")
             return redirect(safe_next(form.next.data) or url_for("pages.home"))
@@ -64,38 +73,66 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("pages.home"))
 
 
-def _signup_form() -> SignupForm:
+def _signup_form(invited: Invitation | None) -> SignupForm:
     form = SignupForm()
+    if invited is not None:  # the invitation decides the department
+        form.department.choices = [(invited.department.name, invited.department.name)]
+        form.department.data = invited.department.name
+        return form
     form.department.choices = [("", "Choose your department")] + [
         (dept.name, dept.name) for dept in users.list_departments(deps.session())
     ]
     return form
 
 
-@bp.get("/signup")
-def signup() -> ResponseReturnValue:
-    return render_template("auth/signup.html", form=_signup_form())
+def _invitation() -> Invitation | None:
+    """The invitation this sign-up came with (``?invite=``), if any; NotFound if unusable."""
+    secret = request.args.get("invite") or request.form.get("invite")
+    return signup.invitation(deps.session(), secret) if secret else None
+
+
+def _closed(rules: signup.SignupRules, invited: Invitation | None) -> ResponseReturnValue | None:
+    """The "you cannot join this way" page, when the sign-up rules say so."""
+    if rules.mode is signup.Mode.OFF or (rules.mode is signup.Mode.INVITE and invited is None):
+        return render_template("auth/signup_closed.html", mode=rules.mode), 403
+    return None
+
+
+@bp.get("/signup", endpoint="signup")
+def signup_form() -> ResponseReturnValue:
+    rules, invited = deps.signup_rules(), _invitation()
+    closed = _closed(rules, invited)
+    if closed is not None:
+        return closed
+    return render_template(
+        "auth/signup.html", form=_signup_form(invited), invited=invited, rules=rules
+    )
 
 
 @bp.post("/signup")
 @limiter.limit(_auth_limit, methods=["POST"])
 def signup_submit() -> ResponseReturnValue:
-    form = _signup_form()
+    rules, invited = deps.signup_rules(), _invitation()
+    closed = _closed(rules, invited)
+    if closed is not None:
+        return closed
+    form = _signup_form(invited)
     if form.validate_on_submit():
         try:
-            user = users.create_user(
-                deps.session(),
-                username=form.username.data,
-                name=form.name.data,
-                email=form.email.data,
-                department=form.department.data,
-                password=form.password.data,
+            registration = signup.register(
+                deps.session(), rules=rules, invitation_secret=request.form.get("invite"),
+                username=form.username.data, name=form.name.data, email=form.email.data,
+                department=form.department.data, password=form.password.data,
                 password_method=deps.password_method(),
-            )
+            )  # fmt: skip
         except ValidationError as exc:
             for field, message in exc.fields.items():
                 getattr(form, field).errors.append(message)
         else:
+            user = registration.user
+            if registration.needs_email_confirmation:
+                _send_confirmation(user)
+                return render_template("auth/confirm_sent.html", email=user.email)
             login_user(user)
             flash(
                 f"Welcome to Peerwiki, {user.name}! Search for anything you need, or start with "
@@ -103,4 +140,33 @@ def signup_submit() -> ResponseReturnValue:
                 "success",
             )
             return redirect(url_for("pages.home"))
-    return render_template("auth/signup.html", form=form), 400
+    return render_template("auth/signup.html", form=form, invited=invited, rules=rules), 400
+
+
+def _email_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt="peerwiki.confirm-email")
+
+
+def _send_confirmation(user: User) -> None:
+    link = url_for("auth.confirm_email", token=_email_signer().dumps(user.id), _external=True)
+    mailer = deps.mailer()
+    body = (
+        f"Hello {user.name},\n\nconfirm your address to start using Peerwiki:\n{link}\n\n"
+        f"The link works for {CONFIRMATION_DAYS} days. If you did not sign up, ignore this email.\n"
+    )
+    if mailer is not None:
+        mailer.send([(user.email, "[Peerwiki] Confirm your email address", body)])
+
+
+@bp.get("/signup/confirm/<token>")
+def confirm_email(token: str) -> ResponseReturnValue:
+    try:
+        user_id = _email_signer().loads(token, max_age=CONFIRMATION_DAYS * 86400)
+    except BadSignature:
+        return render_template(
+            "errors/generic.html", status=400, title="Link not valid",
+            message="This confirmation link is not valid or has expired. Sign up again.",
+        ), 400  # fmt: skip
+    signup.confirm_email(deps.session(), int(user_id))
+    flash("Your address is confirmed. Sign in to start.", "success")
+    return redirect(url_for("auth.login"))

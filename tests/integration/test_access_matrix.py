@@ -72,7 +72,7 @@ class Route:
 
     address: Address = None  #: what its URL names (its visibility decides), or nothing
     auth: Auth = "any"  #: who may use it at all
-    redirects: bool = False  #: success is a redirect (302), not a page (200)
+    ok: int = 200  #: the status of success (302 for a redirect)
     query: str = ""  #: query string for reads
     payload: dict[str, Any] = field(default_factory=dict)  #: body for writes
     #: what those who may see a never-published page get (its page is not there yet)
@@ -94,18 +94,23 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/wiki/<slug>/edit"): Route("page", auth="member"),
     ("GET", "/new"): MEMBER_READ,
     ("GET", "/proposals/<int:proposal_id>"): PROPOSAL_READ,
-    ("GET", "/proposals/<int:proposal_id>/record.json"): Route("proposal", redirects=True),
+    ("GET", "/proposals/<int:proposal_id>/record.json"): Route("proposal", ok=302),
     ("GET", "/review"): MEMBER_READ,
     ("GET", "/inbox"): MEMBER_READ,
     ("GET", "/admin/rubric"): ADMIN_READ,
     ("GET", "/search"): Route(query="q=zebra"),
-    ("GET", "/search/open/<int:log_id>/<slug>"): Route("page", redirects=True),
+    ("GET", "/search/open/<int:log_id>/<slug>"): Route("page", ok=302),
     ("GET", "/gaps"): READ,
     ("GET", "/gaps/<int:gap_id>/askers"): ADMIN_READ,
     ("GET", "/users/<username>"): READ,
     ("GET", "/departments"): READ,
     ("GET", "/login"): READ,
     ("GET", "/signup"): READ,
+    ("GET", "/signup/confirm/<token>"): Route(ok=400),  # a made-up token: "not valid"
+    ("GET", "/admin/people"): ADMIN_READ,
+    ("POST", "/admin/people/<username>/department"): MEMBER_WRITE,
+    ("POST", "/admin/people/<username>/admin"): MEMBER_WRITE,
+    ("POST", "/admin/invitations"): MEMBER_WRITE,
     ("GET", "/assets/highlight.css"): READ,
     ("GET", "/static/<path:filename>"): READ,
     # -- the site: writing
@@ -196,6 +201,7 @@ FIXED_VALUES = {
     "username": "alex",
     "name": "Engineering",
     "filename": "css/peerwiki.css",
+    "token": "made-up",
 }
 API_DOCS_ASSET = "css/swagger-ui.css"
 
@@ -330,7 +336,7 @@ def expected(route: Route, subject: Subject, role: Role) -> int:
         return 403
     if route.unpublished is not None and subject == "draft":
         return route.unpublished
-    return 302 if route.redirects else 200
+    return route.ok
 
 
 def _visible(address: str, subject: Subject) -> frozenset[Role]:

@@ -310,55 +310,33 @@ def test_unpublished_new_page_is_not_visible_to_readers(
 
 
 def test_email_notifications_reach_a_real_smtp_server(
-    tmp_path: Any, migrated_sqlite: Any, session: Session
+    tmp_path: Any, migrated_sqlite: Any, smtp_server: tuple[int, list[Any]]
 ) -> None:
     import shutil
 
-    from aiosmtpd.controller import Controller
+    from tests.conftest import WikiClient, make_app
 
-    received: list[Any] = []
-
-    class Handler:
-        async def handle_DATA(self, server: Any, smtp_session: Any, envelope: Any) -> str:  # noqa: N802
-            received.append(envelope)
-            return "250 OK"
-
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        from tests.conftest import WikiClient, make_app
-
-        database = tmp_path / "mail.db"
-        shutil.copy(migrated_sqlite, database)
-        app = make_app(
-            tmp_path, f"sqlite:///{database}", SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port
-        )
-        db = app.extensions["wiki.sessionmaker"]()
-        author = make_user(db, username="alex")
-        make_user(db, username="fatima", department="Finance", email="fatima@example.com")
-        first = make_page(db, author, title="Mail", body="hello\n")
-        draft = proposals.save_revision(
-            db, author=author, slug="mail", body="hello there\n", base_revision_id=first.id
-        )
-        app.test_client_class = WikiClient
-        client = app.test_client()
-        client.login("alex")
-        response = client.post(
-            f"/proposals/{draft.proposal_id}/submit", data={"reviewers": "fatima"}
-        )
-        response.close()  # servers close every response; delivery runs then
-        assert [e.rcpt_tos for e in received] == [["fatima@example.com"]]
-        message = next(e for e in received if e.rcpt_tos == ["fatima@example.com"]).content.decode()
-        assert "Review requested" in message and "asks you to review" in message
-        db.close()
-        app.extensions["wiki.engine"].dispose()
-    finally:
-        controller.stop()
+    port, received = smtp_server
+    database = tmp_path / "mail.db"
+    shutil.copy(migrated_sqlite, database)
+    app = make_app(tmp_path, f"sqlite:///{database}", SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    db = app.extensions["wiki.sessionmaker"]()
+    author = make_user(db, username="alex")
+    make_user(db, username="fatima", department="Finance", email="fatima@example.com")
+    first = make_page(db, author, title="Mail", body="hello\n")
+    draft = proposals.save_revision(
+        db, author=author, slug="mail", body="hello there\n", base_revision_id=first.id
+    )
+    app.test_client_class = WikiClient
+    client = app.test_client()
+    client.login("alex")
+    response = client.post(f"/proposals/{draft.proposal_id}/submit", data={"reviewers": "fatima"})
+    response.close()
+    assert [e.rcpt_tos for e in received] == [["fatima@example.com"]]
+    message = next(e for e in received if e.rcpt_tos == ["fatima@example.com"]).content.decode()
+    assert "Review requested" in message and "asks you to review" in message
+    db.close()
+    app.extensions["wiki.engine"].dispose()
 
 
 def test_admin_sets_department_review_rules(

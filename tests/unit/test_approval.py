@@ -22,6 +22,7 @@ class Person:
     id: int
     name: str
     department_id: int = 2
+    department_confirmed: bool = True
 
     @property
     def username(self) -> str:
@@ -178,3 +179,9 @@ def test_a_department_may_relax_the_global_cross_department_rule() -> None:
         Department(require_cross_department=False)
     )
     assert status(Ballot(BEN, Verdict.APPROVE), rules=relaxed).satisfied
+
+
+def test_an_approval_from_an_unconfirmed_department_counts_for_nothing() -> None:
+    newcomer = Person(9, "Nia", department_id=2, department_confirmed=False)
+    result = status(Ballot(newcomer, Verdict.APPROVE))
+    assert not result.satisfied and result.approvers == []
