@@ -6,10 +6,12 @@ The two edges (``app.views`` and ``app.api``) never import each other; what they
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
-from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
+from flask import Flask, Response, abort, current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, Field
+from werkzeug.routing import IntegerConverter, Map
 
 from app import deps
 from app.search import SearchQuery
@@ -46,9 +48,78 @@ _OPEN_BLUEPRINTS = frozenset({"auth"})
 _OPEN_ENDPOINTS = frozenset({"static"})
 
 
+#: The largest id a URL may name: ids are 32-bit integers in every database Peerwiki runs on.
+MAX_ID = 2**31 - 1
+
+
+def number(text: str) -> int:
+    """Read a whole number from a query or form value (``request.args.get(..., type=number)``):
+    text that is no number counts as missing, and one no database column holds answers 400."""
+    value = int(text)
+    if abs(value) > MAX_ID:
+        abort(400, f"{text} is larger than any number Peerwiki keeps.")
+    return value
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in routes: a larger number names nothing (404) instead of overflowing the
+    database."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
-    """Install the request checks both edges share."""
+    """Install the URL converters and request checks both edges share (before any route)."""
+    app.url_map.converters["int"] = IdConverter
+    # First of all checks (CSRF protection among them reads the form, and the raw body with it).
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_malformed_text)
     app.before_request(_require_sign_in_unless_anonymous_read)
+
+
+def _refuse_malformed_text() -> None:
+    """Refuse, with 400, a request whose path, query, form or JSON holds a NUL character or
+    text that is not UTF-8 (werkzeug keeps such escapes, or decodes them to U+FFFD)."""
+    encoded = [request.query_string]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        encoded.append(request.get_data(cache=True))
+    texts: list[str] = [request.path, *request.args.values(), *request.form.values()]
+    if request.is_json:
+        texts += _strings(request.get_json(silent=True))
+    if any(not _utf8(unquote_to_bytes(raw.replace(b"+", b" "))) for raw in encoded) or any(
+        _malformed(text) for text in texts
+    ):
+        abort(400, "The request holds a NUL character or text that is not valid UTF-8.")
+
+
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\x00" not in raw
+
+
+def _malformed(text: str) -> bool:
+    if "\x00" in text or "\ufffd" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _strings(value: object) -> list[str]:
+    """Every string in a parsed JSON value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in (*_strings(key), *_strings(item))]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 def _require_sign_in_unless_anonymous_read() -> ResponseReturnValue | None:
@@ -87,8 +158,10 @@ def search_query_from_args() -> SearchQuery:
         tag=request.args.get("tag") or None,
         department=request.args.get("department") or None,
         author=request.args.get("author") or None,
-        page=max(1, request.args.get("page", 1, type=int) or 1),
-        per_page=min(max(1, request.args.get("per_page", 10, type=int) or 10), SEARCH_MAX_PER_PAGE),
+        page=max(1, request.args.get("page", 1, type=number) or 1),
+        per_page=min(
+            max(1, request.args.get("per_page", 10, type=number) or 10), SEARCH_MAX_PER_PAGE
+        ),
         sort=sort if sort in SEARCH_SORTS else "relevance",
         pending_for=user.username
         if user is not None and request.args.get("pending") == "1"

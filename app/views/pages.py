@@ -6,7 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from app import deps, render
+from app import deps, render, web
 from app.diffing import diff_texts
 from app.exceptions import EditConflict, NotFound, ValidationError
 from app.models import Page, Revision
@@ -37,8 +37,8 @@ def index() -> ResponseReturnValue:
         session,
         tag=tag,
         department=department,
-        page=request.args.get("page", 1, type=int),
-        per_page=request.args.get("per_page", 20, type=int),
+        page=request.args.get("page", 1, type=web.number),
+        per_page=request.args.get("per_page", 20, type=web.number),
     )
     return render_template(
         "pages/index.html",
@@ -236,8 +236,8 @@ def diff(slug: str) -> ResponseReturnValue:
     old, new, changes = pages.compare(
         session,
         page,
-        request.args.get("from", type=int),
-        request.args.get("to", type=int),
+        request.args.get("from", type=web.number),
+        request.args.get("to", type=web.number),
         reader=deps.actor(),
     )
     return render_template(

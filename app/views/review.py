@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from app import deps
+from app import deps, web
 from app.diffing import diff_texts, split_lines
 from app.exceptions import ValidationError, WikiError
 from app.models import Proposal
@@ -44,9 +44,10 @@ def detail(proposal_id: int) -> ResponseReturnValue:
     head = proposal.head_revision
     assert head is not None
     shown = head
-    if request.args.get("revision", type=int):
+    if request.args.get("revision", type=web.number):
         shown = next(
-            (rev for rev in history if rev.id == request.args.get("revision", type=int)), head
+            (rev for rev in history if rev.id == request.args.get("revision", type=web.number)),
+            head,
         )
     base_text = proposal.base_revision.body if proposal.base_revision else ""
     since = review.last_reviewed_revision(proposal, user) if user else None
@@ -96,7 +97,7 @@ def detail(proposal_id: int) -> ResponseReturnValue:
         and proposal.state in REVIEWABLE_STATES,
         can_approve=user is not None and policy.can_approve(user, proposal),
         can_override=user is not None and policy.can_override(user, proposal),
-        comment_line=request.args.get("line", type=int),
+        comment_line=request.args.get("line", type=web.number),
         merge=merge,
         departments=pages.department_counts(session),
         action_form=ActionForm(),
@@ -195,8 +196,8 @@ def add_comment(proposal_id: int) -> ResponseReturnValue:
         comment = comments.add_comment(
             deps.session(), actor=deps.require_actor(),
             revision_id=int(form.get("revision_id") or proposal.head_revision_id or 0),
-            body=form.get("body", ""), line=form.get("line", type=int),
-            line_end=form.get("line_end", type=int), parent_id=form.get("parent_id", type=int),
+            body=form.get("body", ""), line=form.get("line", type=web.number),
+            line_end=form.get("line_end", type=web.number), parent_id=form.get("parent_id", type=web.number),
             suggestion=suggestion,
         )  # fmt: skip
     except ValidationError as exc:
@@ -275,7 +276,7 @@ def queue() -> ResponseReturnValue:
 @login_required
 def inbox() -> ResponseReturnValue:
     listing = notifications.inbox(
-        deps.session(), deps.require_actor(), page=request.args.get("page", 1, type=int),
+        deps.session(), deps.require_actor(), page=request.args.get("page", 1, type=web.number),
         unread_only=request.args.get("unread") == "1",
     )  # fmt: skip
     return render_template("review/inbox.html", listing=listing, action_form=ActionForm())

@@ -40,7 +40,9 @@ def open_result(log_id: int, slug: str) -> ResponseReturnValue:
 def gaps() -> ResponseReturnValue:
     session = deps.session()
     answered = request.args.get("answered") == "1"
-    listing = search.gaps(session, answered=answered, page=request.args.get("page", 1, type=int))
+    listing = search.gaps(
+        session, answered=answered, page=request.args.get("page", 1, type=web.number)
+    )
     user = deps.actor()
     who = (
         {gap.id: search.askers(session, gap) for gap in listing.items}
