@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     #: Limit on sign-in and sign-up attempts per client address.
     "AUTH_RATE_LIMIT": "20 per minute",
+    #: Comma-separated hosts pages may show images from besides the wiki itself
+    #: (``images.example.com,cdn.example.com``); others are blocked by the browser.
+    "IMAGE_HOSTS": "",
     #: Whether anonymous readers may read published pages; with ``false`` every page but sign-in
     #: asks them to sign in first (the API answers 401).
     "ANONYMOUS_READ": True,
@@ -99,6 +102,11 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         if app.config["ENV"] == "production":
             raise ConfigError("PEERWIKI_SECRET_KEY must be set when PEERWIKI_ENV=production.")
         app.config["SECRET_KEY"] = _local_secret_key(Path(app.instance_path))
+    if app.config["ENV"] == "production" and len(str(app.config["SECRET_KEY"]).encode()) < 32:
+        raise ConfigError(
+            "PEERWIKI_SECRET_KEY must be at least 32 bytes in production "
+            "(python -c 'import secrets; print(secrets.token_hex(32))' makes one)."
+        )
     _require_choice(app, "SEARCH_BACKEND", search.BACKENDS)
     _require_choice(app, "BACKGROUND_RUNNER", jobs.RUNNERS)
     if not app.config["SIGNUP"]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 
 from app import deps
 from app.diffing import LineKind
@@ -11,12 +11,15 @@ from app.review.workflow import OPEN_STATES, REQUEST_REVIEW_STATES, REVIEWABLE_S
 from app.services import signup
 from app.views import auth, errors, filters, pages, people, review, search, users
 
-#: Scripts and styles come only from the site itself; page content can show remote images.
+#: Scripts, styles and images come only from the site itself (images also from the hosts of
+#: ``IMAGE_HOSTS``: a remote image would tell its server who reads which page).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' https: http: data:; style-src 'self'; "
+    "default-src 'self'; img-src 'self' data:{image_hosts}; style-src 'self'; "
     "script-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+#: Browsers keep to HTTPS for a year once they have seen this (production only).
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 #: The domain's names that templates compare against, so no template retypes a state or verdict.
 TEMPLATE_NAMES = {
@@ -50,8 +53,21 @@ def register_blueprints(app: Flask) -> None:
 
 
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    hosts = "".join(f" {host}" for host in image_hosts(current_app.config["IMAGE_HOSTS"]))
+    response.headers.setdefault(
+        "Content-Security-Policy", CONTENT_SECURITY_POLICY.format(image_hosts=hosts)
+    )
+    if current_app.config["ENV"] == "production":
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+    if deps.actor() is not None:  # what a member sees stays out of shared caches and history
+        response.headers["Cache-Control"] = "private, no-store"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     return response
+
+
+def image_hosts(setting: str) -> list[str]:
+    """The ``IMAGE_HOSTS`` setting as CSP sources (``https://`` unless a scheme is given)."""
+    hosts = (host.strip() for host in setting.split(","))
+    return [host if "://" in host else f"https://{host}" for host in hosts if host]

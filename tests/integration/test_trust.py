@@ -113,3 +113,28 @@ def test_a_closed_wiki_asks_anonymous_visitors_to_sign_in(
         assert "Internal only." in anonymous.get("/wiki/expenses").get_data(as_text=True)
     finally:
         app.extensions["wiki.engine"].dispose()
+
+
+def test_headers_keep_images_local_member_pages_uncached_and_production_on_https(
+    tmp_path: Path, migrated_sqlite: Path, client: Any, author_client: Any
+) -> None:
+    anonymous = client.get("/")
+    policy = anonymous.headers["Content-Security-Policy"]
+    assert "img-src 'self' data:;" in policy and "https:" not in policy
+    assert "no-store" not in anonymous.headers.get("Cache-Control", "")
+    assert "Strict-Transport-Security" not in anonymous.headers
+    assert author_client.get("/").headers["Cache-Control"] == "private, no-store"
+    assert author_client.get("/api/v1/me").headers["Cache-Control"] == "private, no-store"
+    database = tmp_path / "prod.db"
+    database.write_bytes(migrated_sqlite.read_bytes())
+    app = make_app(tmp_path, f"sqlite:///{database}", ENV="production", SECRET_KEY="s" * 40,
+                   IMAGE_HOSTS="images.example.com, http://intranet.example")  # fmt: skip
+    try:
+        answer = app.test_client().get("/")
+        assert answer.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+        assert (
+            "img-src 'self' data: https://images.example.com http://intranet.example;"
+            in answer.headers["Content-Security-Policy"]
+        )
+    finally:
+        app.extensions["wiki.engine"].dispose()

@@ -52,6 +52,9 @@ def test_production_refuses_to_start_without_a_secret_key(
     with pytest.raises(config.ConfigError, match="PEERWIKI_SECRET_KEY"):
         config.load(_app(tmp_path))
     monkeypatch.setenv("PEERWIKI_SECRET_KEY", "s3cret")
+    with pytest.raises(config.ConfigError, match="at least 32 bytes"):
+        config.load(_app(tmp_path))
+    monkeypatch.setenv("PEERWIKI_SECRET_KEY", "x" * 32)
     app = _app(tmp_path)
     config.load(app)
     assert app.config["SESSION_COOKIE_SECURE"] is True
