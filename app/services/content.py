@@ -36,7 +36,8 @@ class ImportReport:
 def import_directory(
     session: Session, directory: Path, *, author: User | None = None
 ) -> ImportReport:
-    """Create or update one page per ``*.md`` file; files already imported change nothing."""
+    """Create or update one page per ``*.md`` file, one transaction each; files already
+    imported change nothing, and a file that fails leaves nothing behind."""
     if not directory.is_dir():
         raise NotFound(f"{directory} is not a directory.")
     report = ImportReport()
@@ -73,38 +74,50 @@ def export_directory(session: Session, directory: Path) -> list[Path]:
 
 
 def _import_file(session: Session, path: Path, author: User | None) -> str:
+    """Import one file in one transaction; an unchanged file writes nothing."""
     post = frontmatter.loads(path.read_text(encoding="utf-8"))
     title = str(post.get("title") or path.stem.replace("-", " ").capitalize())
     tags = post.get("tags") or []
     tag_list = pages.normalise_tags(tags if isinstance(tags, (list, str)) else [str(tags)])
     department = str(post.get("department") or "").strip() or None
+    slug = str(post.get("slug") or slugify(title))
+    try:
+        page: Page | None = pages.lookup(session, slug, reader=policy.SYSTEM)
+    except NotFound:
+        page = None
+    if page is not None and _as_last_imported(
+        session, page, title, post.content, tag_list, department
+    ):
+        return "unchanged"
     owner = author or _system_user(session)
     if department:  # committed with the page: a file that fails leaves no department behind
         users.ensure_department(session, department)
-    slug = str(post.get("slug") or slugify(title))
-    try:
-        page = pages.lookup(session, slug, reader=policy.SYSTEM)
-    except NotFound:
+    summary = f"Imported from {path.name}"
+    if page is None:
         proposals.create_page(
             session, author=owner, title=title, body=post.content, tags=tag_list,
-            department=department, summary=f"Imported from {path.name}", publish=True,
+            department=department, summary=summary, publish=True,
         )  # fmt: skip
         return "created"
     current = page.published_revision or page.latest_revision
     assert current is not None
-    # Compare with what this file last imported: edits made in the wiki since are not undone
-    # by importing the same file again.
-    known = _last_imported(session, page) or current
-    known_department = known.department.name if known.department else None
-    wanted = (title, post.content.strip(), tag_list, department or known_department)
-    if (known.title, known.body.strip(), known.tags, known_department) == wanted:
-        return "unchanged"
     proposals.save_revision(
         session, author=owner, slug=page.slug, body=post.content, base_revision_id=current.id,
-        title=title, tags=tag_list, department=department, summary=f"Imported from {path.name}",
-        publish=True,
+        title=title, tags=tag_list, department=department, summary=summary, publish=True,
     )  # fmt: skip
     return "updated"
+
+
+def _as_last_imported(
+    session: Session, page: Page, title: str, body: str, tags: list[str], department: str | None
+) -> bool:
+    """Whether a file says what this page had when it was last imported (edits made in the wiki
+    since are not undone by importing the same file again)."""
+    known = _last_imported(session, page) or page.published_revision or page.latest_revision
+    assert known is not None
+    known_department = known.department.name if known.department else None
+    wanted = (title, body.strip(), tags, department or known_department)
+    return (known.title, known.body.strip(), known.tags, known_department) == wanted
 
 
 def _last_imported(session: Session, page: Page) -> Revision | None:
@@ -119,10 +132,12 @@ def _last_imported(session: Session, page: Page) -> Revision | None:
 
 
 def _system_user(session: Session) -> User:
+    """Return the account that owns imported pages, adding it with the first file's page (a
+    file that fails takes the account and its department with it)."""
     user = users.find_user(session, SYSTEM_USERNAME)
     if user is not None:
         return user
-    user = users.create_user(
+    user = users.add_user(
         session,
         username=SYSTEM_USERNAME,
         name="Peerwiki starter content",
@@ -131,7 +146,6 @@ def _system_user(session: Session) -> User:
         create_department=True,
     )
     user.is_active = False  # owns imported pages; nobody signs in as it
-    session.commit()
     return user
 
 

@@ -112,8 +112,12 @@ def mark_read(session: Session, user: User, ids: Iterable[int] | None = None) ->
 def deliver_pending(session: Session, mailer: Mailer, *, base_url: str = "") -> int:
     """Email every pending notification once; safe to run from several workers at once.
 
-    Each row is claimed with a conditional UPDATE before sending, so two workers never send
-    the same email; a failed send puts the claim back for the next run.
+    Unlike a use case this commits once per email, by design: a sent email cannot be rolled
+    back, so each row's claim (a conditional UPDATE) is committed before its send. Two workers
+    then never send the same email, and a crash halfway resends nothing already sent (one
+    transaction for the batch would resend them all). A failed send puts its claim back for the
+    next run; a crash between a claim and its send drops that one email instead of risking
+    duplicates.
     """
     cutoff = utcnow() - EMAIL_MAX_AGE
     session.execute(

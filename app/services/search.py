@@ -52,12 +52,18 @@ def run(
     user: User | None,
     record: bool = True,
 ) -> Outcome:
-    """Search, and log first-page searches so unanswered questions become knowledge gaps."""
+    """Search, and log first-page searches so unanswered questions become knowledge gaps.
+
+    The search's log is its only write: it also counts older searches whose results nobody
+    opened into their gaps, so that reading the gaps changes nothing.
+    """
     text = request.text.strip()[:MAX_QUERY_CHARS]
     results = backend.search(_with_text(request, text))
     if indexing.behind(session, backend):  # another server changed pages: catch up after this
         jobs.after_commit(session, Job.INDEX)
     log_id = None
+    if record:
+        _count_unopened(session)
     if record and text and request.page == 1:
         entry = SearchLog(query=text, normalized=normalise(text) or text.lower(), user_id=user.id if user else None,
                           results=results.total)  # fmt: skip
@@ -82,28 +88,31 @@ def record_open(session: Session, *, log_id: int, page_id: int) -> None:
     session.commit()
 
 
-def count_unopened(session: Session) -> int:
-    """Turn old searches whose results nobody opened into knowledge-gap counts."""
+def _count_unopened(session: Session) -> None:
+    """Turn old searches whose results nobody opened into knowledge-gap counts (the caller
+    commits); each is claimed first, so two searches at once count it once."""
     cutoff = utcnow() - UNOPENED_AFTER
-    entries = list(
-        session.scalars(
-            select(SearchLog).where(
-                SearchLog.gap_counted.is_(False), SearchLog.clicked_page_id.is_(None),
-                SearchLog.results > 0, SearchLog.created_at < cutoff,
-            )
+    entries = session.scalars(
+        select(SearchLog).where(
+            SearchLog.gap_counted.is_(False), SearchLog.clicked_page_id.is_(None),
+            SearchLog.results > 0, SearchLog.created_at < cutoff,
         )
-    )  # fmt: skip
+    ).all()  # fmt: skip
     for entry in entries:
-        _count_gap(session, entry)
-    session.commit()
-    return len(entries)
+        claimed = session.execute(
+            update(SearchLog)
+            .where(SearchLog.id == entry.id, SearchLog.gap_counted.is_(False))
+            .values(gap_counted=True)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount:  # type: ignore[attr-defined]
+            _count_gap(session, entry)
 
 
 def gaps(
     session: Session, *, answered: bool = False, page: int = 1, per_page: int = 20
 ) -> Paginated[KnowledgeGap]:
     """Return knowledge gaps, most asked first (answered ones when ``answered``)."""
-    count_unopened(session)
     state = (
         KnowledgeGap.answered_at.is_not(None) if answered else KnowledgeGap.answered_at.is_(None)
     )
