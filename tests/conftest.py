@@ -8,7 +8,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,11 +17,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2.bccache import Bucket, BytecodeCache
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app import create_app
+from app.db import Base
 from app.models import User
 from app.services import users
 from tests import factories
@@ -109,6 +110,17 @@ def search_backend(request: pytest.FixtureRequest) -> str:
     """The search backend of a test's app: Whoosh for tests marked ``whoosh`` (they are about the
     real index), the in-memory backend for the rest."""
     return "whoosh" if request.node.get_closest_marker("whoosh") else "memory"
+
+
+def table_rows(app: Flask, *, skip: Collection[str] = ()) -> dict[str, list[str]]:
+    """Every committed row of every table but those in ``skip``, read in a session of its own:
+    compare two to prove that nothing changed."""
+    with app.extensions["wiki.sessionmaker"]() as reader:
+        return {
+            table.name: sorted(repr(tuple(row)) for row in reader.execute(select(table)))
+            for table in Base.metadata.sorted_tables
+            if table.name not in skip
+        }
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@
 Each route the app serves must be in ``ROUTES`` (a new route fails the completeness test until
 someone decides who may use it). Reads are requested by every role over a published page, a
 draft, an open proposal and a withdrawn one; the answer must be the one ``expected`` gives, and
-no answer may contain the title or body of something the role may not see. Writes are sent by
+no answer may contain the title or body of something the role may not see, and no read changes a
+row of any table (a search writes its own log, nothing else). Writes are sent by
 every role that may not see their subject: they get the same 404 as for nothing at all (or
 sign-in), and nothing changes.
 """
@@ -27,7 +28,7 @@ from app.models import KnowledgeGap, Revision, SearchLog
 from app.review.approval import ApprovalRules
 from app.search import SearchQuery
 from app.services import comments, indexing, proposals, review, search
-from tests.conftest import WikiClient, make_app
+from tests.conftest import WikiClient, make_app, table_rows
 from tests.factories import make_user
 
 Role = Literal[
@@ -245,6 +246,10 @@ class World:
 
 
 RULES = ApprovalRules()
+#: The reads that log themselves (a search, opening its result), and the tables they write:
+#: the only writes a read may make.
+SEARCHES = frozenset({"/search", "/search/open/<int:log_id>/<slug>", "/api/v1/search"})
+SEARCH_LOG = ("search_logs", "knowledge_gaps", "gap_askers")
 
 
 def _build(session: Session) -> dict[str, Any]:
@@ -318,6 +323,11 @@ def world(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> It
         ids = _build(session)
         backend = app.extensions["wiki.search"]
         indexing.process_outbox(session, backend)
+        unopened = search.run(session, backend, SearchQuery(text="expenses"), user=None)
+        aged = session.get(SearchLog, unopened.log_id)
+        assert aged is not None
+        aged.created_at -= 2 * search.UNOPENED_AFTER  # counts as a gap, at the next search
+        session.commit()
         search.run(session, backend, SearchQuery(text="flurbish"), user=None)
         log_id = session.scalar(select(func.max(SearchLog.id)))
         gap_id = session.scalar(select(func.max(KnowledgeGap.id)))
@@ -378,9 +388,13 @@ def test_every_route_is_in_the_matrix(world: World) -> None:
     _reads(),
     ids=lambda v: getattr(v, "address", v) if not isinstance(v, str) else v,
 )
-def test_reads_answer_each_role_as_the_policy_says(
+def test_reads_answer_each_role_as_the_policy_says_and_change_nothing(
     world: World, rule: str, route: Route, subject: Subject
 ) -> None:
+    for role in ROLES:
+        world.client(role)  # signing in writes: done before looking
+    skip = SEARCH_LOG if rule in SEARCHES else ()
+    before = table_rows(world.app, skip=skip)
     for role in ROLES:
         response = world.client(role).get(world.url(rule, subject, route.query))
         answer = response.get_data(as_text=True)
@@ -391,6 +405,7 @@ def test_reads_answer_each_role_as_the_policy_says(
                 continue
             for secret in SECRETS[hidden]:
                 assert secret not in answer, f"{role} reads {hidden!r}'s {secret!r} at {rule}"
+    assert table_rows(world.app, skip=skip) == before, f"reading {rule} wrote"
 
 
 def _row_counts(world: World) -> dict[str, int]:
