@@ -124,14 +124,42 @@ class Rendered:
     toc: list[TocEntry] = field(default_factory=list)
 
 
+#: What a page may hold so that it renders within a second (``bench/render_bounds.py``
+#: measures the worst inputs at these limits): characters whose cost grows faster than the text
+#: (markdown-it scans ahead from each ``[`` and pairs emphasis runs, tables are re-split per
+#: row, html5lib re-reads every escaped ``<`` and ``&``), by group ...
+MARKUP_LIMITS: dict[str, int] = {"[": 3_000, "*_": 20_000, "|": 4_000, "<&": 8_000}
+#: ... and parsed elements (each costs the sanitiser a tag).
+MAX_ELEMENTS = 6_000
+
+
+class TooComplex(ValueError):
+    """Markdown beyond what renders within a second; the message names the limit."""
+
+
 def render_markdown(source: str) -> Rendered:
-    """Turn page Markdown into sanitised HTML and its table of contents.
+    """Turn page Markdown into sanitised HTML and its table of contents; raise TooComplex for
+    text beyond the limits above.
 
     The wiki links of the result are read back from the HTML with ``wikilink_targets``, the
     same way as from a stored revision, so there is one source of truth for them.
     """
+    for characters, limit in MARKUP_LIMITS.items():
+        count = sum(source.count(character) for character in characters)
+        if count > limit:
+            names = " and ".join(characters)
+            raise TooComplex(
+                f"The page has {count:,} of the characters {names}; at most {limit:,} fit in "
+                "one page. Split it into several pages."
+            )
     env: dict[str, Any] = {}
     tokens = _PARSER.parse(source, env)
+    elements = sum(1 + len(token.children or ()) for token in tokens)
+    if elements > MAX_ELEMENTS:
+        raise TooComplex(
+            f"The page has {elements:,} formatted elements (paragraphs, links, emphasis, table "
+            f"cells...); at most {MAX_ELEMENTS:,} fit in one page. Split it into several pages."
+        )
     body = _PARSER.renderer.render(tokens, _PARSER.options, env)
     return Rendered(html=Markup(sanitize(body)), toc=_toc(tokens))
 

@@ -131,9 +131,9 @@ def restore(slug: str) -> Answer:
 
 
 @bp.post("/render")
-@endpoint(out.Rendered, errors=(422,))
+@endpoint(out.Rendered, errors=(422,), auth=True)
 def render(json: inputs.Render) -> Answer:
-    """Render Markdown exactly as a page view would show it."""
+    """Render Markdown exactly as a page view would show it (for signed-in writers)."""
     return out.Rendered(html=str(pages.preview(deps.session(), json.markdown)))
 
 

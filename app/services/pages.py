@@ -233,7 +233,16 @@ def preview(session: Session, markdown: str) -> Markup:
     """Render ``markdown`` exactly as a saved page would show it."""
     if len(markdown) > MAX_BODY_CHARS:
         raise ValidationError("Too long to preview.", {"markdown": _too_long(len(markdown))})
-    return display_html(session, render.render_markdown(markdown).html)
+    return display_html(session, rendered(markdown, field="markdown").html)
+
+
+def rendered(markdown: str, *, field: str = "body") -> render.Rendered:
+    """Render page Markdown; text too complex to render quickly is a ValidationError of
+    ``field`` that names the limit."""
+    try:
+        return render.render_markdown(markdown)
+    except render.TooComplex as exc:
+        raise ValidationError("The page is too complex to show.", {field: str(exc)}) from None
 
 
 def validate_fields(
@@ -316,7 +325,7 @@ def append_revision(
     proposal: Proposal | None = None,
 ) -> Revision:
     """Add the next numbered revision of ``page``; the only place revision numbers are chosen."""
-    rendered = render.render_markdown(body)
+    output = rendered(body)
     number = (
         session.scalar(select(func.max(Revision.number)).where(Revision.page_id == page.id)) or 0
     ) + 1
@@ -327,8 +336,8 @@ def append_revision(
         author=author,
         title=title,
         body=body,
-        html=str(rendered.html),
-        toc=[asdict(entry) for entry in rendered.toc],
+        html=str(output.html),
+        toc=[asdict(entry) for entry in output.toc],
         tags=tags,
         department=department,
         summary=summary,

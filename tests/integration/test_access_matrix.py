@@ -171,7 +171,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/gaps"): READ,
     # -- the API: writing
     ("POST", "/api/v1/pages"): MEMBER_WRITE,
-    ("POST", "/api/v1/render"): Route(payload={"markdown": "*hi*"}),
+    ("POST", "/api/v1/render"): Route(auth="member", payload={"markdown": "*hi*"}),
     ("POST", "/api/v1/notifications/read"): MEMBER_WRITE,
     ("POST", "/api/v1/pages/<slug>/revisions"): Route(
         "page", auth="member", payload={"body": "x", "base_revision_id": "{revision_id}"}

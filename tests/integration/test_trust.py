@@ -138,3 +138,17 @@ def test_headers_keep_images_local_member_pages_uncached_and_production_on_https
         )
     finally:
         app.extensions["wiki.engine"].dispose()
+
+
+def test_rendering_is_bounded_and_for_signed_in_writers(
+    client: Any, author_client: Any, api_for: Any, session: Session, author: User
+) -> None:
+    assert client.post("/api/v1/render", json={"markdown": "*hi*"}).status_code == 401
+    refused = author_client.post("/api/v1/render", json={"markdown": "[" * 190_000})
+    assert refused.status_code == 422
+    assert "at most 3,000 fit in one page" in refused.get_json()["error"]["fields"]["markdown"]
+    table = "|a|b|\n|-|-|\n" + "|x|y|\n" * 20_000
+    saved = api_for(author).post("/api/v1/pages", json={"title": "Huge table", "body": table})
+    assert saved.status_code == 422 and "Split it" in saved.get_json()["error"]["fields"]["body"]
+    assert session.scalar(select(func.count()).select_from(Page)) == 0
+    assert author_client.post("/api/v1/render", json={"markdown": "*hi*"}).status_code == 200

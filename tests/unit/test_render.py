@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from app.render import (
     PAGE_IDS,
+    TooComplex,
     mark_missing_links,
     mentioned_usernames,
     plain_text,
@@ -588,11 +589,11 @@ def test_page_text_is_never_evaluated_as_a_template(source: str) -> None:
         ("- " * 500 + "list", "<ul>"),
         ("1. " * 500 + "list", "<ol>"),
         ("x" * 200_000, "x" * 200_000),
-        ("[" * 5000, "[" * 5000),
-        ("[[" * 5000, "[[" * 5000),
+        ("[" * 3000, "[" * 3000),
+        ("[[" * 1500, "[[" * 1500),
         ("<" * 5000, "&lt;" * 5000),
         ("<kbd>" * 2000 + "k", "k"),
-        ("[x](" * 5000, "[x]("),
+        ("[x](" * 3000, "[x]("),
         ("*a " * 5000, "*a"),
         ("| a |\n|" + "---|" * 500, "a"),
         ("<sup>a<sub>b", "<sup>a<sub>b</sub></sup>"),
@@ -618,6 +619,24 @@ def test_malformed_or_huge_markdown_renders(source: str, survives: str) -> None:
     html = str(render_markdown(source).html)
     assert survives in html
     assert _executable(html) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "limit"),
+    [
+        ("[" * 190_000, "[; at most 3,000"),
+        ("_a" * 30_000, "* and _; at most 20,000"),
+        ("|x|y|\n" * 2_000, "|; at most 4,000"),
+        ("&" * 9_000, "< and &; at most 8,000"),
+        ("\n\n".join(["Plain words."] * 3_000), "formatted elements"),
+    ],
+    ids=["brackets", "emphasis", "table-rows", "entities", "paragraphs"],
+)
+def test_text_too_complex_to_render_quickly_is_refused_naming_the_limit(
+    source: str, limit: str
+) -> None:
+    with pytest.raises(TooComplex, match=re.escape(limit)):
+        render_markdown(source)
 
 
 @pytest.mark.parametrize(
