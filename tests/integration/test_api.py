@@ -203,8 +203,10 @@ def test_session_authenticated_writes_need_csrf_token(author_client: Any) -> Non
     assert author_client.post("/api/v1/render", json={"markdown": "x"}).status_code == 200
 
 
-def test_render_works_for_anonymous_readers(app: Flask) -> None:
-    response = app.test_client().post("/api/v1/render", json={"markdown": "*hi*"})
+def test_render_is_for_signed_in_writers(app: Flask, author_client: Any) -> None:
+    anonymous = app.test_client().post("/api/v1/render", json={"markdown": "*hi*"})
+    assert anonymous.status_code == 401
+    response = author_client.post("/api/v1/render", json={"markdown": "*hi*"})
     assert response.get_json() == {"html": "<p><em>hi</em></p>\n"}
 
 
