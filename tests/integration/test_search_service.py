@@ -457,3 +457,24 @@ def test_after_response_work_runs_only_for_requests_that_queued_some(
     assert runs == []
     author_client.post("/wiki/quiet/archive").close()
     assert runs == [1]
+
+
+ODD_QUERIES = [
+    '"unbalanced', "-", "OR OR", "*", "tag:", "(", ")", "a AND", "NOT", "x" * 5000, "日本語 テスト",
+    '"" ""', "author:", 'department:"', "-*", "a OR", "^2", "title:x", "[a TO b]", "~", "a~2",
+    "\\", "'", "AND OR NOT", "*a*", "a^", "{", "}", "::",
+]  # fmt: skip
+
+
+def test_odd_query_syntax_is_searched_not_reported_as_a_damaged_index(
+    client: Any, session: Session, author: User, backend: SearchBackend
+) -> None:
+    make_page(session, author, title="Expenses", body="Receipts within 30 days.")
+    sync(session, backend)
+    for text in ODD_QUERIES:
+        for url in ("/search", "/api/v1/search"):
+            response = client.get(url, query_string={"q": text})
+            assert response.status_code in (200, 422), (url, text[:30], response.status_code)
+            response.close()
+    found = client.get("/api/v1/search", query_string={"q": '"receipts within'}).get_json()
+    assert [hit["title"] for hit in found["results"]] == ["Expenses"]
