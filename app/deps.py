@@ -30,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.extensions["wiki.mailer"] = Mailer.from_config(app.config)
     app.extensions["wiki.search"] = open_backend(app.config)
     app.extensions["wiki.search_synced"] = False
+    app.extensions["wiki.search_repair"] = background.Repair()
     app.teardown_appcontext(_close_session)
     app.after_request(_run_committed_jobs)
     login_manager.user_loader(lambda user_id: users.load_user(session(), user_id))
@@ -102,6 +103,24 @@ def search_backend() -> SearchBackend:
     """Return the application's search backend."""
     backend: SearchBackend = current_app.extensions["wiki.search"]
     return backend
+
+
+def repair_search() -> background.Repair:
+    """Start rebuilding the damaged search index in the background, unless that is under way;
+    return its progress."""
+    repair: background.Repair = current_app.extensions["wiki.search_repair"]
+    if not repair.running:
+        repair.running = True
+        runner: jobs.Runner = current_app.extensions["wiki.jobs"]
+        runner.submit(
+            partial(
+                background.repair_index,
+                current_app.extensions["wiki.sessionmaker"],
+                search_backend(),
+                repair,
+            )  # fmt: skip
+        )
+    return repair
 
 
 def _run_committed_jobs(response: Response) -> Response:

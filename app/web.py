@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from werkzeug.routing import IntegerConverter, Map
 
 from app import deps
-from app.search import SearchQuery
+from app.search import IndexDamaged, SearchQuery, SearchUnavailable
 
 #: Search results per page at most, and the orders a search can be sorted in.
 SEARCH_MAX_PER_PAGE = 50
@@ -147,6 +147,27 @@ def error_response(
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="peerwiki"'
     return response, status
+
+
+def search_trouble(exc: SearchUnavailable) -> str:
+    """What to tell a searcher when the index is unavailable; a damaged index is repaired in
+    the background, and the answer says how far that is."""
+    if not isinstance(exc, IndexDamaged):
+        return (
+            "Search is busy right now (the index is being updated). Please try again in a moment."
+        )
+    repair = deps.repair_search()
+    if repair.running:
+        return (
+            f"Search is being rebuilt after a fault: {repair.done:,} of {repair.total:,} pages "
+            "indexed so far. Pages keep working; search again in a minute, or browse all pages."
+        )
+    if repair.failure is not None:
+        return (
+            "Search is unavailable: its index is damaged and could not be rebuilt (the server "
+            "log says why). Pages keep working: browse all pages meanwhile."
+        )
+    return "Search was repaired after a fault a moment ago. Please search again."
 
 
 def search_query_from_args() -> SearchQuery:

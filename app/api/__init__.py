@@ -13,7 +13,7 @@ from app.api.spec import PREFIX, BadRequest, Unauthenticated
 from app.exceptions import EditConflict
 from app.extensions import csrf
 from app.search import SearchUnavailable
-from app.web import error_body, error_response
+from app.web import error_body, error_response, search_trouble
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)
@@ -71,7 +71,7 @@ def _edit_conflict(exc: EditConflict) -> tuple[Response, int]:
 
 @bp.errorhandler(SearchUnavailable)
 def _search_unavailable(exc: SearchUnavailable) -> tuple[Response, int]:
-    return error_response(503, "search_unavailable", str(exc))
+    return error_response(503, "search_unavailable", search_trouble(exc))
 
 
 from app.api import pages as _pages  # noqa: E402,F401 - registers the routes on bp

@@ -84,6 +84,10 @@ class SearchUnavailable(Exception):
     """The index cannot be read or written right now (missing, locked or damaged)."""
 
 
+class IndexDamaged(SearchUnavailable):
+    """The index's files cannot be read: only a rebuild from the database helps."""
+
+
 class SearchBackend(Protocol):
     """What Peerwiki needs from a search engine."""
 

@@ -29,6 +29,7 @@ from whoosh.writing import IndexWriter
 
 from app.search import (
     PUBLIC,
+    IndexDamaged,
     SearchDocument,
     SearchHit,
     SearchQuery,
@@ -269,9 +270,9 @@ class WhooshBackend:
             _log_damage("The search index could not be used", exc)
         # Raised after the handler, so it does not chain to Whoosh's error, whose frames hold
         # files Whoosh opened and never closed.
-        raise SearchUnavailable(
-            "The search index cannot be read; an administrator can rebuild it with "
-            "`flask --app app search rebuild`."
+        raise IndexDamaged(
+            "The search index cannot be read; it is rebuilt from the database in the "
+            "background (or at once with `flask --app app search rebuild`)."
         )
 
     def _parse(self, searcher: Searcher, text: str) -> tuple[query.Query, list[query.Query]]:

@@ -21,8 +21,8 @@ def results() -> ResponseReturnValue:
     if query.text.strip() or query.tag or query.department or query.author:
         try:
             outcome = search.run(deps.session(), deps.search_backend(), query, user=deps.actor())
-        except SearchUnavailable:
-            error = "Search is being rebuilt or repaired right now. Please try again in a minute, or browse all pages."
+        except SearchUnavailable as exc:
+            error = web.search_trouble(exc)
     status = 503 if error else 200
     return render_template("search/results.html", query=query, outcome=outcome, error=error), status
 
