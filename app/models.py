@@ -524,3 +524,24 @@ class GapAsker(Base):
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class AuditEntry(Base):
+    """One thing that happened that matters for trust: who did what to what, and when.
+
+    Rows are only ever added (nothing in the application updates or deletes them).
+    ``target`` names the subject as ``kind:key`` (``page:expenses``, ``user:alex``,
+    ``proposal:12``); ``actor`` is None for anonymous or failed attempts and the command line.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
+    target: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")

@@ -7,6 +7,7 @@ the site and the API. Query strings are parsed leniently from text.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +16,7 @@ from app import web
 from app.models import User
 from app.review.approval import Verdict
 from app.search import SearchQuery
-from app.services import comments, pages, review
+from app.services import audit, comments, pages, review
 
 #: Deep pages are refused rather than turned into huge database offsets.
 MAX_PAGE = 100_000
@@ -161,6 +162,23 @@ class GapArgs(BaseModel):
     page: PageNumber = 1
     per_page: PageSize = 20
     answered: bool = False
+
+
+class AuditArgs(BaseModel):
+    """Filters and paging of the audit log; days are UTC and inclusive."""
+
+    action: str | None = Field(default=None, examples=["auth.sign_in_failed"])
+    actor: str | None = Field(default=None, description="Username of who acted.")
+    from_: date | None = Field(default=None, alias="from", description="First day, YYYY-MM-DD.")
+    to: date | None = Field(default=None, description="Last day, YYYY-MM-DD.")
+    page: PageNumber = 1
+    per_page: PageSize = 50
+
+    def to_filter(self) -> audit.AuditFilter:
+        """The service's filter."""
+        return audit.AuditFilter(
+            action=self.action or None, actor=self.actor or None, since=self.from_, until=self.to
+        )
 
 
 class SuggestArgs(BaseModel):

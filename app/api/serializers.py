@@ -653,5 +653,47 @@ def to_gap_list(listing: Paginated[models.KnowledgeGap]) -> GapList:
     )
 
 
+# -- audit -----------------------------------------------------------------------------------
+
+
+class AuditEntry(Shape):
+    id: int
+    action: str = Field(examples=["page.archive"])
+    actor: User | None = Field(description="Who acted; null for failed sign-ins and the CLI.")
+    target: str = Field(description="What it was done to, as kind:key.", examples=["page:expenses"])
+    detail: dict[str, Any] | None
+    ip: str | None
+    created_at: Timestamp
+
+
+class AuditList(Shape):
+    items: list[AuditEntry]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+def to_audit_list(listing: Paginated[models.AuditEntry]) -> AuditList:
+    return AuditList(
+        items=[
+            AuditEntry(
+                id=entry.id,
+                action=entry.action,
+                actor=to_user(entry.actor) if entry.actor else None,
+                target=entry.target,
+                detail=entry.detail,
+                ip=entry.ip,
+                created_at=entry.created_at,
+            )
+            for entry in listing.items
+        ],
+        page=listing.page,
+        per_page=listing.per_page,
+        total=listing.total,
+        pages=listing.pages,
+    )
+
+
 class OpenAPIDocument(RootModel[dict[str, Any]]):
     """An OpenAPI 3.1 document."""

@@ -167,3 +167,14 @@ def require_manage_people(user: User) -> None:
     """Raise PermissionDenied unless ``user`` is an administrator."""
     if not can_manage_people(user):
         raise PermissionDenied("Only administrators manage people.")
+
+
+def can_read_audit(user: User) -> bool:
+    """Administrators read the audit log."""
+    return user.is_admin
+
+
+def require_read_audit(user: User) -> None:
+    """Raise PermissionDenied unless ``user`` is an administrator."""
+    if not can_read_audit(user):
+        raise PermissionDenied("Only administrators read the audit log.")

@@ -28,7 +28,7 @@ from app.models import (
 from app.pagination import Paginated, paginate
 from app.review import policy
 from app.review.workflow import Action, State, advance
-from app.services import indexing, users
+from app.services import audit, indexing, users
 from app.slugs import slugify
 
 #: Largest page body accepted, in characters (about 100 printed pages).
@@ -64,6 +64,7 @@ def archive(session: Session, *, actor: User, slug: str) -> Page:
     page.archived_at = utcnow()
     page.archived_by_id = actor.id
     _reindex_page_and_proposals(session, page)
+    audit.record(session, "page.archive", actor=actor, target=f"page:{page.slug}")
     session.commit()
     return page
 
@@ -79,6 +80,7 @@ def restore(session: Session, *, actor: User, slug: str) -> Page:
     page.archived_at = None
     page.archived_by_id = None
     _reindex_page_and_proposals(session, page)
+    audit.record(session, "page.restore", actor=actor, target=f"page:{page.slug}")
     session.commit()
     return page
 

@@ -20,7 +20,7 @@ from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
 from app.models import Page, Proposal, ProposalEvent, Revision, User, utcnow
 from app.review import approval, policy
 from app.review.workflow import OPEN_STATES, Action, State, advance
-from app.services import indexing, pages
+from app.services import audit, indexing, pages
 from app.slugs import slugify
 
 
@@ -263,10 +263,19 @@ def publish(session: Session, proposal: Proposal, actor: User | None) -> Revisio
         proposal.base_revision = current
         record(session, proposal, actor, "merged", f"Merged with revision {current.number}.")
     transition(session, proposal, Action.PUBLISH, actor)
-    pages.publish_revision(session, page, head)
-    proposal.published_at = utcnow()
+    _publish(session, proposal, head, actor)
     proposal.needs_update = False
     return head
+
+
+def _publish(session: Session, proposal: Proposal, head: Revision, actor: User | None) -> None:
+    """Make ``head`` what readers see, and audit it."""
+    pages.publish_revision(session, proposal.page, head)
+    proposal.published_at = utcnow()
+    audit.record(
+        session, "proposal.publish", actor=actor, target=f"proposal:{proposal.id}",
+        detail={"page": proposal.page.slug, "revision": head.number},
+    )  # fmt: skip
 
 
 class Merge:
@@ -382,8 +391,7 @@ def _import(session: Session, proposal: Proposal, actor: User) -> None:
     if current is not None and proposal.base_revision_id != current.id:
         raise Conflict("The page changed since this import started.")
     transition(session, proposal, Action.IMPORT, actor, "Imported from a content file.")
-    pages.publish_revision(session, proposal.page, head)
-    proposal.published_at = utcnow()
+    _publish(session, proposal, head, actor)
 
 
 @contextmanager

@@ -18,8 +18,8 @@ from app.models import Department, Proposal, Review, ReviewRequest, Revision, Us
 from app.review import approval, policy
 from app.review.approval import ApprovalRules, ApprovalStatus, Verdict
 from app.review.workflow import OPEN_STATES, REVIEWABLE_STATES, Action, InvalidTransition, State
+from app.services import audit, notifications, proposals, users
 from app.services import comments as comment_service
-from app.services import notifications, proposals, users
 from app.services import rubric as rubric_service
 from app.services.content import SYSTEM_USERNAME
 
@@ -261,6 +261,10 @@ def override(
         review.overridden_by_id = actor.id
         review.override_reason = reason
     proposals.record(session, proposal, actor, "override", reason)
+    audit.record(
+        session, "proposal.override", actor=actor, target=f"proposal:{proposal.id}",
+        detail={"reason": reason, "reviews": [review.id for review in blocking]},
+    )  # fmt: skip
     _evaluate(session, proposal, rules, actor)
     session.commit()
     return proposal

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from app.exceptions import ValidationError
 from app.models import RubricCriterion, User
 from app.review import policy
+from app.services import audit
 from app.slugs import slugify
 
 #: Scores run from 1 (poor) to 4 (excellent).
@@ -61,6 +62,10 @@ def update_rubric(
             True,
         )
         session.add(criterion)
+    audit.record(
+        session, "rubric.update", actor=actor, target="rubric",
+        detail={"criteria": [label for _, label, _ in cleaned]},
+    )  # fmt: skip
     session.commit()
     return active_rubric(session)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.exceptions import Conflict, NotFound, PermissionDenied, ValidationError
 from app.models import Invitation, User, utcnow
 from app.review import policy
-from app.services import users
+from app.services import audit, users
 
 #: How long an invitation link stays valid.
 INVITATION_LIFETIME = timedelta(days=7)
@@ -72,6 +72,10 @@ def invite(
         created_by_id=actor.id, expires_at=utcnow() + INVITATION_LIFETIME,
     )  # fmt: skip
     session.add(invitation)
+    audit.record(
+        session, "invitation.create", actor=actor, target=f"department:{dept.name}",
+        detail={"email": invitation.email},
+    )  # fmt: skip
     session.commit()
     return invitation, secret
 
@@ -131,6 +135,10 @@ def register(
     )  # fmt: skip
     if invited is not None:
         invited.used_at, invited.used_by_id = utcnow(), user.id
+    audit.record(
+        session, "auth.sign_up", actor=user, target=f"user:{user.username}",
+        detail={"department": user.department.name, "invited": invited is not None},
+    )  # fmt: skip
     session.commit()
     return Registration(user, needs_email_confirmation=confirm_email)
 
@@ -142,6 +150,7 @@ def confirm_email(session: Session, user_id: int) -> User:
         raise NotFound("This confirmation link is not valid.")
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
+        audit.record(session, "user.email_confirm", actor=user, target=f"user:{user.username}")
         session.commit()
     return user
 
@@ -161,6 +170,10 @@ def set_department(
             )
         user.department = dept
     user.department_confirmed = True
+    audit.record(
+        session, "user.department", actor=actor, target=f"user:{user.username}",
+        detail={"department": user.department.name},
+    )  # fmt: skip
     session.commit()
     return user
 
@@ -173,6 +186,9 @@ def set_admin(session: Session, *, actor: User, username: str, admin: bool) -> U
     if user.id == actor.id and not admin:
         raise Conflict("Ask another administrator to remove your own administrator rights.")
     user.is_admin = admin
+    audit.record(
+        session, "user.admin", actor=actor, target=f"user:{user.username}", detail={"admin": admin}
+    )
     session.commit()
     return user
 

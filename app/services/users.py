@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.exceptions import NotFound, PermissionDenied, ValidationError
 from app.models import DEFAULT_PASSWORD_METHOD, ApiToken, Department, Page, Revision, User, utcnow
 from app.review import policy
+from app.services import audit
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 MIN_PASSWORD_LENGTH = 8
@@ -26,6 +27,7 @@ TOKEN_USE_RESOLUTION = timedelta(minutes=5)
 def create_user(session: Session, **fields: Any) -> User:
     """Register a user (see :func:`add_user` for the fields) and commit."""
     user = add_user(session, **fields)
+    audit.record(session, "user.create", actor=None, target=f"user:{user.username}")
     session.commit()
     return user
 
@@ -94,11 +96,21 @@ def add_user(
     return user
 
 
-def authenticate(session: Session, *, username: str, password: str) -> User | None:
-    """Return the active user with these credentials, or None."""
+def authenticate(
+    session: Session, *, username: str, password: str, ip: str | None = None
+) -> User | None:
+    """Return the active user with these credentials, or None; the attempt is audited (and
+    committed: a failed one is the whole use case)."""
     user = find_user(session, username)
     if user is None or not user.is_active or not user.check_password(password):
-        return None
+        user = None
+    confirmed = user is not None and user.email_confirmed_at is not None
+    audit.record(
+        session, "auth.sign_in" if confirmed else "auth.sign_in_failed", actor=user,
+        target=f"user:{username.strip().lower()}", ip=ip,
+        detail=None if confirmed or user is None else {"reason": "email not confirmed"},
+    )  # fmt: skip
+    session.commit()
     return user
 
 
@@ -144,6 +156,7 @@ def add_department(
     if find_department(session, name):
         raise ValidationError("Department exists.", {"name": f"{name!r} exists already."})
     department = ensure_department(session, name, description)
+    audit.record(session, "department.create", actor=actor, target=f"department:{department.name}")
     session.commit()
     return department
 
@@ -166,6 +179,11 @@ def update_review_rules(
         raise ValidationError("Invalid rule.", {"required_approvals": "Use a number from 1 to 10."})
     department.required_approvals = required_approvals
     department.require_cross_department = require_cross_department
+    audit.record(
+        session, "department.rules", actor=actor, target=f"department:{department.name}",
+        detail={"required_approvals": required_approvals,
+                "require_cross_department": require_cross_department},
+    )  # fmt: skip
     session.commit()
     return department
 

@@ -9,7 +9,7 @@ from app.diffing import LineKind
 from app.review.approval import Verdict
 from app.review.workflow import OPEN_STATES, REQUEST_REVIEW_STATES, REVIEWABLE_STATES, State
 from app.services import signup
-from app.views import auth, errors, filters, pages, people, review, search, users
+from app.views import audit, auth, errors, filters, pages, people, review, search, users
 
 #: Scripts, styles and images come only from the site itself (images also from the hosts of
 #: ``IMAGE_HOSTS``: a remote image would tell its server who reads which page).
@@ -40,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(people.bp)
+    app.register_blueprint(audit.bp)
     app.context_processor(
         lambda: {
             "unread_notifications": deps.unread_notifications,

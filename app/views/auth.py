@@ -51,8 +51,9 @@ def login_submit() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         user = users.authenticate(
-            deps.session(), username=form.username.data, password=form.password.data
-        )
+            deps.session(), username=form.username.data, password=form.password.data,
+            ip=request.remote_addr,
+        )  # fmt: skip
         if user is not None and user.email_confirmed_at is None:
             form.username.errors.append(
                 "Confirm your email address first: follow the link we sent when you signed up."

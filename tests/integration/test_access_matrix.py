@@ -109,6 +109,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/signup"): READ,
     ("GET", "/signup/confirm/<token>"): Route(ok=400),  # a made-up token: "not valid"
     ("GET", "/admin/people"): ADMIN_READ,
+    ("GET", "/admin/audit"): ADMIN_READ,
     ("POST", "/admin/people/<username>/department"): MEMBER_WRITE,
     ("POST", "/admin/people/<username>/admin"): MEMBER_WRITE,
     ("POST", "/admin/invitations"): MEMBER_WRITE,
@@ -169,6 +170,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/search"): Route(query="q=zebra"),
     ("GET", "/api/v1/search/suggest"): Route(query="q=quar"),
     ("GET", "/api/v1/gaps"): READ,
+    ("GET", "/api/v1/audit"): ADMIN_READ,
     # -- the API: writing
     ("POST", "/api/v1/pages"): MEMBER_WRITE,
     ("POST", "/api/v1/render"): Route(auth="member", payload={"markdown": "*hi*"}),
