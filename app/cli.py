@@ -17,7 +17,7 @@ from werkzeug.serving import run_simple
 from app import deps
 from app.exceptions import ValidationError, WikiError
 from app.search import SearchUnavailable
-from app.services import content, demo, indexing, notifications, users
+from app.services import backup, content, demo, indexing, notifications, users
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -42,6 +42,8 @@ def init_app(app: Flask) -> None:
         search_group,
     ):
         app.cli.add_command(group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(quickstart_command)
 
@@ -260,6 +262,35 @@ def search_sync() -> None:
     click.echo(f"Applied {applied.rows} queued index updates.")
     if waiting:
         raise click.ClickException(f"{waiting} index updates are still queued: {error}")
+
+
+# -- backup and restore -----------------------------------------------------------------------
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Write every row of the database to FILE (JSON Lines, gzipped when FILE ends in .gz)."""
+    with _session() as session:
+        counts = backup.write_file(session, file)
+    click.echo(f"Backed up {sum(counts.values())} rows of {len(counts)} tables to {file}.")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(file: Path) -> None:
+    """Load a backup FILE into an empty, migrated database and rebuild the search index."""
+    with _session() as session:
+        try:
+            counts = backup.restore_file(session, deps.search_backend(), file)
+        except WikiError as exc:
+            _fail(exc)
+    click.echo(
+        f"Restored {sum(counts.values())} rows of {len(counts)} tables from {file}; "
+        "the search index was rebuilt."
+    )
 
 
 # -- notifications ----------------------------------------------------------------------------

@@ -17,6 +17,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+#: Key of ``Table.info`` marking a table that a migration fills with default rows (the rubric):
+#: it does not make a database count as holding data, and a restore replaces its rows.
+SEEDED_BY_MIGRATION = "seeded_by_migration"
+
 
 class Base(DeclarativeBase):
     """Declarative base of every model; constraint names are stable for Alembic."""

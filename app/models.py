@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.db import Base
+from app.db import SEEDED_BY_MIGRATION, Base
 from app.review.workflow import State
 
 #: How passwords are hashed unless the caller says otherwise: werkzeug's default, slow on purpose
@@ -443,6 +443,7 @@ class RubricCriterion(Base):
     """One criterion reviewers score from 1 to 4, with a line of guidance."""
 
     __tablename__ = "rubric_criteria"
+    __table_args__ = {"info": {SEEDED_BY_MIGRATION: True}}  # the default rubric (0002)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(40), unique=True)

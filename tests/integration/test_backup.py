@@ -1,0 +1,228 @@
+"""``flask backup`` / ``flask restore``: every row of every table survives, between engines too."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db import Base
+from app.models import Page
+from app.review.approval import ApprovalRules, Verdict
+from app.search import SearchQuery
+from app.services import backup, demo, review, search, signup, users
+from tests.conftest import WikiClient, make_app, table_rows
+from tests.factories import PASSWORD, edit_page, make_page, make_user
+
+RULES = ApprovalRules()
+
+
+def _populate(session: Session, app: Flask) -> None:
+    """A wiki with a row in every table: people, pages with history and aliases, proposals in
+    every state with reviews, comments and suggestions, notifications, tokens, invitations,
+    searches and knowledge gaps."""
+    alex = make_user(session, username="alex", name="Alex Rivera", department="Engineering")
+    fatima = make_user(session, username="fatima", name="Fatima Khan", department="Finance")
+    hana = make_user(session, username="hana", name="Hana Sato", department="People")
+    admin = make_user(session, username="admin", department="Operations", is_admin=True)
+    users.update_review_rules(session, actor=admin, name="Finance", required_approvals=2,
+                              require_cross_department=True)  # fmt: skip
+    first = make_page(session, alex, title="Expenses Guide", tags=["finance", "howto"],
+                      body="# Expenses\n\nSee [[Time Off]] and [[Missing Page]].\n")  # fmt: skip
+    renamed = edit_page(session, alex, first, "# Expenses\n\nRenamed, with **more** detail: [[Time Off]].\n",
+                        title="Expense Claims")  # fmt: skip
+    make_page(session, fatima, title="Time Off", body="# Time off\n\nAsk early. Ünïcödé ✓\n")
+    make_page(session, admin, title="Onboarding", tags=["people"])
+    demo.seed_proposals(session, RULES)  # in review, changes requested, a draft, published
+    withdrawn = edit_page(session, fatima, renamed, "# Expenses\n\nA change nobody wanted.\n",
+                          ask=alex)  # fmt: skip
+    review.withdraw(session, actor=fatima, revision_id=withdrawn.id)
+    published = edit_page(
+        session, hana, renamed, "# Expenses\n\nReviewed: [[Time Off]].\n", ask=alex
+    )
+    review.add_review(session, actor=alex, revision_id=published.id, verdict=Verdict.APPROVE,
+                      rules=RULES, rubric={"accuracy": 3})  # fmt: skip
+    users.create_token(session, user=alex)
+    signup.invite(session, actor=admin, department="Finance", email="new@example.com")
+    backend = app.extensions["wiki.search"]
+    search.run(session, backend, SearchQuery(text="expenses"), user=alex)
+    search.run(session, backend, SearchQuery(text="flurbish widgets"), user=fatima)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> Iterator[Flask]:
+    """A populated SQLite wiki (read-only for the tests)."""
+    directory = tmp_path_factory.mktemp("backup-source")
+    shutil.copy(migrated_sqlite, directory / "source.db")
+    app = make_app(directory, f"sqlite:///{directory / 'source.db'}")
+    with app.extensions["wiki.sessionmaker"]() as session:
+        _populate(session, app)
+    empty = [name for name, rows in table_rows(app).items() if not rows]
+    assert not empty, f"_populate leaves {empty} empty: add rows so the backup covers them"
+    yield app
+    app.extensions["wiki.engine"].dispose()
+
+
+@pytest.fixture(scope="module")
+def backup_file(source: Flask, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("backup-file") / "wiki.jsonl.gz"
+    result = source.test_cli_runner().invoke(args=["backup", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"of {len(Base.metadata.tables)} tables" in result.output
+    return path
+
+
+def _contents(app: Flask) -> list[Any]:
+    """Every line of a backup of ``app`` but the header (which says when and from where)."""
+    out = io.StringIO()
+    with app.extensions["wiki.sessionmaker"]() as session:
+        backup.write(session, out)
+    return [json.loads(line) for line in out.getvalue().splitlines()[1:]]
+
+
+def _restore(app: Flask, path: Path) -> Any:
+    return app.test_cli_runner().invoke(args=["restore", str(path)])
+
+
+def _check_restored_wiki_works(app: Flask) -> None:
+    """Passwords, tokens and the rebuilt search index work, and new rows get fresh ids."""
+    app.test_client_class = WikiClient
+    client: WikiClient = app.test_client()  # type: ignore[assignment]
+    client.login("alex", PASSWORD)
+    assert "Expense Claims" in client.get("/wiki/expense-claims").get_data(as_text=True)
+    assert client.get("/wiki/expenses-guide").status_code in (301, 302, 308)  # the old slug
+    found = client.get("/api/v1/search?q=expenses").get_json()
+    assert [hit["slug"] for hit in found["results"]][:1] == ["expense-claims"]
+    with app.extensions["wiki.sessionmaker"]() as session:
+        alex = users.get_user(session, "alex")
+        before = session.scalar(select(func.max(Page.id)))
+        make_page(session, alex, title="Written after the restore")
+        assert session.scalar(select(func.max(Page.id))) == (before or 0) + 1
+        assert users.user_for_token(session, users.create_token(session, user=alex)) == alex
+
+
+def test_backup_is_private_and_restores_every_row_into_sqlite(
+    source: Flask, backup_file: Path, app: Flask
+) -> None:
+    assert backup_file.stat().st_mode & 0o077 == 0  # password and token hashes inside
+    with gzip.open(backup_file, "rt") as file:
+        header = json.loads(file.readline())
+    assert header["format"] == "peerwiki-backup" and header["version"] == 1
+
+    result = _restore(app, backup_file)
+
+    assert result.exit_code == 0, result.output
+    assert "search index was rebuilt" in result.output
+    assert _contents(app) == _contents(source)
+    _check_restored_wiki_works(app)
+
+
+@pytest.mark.postgres
+def test_sqlite_to_postgres_and_back_keeps_every_row(
+    source: Flask, backup_file: Path, tmp_path: Path, postgres_url: str
+) -> None:
+    target = make_app(tmp_path, postgres_url)
+    try:
+        assert target.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+        result = _restore(target, backup_file)
+        assert result.exit_code == 0, result.output
+
+        again = tmp_path / "from-postgres.jsonl"
+        assert target.test_cli_runner().invoke(args=["backup", str(again)]).exit_code == 0
+        lines = again.read_text(encoding="utf-8").splitlines()
+        assert json.loads(lines[0])["source"] == "postgresql"
+        assert [json.loads(line) for line in lines[1:]] == _contents(source)
+        _check_restored_wiki_works(target)
+    finally:
+        target.extensions["wiki.engine"].dispose()
+
+
+def test_restore_refuses_a_database_that_holds_data(source: Flask, backup_file: Path) -> None:
+    before = table_rows(source)
+
+    result = _restore(source, backup_file)
+
+    assert result.exit_code == 1
+    assert "The database is not empty: departments (" in result.output
+    assert "nothing was changed" in result.output
+    assert table_rows(source) == before
+
+
+def _lines(path: Path) -> list[str]:
+    with gzip.open(path, "rt") as file:
+        return file.read().splitlines(keepends=True)
+
+
+def _break_a_revision(lines: list[str]) -> list[str]:
+    """Point the last revision at a page that does not exist (refused by the foreign key)."""
+    start = lines.index(next(line for line in lines if line.startswith('{"table":"revisions"')))
+    columns = json.loads(lines[start])["columns"]
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("{"))
+    row = json.loads(lines[end - 1])
+    row[columns.index("page_id")] = 999_999
+    return [*lines[: end - 1], json.dumps(row) + "\n", *lines[end:]]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda lines: lines[:-1], "the end marker is missing, so the file is truncated"),
+        (lambda lines: [*lines[:-3], lines[-3][:20]], "is not JSON"),
+        (lambda lines: [*lines[:40], "{oops\n", *lines[40:]], "line 41 is not JSON"),
+        (lambda lines: [*lines[:-1], '{"end":{"users":1}}\n'], "the end marker counts"),
+        (_break_a_revision, "the database refused rows of revisions"),
+        (lambda lines: ["name,email\n", *lines], "line 1 is not JSON"),
+        (
+            lambda lines: [json.dumps({"format": "peerwiki-backup", "version": 9}) + "\n"],
+            "format version 9 is not 1",
+        ),  # fmt: skip
+        (
+            lambda lines: [lines[0].replace('"schema":"', '"schema":"0001-'), *lines[1:]],
+            "Restore into an empty database at the backup's revision",
+        ),  # fmt: skip
+    ],
+    ids=[
+        "truncated",
+        "cut-mid-line",
+        "garbage-line",
+        "wrong-counts",
+        "broken-foreign-key",
+        "not-a-backup",
+        "future-version",
+        "other-schema",
+    ],  # fmt: skip
+)
+def test_a_damaged_backup_is_refused_and_changes_nothing(
+    backup_file: Path, app: Flask, tmp_path: Path, damage: Any, message: str
+) -> None:
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text("".join(damage(_lines(backup_file))), encoding="utf-8")
+    before = table_rows(app)
+
+    result = _restore(app, damaged)
+
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert table_rows(app) == before  # the migration's rubric is still there, nothing else
+
+
+def test_a_damaged_gzip_file_is_refused(backup_file: Path, app: Flask, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.jsonl.gz"
+    damaged.write_bytes(backup_file.read_bytes()[:-200])
+    before = table_rows(app)
+
+    result = _restore(app, damaged)
+
+    assert result.exit_code == 1
+    assert "the file cannot be read after line" in result.output
+    assert table_rows(app) == before
