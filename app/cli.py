@@ -273,7 +273,10 @@ def search_sync() -> None:
 def backup_command(file: Path) -> None:
     """Write every row of the database to FILE (JSON Lines, gzipped when FILE ends in .gz)."""
     with _session() as session:
-        counts = backup.write_file(session, file)
+        try:
+            counts = backup.write_file(session, file)
+        except OSError as exc:  # a missing directory, no permission, a full disk
+            raise click.ClickException(f"Cannot write {file}: {exc.strerror or exc}.") from exc
     click.echo(f"Backed up {sum(counts.values())} rows of {len(counts)} tables to {file}.")
 
 

@@ -226,3 +226,13 @@ def test_a_damaged_gzip_file_is_refused(backup_file: Path, app: Flask, tmp_path:
     assert result.exit_code == 1
     assert "the file cannot be read after line" in result.output
     assert table_rows(app) == before
+
+
+def test_a_backup_that_cannot_be_written_says_why(source: Flask, tmp_path: Path) -> None:
+    target = tmp_path / "no-such-directory" / "wiki.jsonl"
+
+    result = source.test_cli_runner().invoke(args=["backup", str(target)])
+
+    assert result.exit_code == 1
+    assert f"Cannot write {target}: No such file or directory." in result.output
+    assert not target.parent.exists()
