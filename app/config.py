@@ -47,10 +47,28 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     #: Items per page in listings, unless a request asks for another size.
     "PER_PAGE": 20,
-    #: Where Flask-Limiter keeps its counters; use ``redis://host:6379`` with several servers.
+    #: Where Flask-Limiter keeps its counters: ``memory://`` counts in each process; with several
+    #: processes or servers use ``redis://host:6379/0`` (the ``redis`` client is a dependency), so
+    #: that a limit holds across all of them.
     "RATELIMIT_STORAGE_URI": "memory://",
+    #: Prefix of the counters' keys, so that several wikis can share one Redis.
+    "RATELIMIT_KEY_PREFIX": "peerwiki",
+    #: Answers carry ``Retry-After`` and ``X-RateLimit-*`` headers.
+    "RATELIMIT_HEADERS_ENABLED": True,
+    #: While Redis is unreachable, count in each process's memory rather than failing requests.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    #: How many reverse proxies (load balancers) stand in front of the app: their
+    #: ``X-Forwarded-For`` and ``-Proto`` are then believed, so that limits count each client's
+    #: address rather than the proxy's. 0: the app is reached directly (headers are ignored).
+    "PROXY_COUNT": 0,
     #: Limit on sign-in and sign-up attempts per client address.
     "AUTH_RATE_LIMIT": "20 per minute",
+    #: Limit on the API's writes (POST) per signed-in user or token holder (else per address).
+    "API_WRITE_RATE_LIMIT": "120 per minute",
+    #: Limit on ``/api/v1/render`` (the editor's live preview) per user: each render of a large
+    #: page costs up to a second of a CPU.
+    "RENDER_RATE_LIMIT": "60 per minute",
     #: Comma-separated hosts pages may show images from besides the wiki itself
     #: (``images.example.com,cdn.example.com``); others are blocked by the browser.
     "IMAGE_HOSTS": "",

@@ -5,12 +5,15 @@ The two edges (``app.views`` and ``app.api``) never import each other; what they
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Response, abort, current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_limiter.util import get_remote_address
 from pydantic import BaseModel, Field
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from app import deps
@@ -70,8 +73,22 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def configured_limit(key: str) -> Callable[[], str]:
+    """A Flask-Limiter limit read from the setting ``key`` when a request arrives."""
+    return lambda: str(current_app.config[key])
+
+
+def limit_key() -> str:
+    """Whose requests a per-user limit counts: the signed-in user's or token holder's, from
+    any address; an anonymous client's by its address."""
+    user = deps.actor()
+    return f"user:{user.id}" if user is not None else f"address:{get_remote_address()}"
+
+
 def init_app(app: Flask) -> None:
     """Install the URL converters and request checks both edges share (before any route)."""
+    if proxies := int(app.config["PROXY_COUNT"]):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     app.url_map.converters["int"] = IdConverter
     # First of all checks (CSRF protection among them reads the form, and the raw body with it).
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_malformed_text)

@@ -28,6 +28,7 @@ from app.services import users
 from tests import factories
 
 POSTGRES_URL_VARIABLE = "PEERWIKI_TEST_POSTGRES_URL"
+REDIS_URL_VARIABLE = "PEERWIKI_TEST_REDIS_URL"
 #: Memory-backed storage, where a test run's throwaway databases and indexes need not wait for
 #: the disk to sync every commit (the disk is shared and slow under load).
 MEMORY_DISK = Path("/dev/shm")
@@ -59,13 +60,20 @@ def _has_room(directory: Path) -> bool:
     return directory.is_dir() and shutil.disk_usage(directory).free >= 1 << 30
 
 
-def pytest_report_header() -> str:
-    if os.environ.get(POSTGRES_URL_VARIABLE):
-        return f"PostgreSQL tests: on ({POSTGRES_URL_VARIABLE} is set)"
-    return (
-        f"PostgreSQL tests: SKIPPED — set {POSTGRES_URL_VARIABLE}"
-        " (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run them"
-    )
+def pytest_report_header() -> list[str]:
+    return [
+        f"{name} tests: on ({variable} is set)"
+        if os.environ.get(variable)
+        else f"{name} tests: SKIPPED — set {variable} (e.g. {example}) to run them"
+        for name, variable, example in (
+            (
+                "PostgreSQL",
+                POSTGRES_URL_VARIABLE,
+                "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+            ),
+            ("Redis", REDIS_URL_VARIABLE, "redis://127.0.0.1:6379/0"),
+        )
+    ]
 
 
 class _CompiledTemplates(BytecodeCache):
@@ -150,6 +158,16 @@ def postgres_url() -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The URL of the Redis the rate-limit tests share counters through; skips the test when
+    none is configured."""
+    url = os.environ.get(REDIS_URL_VARIABLE)
+    if not url:
+        pytest.skip(f"Redis tests need {REDIS_URL_VARIABLE} (see README)")
+    return url
 
 
 @pytest.fixture

@@ -11,12 +11,14 @@ from app import deps
 from app.api import serializers
 from app.api.spec import PREFIX, BadRequest, Unauthenticated
 from app.exceptions import EditConflict
-from app.extensions import csrf
+from app.extensions import csrf, limiter
 from app.search import SearchUnavailable
-from app.web import error_body, error_response, search_trouble
+from app.web import configured_limit, error_body, error_response, limit_key, search_trouble
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 csrf.exempt(bp)
+# Every write of the API; a route with its own limit (render) counts there instead.
+limiter.limit(configured_limit("API_WRITE_RATE_LIMIT"), key_func=limit_key, methods=["POST"])(bp)
 
 
 def init_app(app: Flask) -> None:

@@ -10,8 +10,10 @@ from app import deps
 from app.api import bp, inputs
 from app.api import serializers as out
 from app.api.spec import Answer, author, document, endpoint
+from app.extensions import limiter
 from app.models import Revision, User
 from app.services import pages, proposals, review, users
+from app.web import configured_limit, limit_key
 
 
 @bp.get("/openapi.json")
@@ -131,7 +133,8 @@ def restore(slug: str) -> Answer:
 
 
 @bp.post("/render")
-@endpoint(out.Rendered, errors=(422,), auth=True)
+@limiter.limit(configured_limit("RENDER_RATE_LIMIT"), key_func=limit_key)
+@endpoint(out.Rendered, errors=(422, 429), auth=True)
 def render(json: inputs.Render) -> Answer:
     """Render Markdown exactly as a page view would show it (for signed-in writers)."""
     return out.Rendered(html=str(pages.preview(deps.session(), json.markdown)))

@@ -57,16 +57,18 @@ def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
+    description = exc.description or ""
+    if status == 429:  # Flask-Limiter's description is the limit, "20 per 1 minute"
+        description = f"Too many requests: at most {description}. Wait a minute and try again."
     if wants_json():
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(status, code, exc.description or exc.name)
+        return error_response(status, code, description or exc.name)
     friendly = {
         404: "There is nothing at this address. It may have moved, or the link may be mistyped.",
         405: "That action is not available here.",
         413: "That is too large to save. Split the page, or remove large pasted content.",
-        429: "Too many attempts in a short time. Wait a minute and try again.",
     }
-    return _page(status, exc.name, friendly.get(status, exc.description or ""))
+    return _page(status, exc.name, friendly.get(status, description))
 
 
 def _unexpected_error(exc: Exception) -> ResponseReturnValue:
