@@ -88,7 +88,7 @@ def limit_key() -> str:
 def init_app(app: Flask) -> None:
     """Install the URL converters and request checks both edges share (before any route)."""
     if proxies := int(app.config["PROXY_COUNT"]):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.url_map.converters["int"] = IdConverter
     # First of all checks (CSRF protection among them reads the form, and the raw body with it).
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_malformed_text)
