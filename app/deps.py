@@ -66,6 +66,13 @@ def signup_rules() -> signup.SignupRules:
     )
 
 
+def image_origins() -> list[str]:
+    """Return the servers besides the wiki that pages may show images from (``IMAGE_HOSTS``,
+    ``https://`` unless a host names its scheme)."""
+    hosts = (host.strip() for host in str(current_app.config["IMAGE_HOSTS"]).split(","))
+    return [host if "://" in host else f"https://{host}" for host in hosts if host]
+
+
 def mailer() -> Mailer | None:
     """Return the mailer, or None when email is off."""
     found: Mailer | None = current_app.extensions.get("wiki.mailer")

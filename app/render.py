@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import bleach
 from markdown_it import MarkdownIt
@@ -102,6 +102,7 @@ _SAFE_RAW_TAG = re.compile(r"<(?P<close>/?)(?P<name>[A-Za-z]+)(?P<open>\s+open)?
 _WIKILINK = re.compile(r"\[\[([^\[\]|\n]+?)(?:\|([^\[\]\n]+?))?\]\]")
 _MENTION_AT = re.compile(r"@([A-Za-z0-9](?:[A-Za-z0-9_.-]{0,30}[A-Za-z0-9_])?)")
 _MENTION = re.compile(r"(?<![\w@/])" + _MENTION_AT.pattern)
+_IMG_TAG = re.compile(r"<img\b[^>]*>")
 _WIKILINK_ANCHOR = re.compile(r'<a\b[^>]*\bdata-wikilink="([^"]*)"[^>]*>')
 _ALIGN_STYLE = re.compile(r"text-align:\s*(left|right|center)")
 _FORMATTER: Formatter[str] = HtmlFormatter(nowrap=True)
@@ -202,6 +203,27 @@ def mark_missing_links(html: str, existing: Collection[str]) -> Markup:
         return tag
 
     return Markup(_WIKILINK_ANCHOR.sub(restyle, html))
+
+
+def allow_images_from(html: str, origins: Collection[str]) -> Markup:
+    """Turn images on servers other than the wiki's and ``origins`` (``https://host[:port]``)
+    into links: showing them would tell those servers who reads the page, and when (the
+    Content-Security-Policy blocks them in the browser too)."""
+    allowed = {origin.lower().rstrip("/") for origin in origins}
+
+    def restrict(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        src = html_lib.unescape(_attr(tag, "src") or "")
+        url = urlsplit(f"https:{src}" if src.startswith("//") else src)
+        if not url.netloc or f"{url.scheme.lower()}://{url.netloc.lower()}" in allowed:
+            return tag
+        label = html_lib.unescape(_attr(tag, "alt") or "") or url.netloc
+        return (
+            f'<a href="{html_lib.escape(src)}" class="external-image" rel="{EXTERNAL_REL}">'
+            f"{html_lib.escape(f'Image: {label}')}</a>"
+        )
+
+    return Markup(_IMG_TAG.sub(restrict, html))
 
 
 def wikilink_targets(html: str) -> list[str]:

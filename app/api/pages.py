@@ -137,7 +137,8 @@ def restore(slug: str) -> Answer:
 @endpoint(out.Rendered, errors=(422, 429), auth=True)
 def render(json: inputs.Render) -> Answer:
     """Render Markdown exactly as a page view would show it (for signed-in writers)."""
-    return out.Rendered(html=str(pages.preview(deps.session(), json.markdown)))
+    html = pages.preview(deps.session(), json.markdown, image_origins=deps.image_origins())
+    return out.Rendered(html=str(html))
 
 
 @bp.get("/departments")

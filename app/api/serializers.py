@@ -11,7 +11,7 @@ from flask import url_for
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel, WithJsonSchema
 from sqlalchemy.orm import Session
 
-from app import models
+from app import deps, models
 from app.diffing import Diff, LineKind
 from app.pagination import Paginated
 from app.review import policy
@@ -113,7 +113,7 @@ def to_revision(session: Session, revision: models.Revision) -> Revision:
     return Revision(
         **_revision_fields(revision),
         body=revision.body,
-        html=str(pages.display_html(session, revision.html)),
+        html=str(pages.display_html(session, revision.html, image_origins=deps.image_origins())),
         toc=[TocEntry(**entry) for entry in revision.toc],
     )
 

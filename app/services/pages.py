@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -215,8 +215,10 @@ def backlinks(session: Session, page: Page) -> list[Page]:
     )
 
 
-def display_html(session: Session, html: str) -> Markup:
-    """Return stored revision HTML with links to missing or archived pages marked as such."""
+def display_html(session: Session, html: str, *, image_origins: Collection[str]) -> Markup:
+    """Return stored revision HTML as readers see it now: links to missing or archived pages
+    marked as such, and images only from the wiki and ``image_origins`` (others become links)."""
+    html = render.allow_images_from(html, image_origins)
     targets = render.wikilink_targets(html)
     if not targets:
         return Markup(html)
@@ -231,11 +233,12 @@ def display_html(session: Session, html: str) -> Markup:
     return render.mark_missing_links(html, {*live, *aliased})
 
 
-def preview(session: Session, markdown: str) -> Markup:
+def preview(session: Session, markdown: str, *, image_origins: Collection[str]) -> Markup:
     """Render ``markdown`` exactly as a saved page would show it."""
     if len(markdown) > MAX_BODY_CHARS:
         raise ValidationError("Too long to preview.", {"markdown": _too_long(len(markdown))})
-    return display_html(session, rendered(markdown, field="markdown").html)
+    html = rendered(markdown, field="markdown").html
+    return display_html(session, html, image_origins=image_origins)
 
 
 def rendered(markdown: str, *, field: str = "body") -> render.Rendered:

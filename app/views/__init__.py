@@ -54,7 +54,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def _security_headers(response: Response) -> Response:
-    hosts = "".join(f" {host}" for host in image_hosts(current_app.config["IMAGE_HOSTS"]))
+    hosts = "".join(f" {origin}" for origin in deps.image_origins())
     response.headers.setdefault(
         "Content-Security-Policy", CONTENT_SECURITY_POLICY.format(image_hosts=hosts)
     )
@@ -66,9 +66,3 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     return response
-
-
-def image_hosts(setting: str) -> list[str]:
-    """The ``IMAGE_HOSTS`` setting as CSP sources (``https://`` unless a scheme is given)."""
-    hosts = (host.strip() for host in setting.split(","))
-    return [host if "://" in host else f"https://{host}" for host in hosts if host]

@@ -98,7 +98,7 @@ def _render_revision(page: Page, revision: Revision) -> str:
         revision=revision,
         toc=toc[1:] if titled else toc,
         titled=titled,
-        html=pages.display_html(session, revision.html),
+        html=pages.display_html(session, revision.html, image_origins=deps.image_origins()),
         backlinks=pages.backlinks(session, page),
         contributors=pages.contributors(session, page),
         can_archive=user is not None and policy.can_archive(user, page),

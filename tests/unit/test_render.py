@@ -12,6 +12,7 @@ from markupsafe import Markup
 from app.render import (
     PAGE_IDS,
     TooComplex,
+    allow_images_from,
     mark_missing_links,
     mentioned_usernames,
     plain_text,
@@ -667,3 +668,43 @@ def test_page_bodies_do_not_link_mentions() -> None:
 def test_plain_text_drops_markup_for_search() -> None:
     html = str(render_markdown("# Title\n\nHello *world* &amp; <kbd>x</kbd>\n").html)
     assert plain_text(html) == "Title Hello world & x"
+
+
+# --- Images only from the wiki and IMAGE_HOSTS ---------------------------------------------------
+
+ORIGINS = ("https://images.example.com", "http://intranet.example:8080")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "![chart](/static/chart.png)",
+        "![chart](https://images.example.com/chart.png)",
+        "![chart](HTTPS://Images.Example.com/chart.png)",
+        "![chart](http://intranet.example:8080/chart.png)",
+    ],
+)
+def test_images_from_the_wiki_and_its_image_hosts_are_shown(source: str) -> None:
+    html = str(allow_images_from(render_markdown(source).html, ORIGINS))
+    assert "<img " in html and "external-image" not in html
+
+
+@pytest.mark.parametrize(
+    ("source", "href", "label"),
+    [
+        ("![chart](https://tracker.example/pixel.png)", "https://tracker.example/pixel.png", "chart"),
+        ("![](//tracker.example/p.png)", "//tracker.example/p.png", "tracker.example"),
+        ("![x](http://images.example.com/chart.png)", "http://images.example.com/chart.png", "x"),
+        ("![x](http://intranet.example/chart.png)", "http://intranet.example/chart.png", "x"),
+        ('![a "b" <i>c</i>](https://t.example/q.png?a=1&b=2)', "https://t.example/q.png?a=1&amp;b=2",
+         "a &quot;b&quot; &lt;i&gt;c&lt;/i&gt;"),
+    ],
+)  # fmt: skip
+def test_images_from_other_servers_become_links(source: str, href: str, label: str) -> None:
+    html = str(allow_images_from(render_markdown(source).html, ORIGINS))
+    assert "<img" not in html
+    assert (
+        f'<a href="{href}" class="external-image" rel="nofollow noopener">Image: {label}</a>'
+        in html
+    )
+    assert _executable(html) == [], html

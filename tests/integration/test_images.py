@@ -1,0 +1,46 @@
+"""Pages show images from the wiki and PEERWIKI_IMAGE_HOSTS only; others become links."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from app.models import User
+from tests.conftest import WikiClient, make_app
+from tests.factories import make_page, make_user
+
+BODY = (
+    "![team photo](https://photos.example/team.jpg)\n\n![chart](https://images.example.com/c.png)\n"
+)
+
+
+def test_pages_show_only_images_from_the_wiki_and_its_image_hosts(
+    client: WikiClient, author_client: WikiClient, session: Session, author: User
+) -> None:
+    make_page(session, author, title="Team", body=BODY)
+
+    page = client.get("/wiki/team").get_data(as_text=True)
+    preview = author_client.post("/api/v1/render", json={"markdown": BODY}).get_json()["html"]
+    revision = client.get("/api/v1/pages/team").get_json()
+
+    for html in (page, preview):
+        assert "<img" not in html
+        assert '<a href="https://photos.example/team.jpg" class="external-image"' in html
+        assert ">Image: team photo</a>" in html
+    assert "Image: team photo" in str(revision)
+
+
+def test_image_hosts_are_shown(tmp_path: Path, migrated_sqlite: Path) -> None:
+    database = tmp_path / "images.db"
+    shutil.copy(migrated_sqlite, database)
+    app = make_app(tmp_path, f"sqlite:///{database}", IMAGE_HOSTS="images.example.com")
+    try:
+        with app.extensions["wiki.sessionmaker"]() as session:
+            make_page(session, make_user(session, username="alex"), title="Team", body=BODY)
+        html = app.test_client().get("/wiki/team").get_data(as_text=True)
+        assert '<img src="https://images.example.com/c.png" alt="chart">' in html
+        assert ">Image: team photo</a>" in html
+    finally:
+        app.extensions["wiki.engine"].dispose()
