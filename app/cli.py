@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -16,8 +17,10 @@ from werkzeug.serving import run_simple
 
 from app import deps
 from app.exceptions import ValidationError, WikiError
+from app.models import utcnow
+from app.review.policy import SYSTEM
 from app.search import SearchUnavailable
-from app.services import backup, content, demo, indexing, notifications, users
+from app.services import accounts, backup, content, demo, indexing, notifications, tokens, users
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -137,14 +140,36 @@ def users_create(
             )  # fmt: skip
         except WikiError as exc:
             _fail(exc)
-        if len(password) < users.MIN_PASSWORD_LENGTH:
-            click.echo(
-                f"Warning: the password is shorter than {users.MIN_PASSWORD_LENGTH} characters.",
-                err=True,
-            )
+        problem = users.password_problem(password)
+        if problem:
+            click.echo(f"Warning: a weak password. {problem}", err=True)
         click.echo(
             f"Created {'administrator' if admin else 'user'} {user.username} ({department})."
         )
+
+
+@users_group.command("deactivate")
+@click.argument("username")
+def users_deactivate(username: str) -> None:
+    """Deactivate USERNAME: signed out everywhere at once, API tokens revoked, no sign-in."""
+    _set_active(username, active=False)
+    click.echo(f"Deactivated {username}: their sessions ended and their API tokens are revoked.")
+
+
+@users_group.command("activate")
+@click.argument("username")
+def users_activate(username: str) -> None:
+    """Let a deactivated USERNAME sign in again (revoked tokens stay revoked)."""
+    _set_active(username, active=True)
+    click.echo(f"Activated {username}.")
+
+
+def _set_active(username: str, *, active: bool) -> None:
+    with _session() as session:
+        try:
+            accounts.set_active(session, actor=SYSTEM, username=username, active=active)
+        except WikiError as exc:
+            _fail(exc)
 
 
 @click.group("tokens", cls=AppGroup)
@@ -154,16 +179,68 @@ def tokens_group() -> None:
 
 @tokens_group.command("create")
 @click.argument("username")
-def tokens_create(username: str) -> None:
+@click.option("--name", default="command line", show_default=True, help="What the token is for.")
+@click.option("--read-only", is_flag=True, help="GET requests only (writes answer 403).")
+@click.option("--expires-in", type=click.IntRange(1, 1096), default=None, help="Days it works.")
+def tokens_create(username: str, name: str, read_only: bool, expires_in: int | None) -> None:
     """Print a new API token for USERNAME (only its hash is stored)."""
+    with _session() as session:
+        try:
+            user = users.get_user(session, username)
+            created = tokens.create(
+                session, owner=user, name=name,
+                scope=tokens.Scope.READ if read_only else tokens.Scope.WRITE,
+                expires_at=utcnow() + timedelta(days=expires_in) if expires_in else None,
+            )  # fmt: skip
+        except WikiError as exc:
+            _fail(exc)
+    click.echo(
+        f"New API token {created.token.id} for {username}; it is shown once, keep it safe:",
+        err=True,
+    )
+    click.echo(created.secret)
+
+
+@tokens_group.command("list")
+@click.argument("username")
+def tokens_list(username: str) -> None:
+    """List USERNAME's tokens: id, name, scope, state, created, last used, expiry."""
     with _session() as session:
         try:
             user = users.get_user(session, username)
         except WikiError as exc:
             _fail(exc)
-        token = users.create_token(session, user=user)
-    click.echo(f"New API token for {username}; it is shown once, keep it safe:", err=True)
-    click.echo(token)
+        owned = tokens.owned_by(session, user)
+    if not owned:
+        click.echo(f"{username} has no API tokens.")
+    now = utcnow()
+    for token in owned:
+        state = (
+            "revoked" if token.revoked_at else "live" if tokens.is_live(token, now) else "expired"
+        )
+        click.echo(
+            f"{token.id}\t{token.name or '-'}\t{token.scope}\t{state}\t{token.prefix}…"
+            f"\tcreated {token.created_at:%Y-%m-%d}"
+            f"\tlast used {_day(token.last_used_at)}\texpires {_day(token.expires_at)}"
+        )
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+def tokens_revoke(token_id: int) -> None:
+    """Revoke the token TOKEN_ID (see `tokens list`): it answers 401 from now on."""
+    with _session() as session:
+        try:
+            token = tokens.revoke(session, actor=SYSTEM, token_id=token_id)
+        except WikiError as exc:
+            _fail(exc)
+        click.echo(
+            f"Revoked token {token.id} ({token.name or 'unnamed'}) of {token.user.username}."
+        )
+
+
+def _day(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d}" if value else "never"
 
 
 # -- content ----------------------------------------------------------------------------------

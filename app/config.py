@@ -75,7 +75,7 @@ DEFAULTS: dict[str, Any] = {
     #: Whether anonymous readers may read published pages; with ``false`` every page but sign-in
     #: asks them to sign in first (the API answers 401).
     "ANONYMOUS_READ": True,
-    #: Remember-me cookie lifetime in days.
+    #: Remember-me cookie lifetime in days; a sign-in unused for as long lapses on the server.
     "REMEMBER_DAYS": 30,
     #: CSRF tokens last as long as the session instead of one hour, so a long edit still saves.
     "WTF_CSRF_TIME_LIMIT": None,

@@ -13,10 +13,10 @@ from app.exceptions import PermissionDenied
 from app.extensions import login_manager
 from app.jobs import Job
 from app.mail import Mailer
-from app.models import User
+from app.models import ApiToken, User
 from app.review.approval import ApprovalRules
 from app.search import SearchBackend, open_backend
-from app.services import background, notifications, signup, users
+from app.services import accounts, background, notifications, signup, tokens
 
 
 def init_app(app: Flask) -> None:
@@ -33,7 +33,7 @@ def init_app(app: Flask) -> None:
     app.extensions["wiki.search_repair"] = background.Repair()
     app.teardown_appcontext(_close_session)
     app.after_request(_run_committed_jobs)
-    login_manager.user_loader(lambda user_id: users.load_user(session(), user_id))
+    login_manager.user_loader(_user_from_session_key)
     login_manager.request_loader(_user_from_bearer_token)
 
 
@@ -91,6 +91,25 @@ def unread_notifications() -> int:
     return notifications.unread_count(session(), user) if user is not None else 0
 
 
+def client() -> accounts.Client:
+    """Return who is asking, as far as the request tells: address and browser."""
+    return accounts.Client(
+        address=request.remote_addr, user_agent=request.headers.get("User-Agent", "")
+    )
+
+
+def api_token() -> ApiToken | None:
+    """Return the live API token that the request's ``Authorization: Bearer`` header names, or
+    None (no such header, or the token is unknown, revoked or expired)."""
+    if "api_token" not in g:
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        secret = secret.strip()
+        bearer = scheme.lower() == "bearer" and secret
+        g.api_token = tokens.authenticate(session(), secret) if bearer else None
+    token: ApiToken | None = g.api_token
+    return token
+
+
 def require_actor() -> User:
     """Return the signed-in user; raise PermissionDenied for anonymous requests."""
     user = actor()
@@ -99,11 +118,13 @@ def require_actor() -> User:
     return user
 
 
-def _user_from_bearer_token(req: Request) -> User | None:
-    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return users.user_for_token(session(), token.strip())
+def _user_from_session_key(key: str) -> User | None:
+    return accounts.load(session(), key, idle=current_app.config["REMEMBER_COOKIE_DURATION"])
+
+
+def _user_from_bearer_token(_req: Request) -> User | None:
+    token = api_token()
+    return token.user if token is not None else None
 
 
 def search_backend() -> SearchBackend:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +31,18 @@ from app.review.workflow import State
 #: How passwords are hashed unless the caller says otherwise: werkzeug's default, slow on purpose
 #: so that stolen hashes are hard to guess.
 DEFAULT_PASSWORD_METHOD = "scrypt"
+
+
+def check_no_password(password: str, method: str = DEFAULT_PASSWORD_METHOD) -> None:
+    """Take as long as checking ``password`` against a hash made with ``method``: a sign-in as
+    an unknown user then costs as much as one with a wrong password, so timing does not tell
+    which usernames exist."""
+    check_password_hash(_unguessable_hash(method), password)
+
+
+@cache
+def _unguessable_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(32), method=method)
 
 
 def utcnow() -> datetime:
@@ -76,6 +90,8 @@ class User(Base):
     """A person who signs in; ``is_admin`` unlocks moderation and settings."""
 
     __tablename__ = "users"
+    # ``login_key`` below is per-request state, not a column.
+    __allow_unmapped__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(32), unique=True)
@@ -94,6 +110,9 @@ class User(Base):
 
     department: Mapped[Department] = relationship(back_populates="members", lazy="joined")
 
+    #: The secret of the sign-in (a ``LoginSession``) this object was loaded through, if any.
+    login_key: str | None = None
+
     # flask-login protocol, spelled out so the model does not import flask_login.
     @property
     def is_authenticated(self) -> bool:
@@ -103,8 +122,10 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
-    def get_id(self) -> str:
-        return str(self.id)
+    def get_id(self) -> str | None:
+        """The session cookie (and remember-me cookie) carry the sign-in's secret, not the user
+        id, so that ending the ``LoginSession`` row signs that browser out."""
+        return self.login_key
 
     def set_password(self, password: str, method: str = DEFAULT_PASSWORD_METHOD) -> None:
         """Store a salted hash of ``password``, made with werkzeug's ``method``."""
@@ -113,6 +134,26 @@ class User(Base):
     def check_password(self, password: str) -> bool:
         """Tell whether ``password`` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
+
+
+class LoginSession(Base):
+    """One browser's sign-in; only the SHA-256 hash of the secret its cookies carry is stored.
+
+    Signing out, a password change or a deactivation sets ``ended_at``: a replayed cookie then
+    signs nobody in.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class ApiToken(Base):
@@ -124,7 +165,12 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
+    #: What the owner calls it ("CI export", "laptop script").
+    name: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    #: ``read`` (GET only) or ``write``.
+    scope: Mapped[str] = mapped_column(String(10), default="write", server_default="write")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -530,7 +576,7 @@ class GapAsker(Base):
 class AuditEntry(Base):
     """One thing that happened that matters for trust: who did what to what, and when.
 
-    Rows are only ever added (nothing in the application updates or deletes them).
+    Rows are only ever added: database triggers refuse to update or delete them (migration 0007).
     ``target`` names the subject as ``kind:key`` (``page:expenses``, ``user:alex``,
     ``proposal:12``); ``actor`` is None for anonymous or failed attempts and the command line.
     """

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app import create_app
 from app.db import Base
 from app.models import User
-from app.services import users
+from app.services import tokens
 from tests import factories
 
 POSTGRES_URL_VARIABLE = "PEERWIKI_TEST_POSTGRES_URL"
@@ -278,7 +278,9 @@ def api_for(app: Flask, session: Session) -> Any:
     """Make a TokenClient for a user (a fresh API token each time)."""
 
     def make(user: User) -> TokenClient:
-        return TokenClient(app.test_client(), users.create_token(session, user=user))
+        return TokenClient(
+            app.test_client(), tokens.create(session, owner=user, name="tests").secret
+        )
 
     return make
 

@@ -29,7 +29,7 @@ def make_user(
         department=department,
         email=over.pop("email", f"{username}@example.com"),
         create_department=True,
-        password_method=FAST_PASSWORD_METHOD,
+        password_method=over.pop("password_method", FAST_PASSWORD_METHOD),
         **over,
     )
 

@@ -13,9 +13,12 @@ from app.api.spec import PREFIX, BadRequest, Unauthenticated
 from app.exceptions import EditConflict
 from app.extensions import csrf, limiter
 from app.search import SearchUnavailable
+from app.services import tokens
 from app.web import configured_limit, error_body, error_response, limit_key, search_trouble
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
+#: Methods that change nothing: the only ones a read-only token may use.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 csrf.exempt(bp)
 # Every write of the API; a route with its own limit (render) counts there instead.
 limiter.limit(configured_limit("API_WRITE_RATE_LIMIT"), key_func=limit_key, methods=["POST"])(bp)
@@ -37,14 +40,20 @@ def _authenticate() -> tuple[Response, int] | None:
     requests skip CSRF; the site's own scripts send the token in ``X-CSRFToken``.
     """
     if request.headers.get("Authorization"):
-        if deps.actor() is None:
+        token = deps.api_token()
+        # The token decides, even when a session cookie names someone (or the same person).
+        if token is None or deps.actor() is not token.user:
             return error_response(
-                401, "unauthorized", "The API token is missing, invalid or revoked."
+                401, "unauthorized", "The API token is missing, invalid, expired or revoked."
+            )
+        if token.scope == tokens.Scope.READ and request.method not in SAFE_METHODS:
+            return error_response(
+                403, "forbidden", "This API token is read-only; create a read-write one to write."
             )
         return None
     if (
         deps.actor() is not None
-        and request.method not in ("GET", "HEAD", "OPTIONS")
+        and request.method not in SAFE_METHODS
         and current_app.config.get("WTF_CSRF_ENABLED", True)
     ):
         csrf.protect()

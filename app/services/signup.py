@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.exceptions import Conflict, NotFound, PermissionDenied, ValidationError
 from app.models import Invitation, User, utcnow
 from app.review import policy
-from app.services import audit, users
+from app.services import accounts, audit, users
 
 #: How long an invitation link stays valid.
 INVITATION_LIFETIME = timedelta(days=7)
@@ -111,8 +111,10 @@ def register(
     department: str,
     password: str,
     password_method: str,
+    client: accounts.Client,
 ) -> Registration:
-    """Create an account as the sign-up rules allow.
+    """Create an account as the sign-up rules allow, and sign it in unless its address must be
+    confirmed first (``user.login_key``). Audited, committed.
 
     An invitation fixes (and confirms) the department; otherwise the chosen department waits
     for an administrator. In ``domain`` mode the address must be at a company domain and be
@@ -136,9 +138,11 @@ def register(
     if invited is not None:
         invited.used_at, invited.used_by_id = utcnow(), user.id
     audit.record(
-        session, "auth.sign_up", actor=user, target=f"user:{user.username}",
+        session, "auth.sign_up", actor=user, target=f"user:{user.username}", ip=client.address,
         detail={"department": user.department.name, "invited": invited is not None},
     )  # fmt: skip
+    if not confirm_email:
+        accounts.start_session(session, user, client)
     session.commit()
     return Registration(user, needs_email_confirmation=confirm_email)
 

@@ -1,31 +1,48 @@
-"""Accounts, departments and API tokens."""
+"""Accounts, passwords and departments."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
-from datetime import timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from app.exceptions import NotFound, PermissionDenied, ValidationError
-from app.models import DEFAULT_PASSWORD_METHOD, ApiToken, Department, Page, Revision, User, utcnow
+from app.models import (
+    DEFAULT_PASSWORD_METHOD,
+    Department,
+    Page,
+    Revision,
+    User,
+    check_no_password,
+    utcnow,
+)
 from app.review import policy
 from app.services import audit
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
-MIN_PASSWORD_LENGTH = 8
-TOKEN_PREFIX = "pw_"
-#: How precisely a token's last use is recorded.
-TOKEN_USE_RESOLUTION = timedelta(minutes=5)
+#: Length is what makes a password hard to guess; no rules about digits or symbols (NIST
+#: SP 800-63B), but the most common passwords are refused.
+MIN_PASSWORD_LENGTH = 10
+#: The 30,000 most common passwords of leaked password lists, as zxcvbn ships them.
+COMMON_PASSWORDS = frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str) -> str | None:
+    """Say what is wrong with ``password`` as a new password, or None when it will do."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) == 1:
+        return "This password is one of the most common ones; choose another."
+    return None
 
 
 def create_user(session: Session, **fields: Any) -> User:
-    """Register a user (see :func:`add_user` for the fields) and commit."""
+    """Create an account as an operator (command line, demo, imports) would: see
+    :func:`add_user` for the fields; audited, committed."""
     user = add_user(session, **fields)
     audit.record(session, "user.create", actor=None, target=f"user:{user.username}")
     session.commit()
@@ -50,7 +67,7 @@ def add_user(
     """Add a user without committing; ``create_department`` allows a department that does not
     exist yet.
 
-    Operators creating accounts from the command line may skip the password length rule;
+    Operators creating accounts from the command line may skip the password rules;
     ``password_method`` is the configured ``PASSWORD_HASH_METHOD``. A person who chose their
     own department (``department_confirmed=False``) or has yet to prove their address
     (``email_confirmed=False``) waits for that.
@@ -72,8 +89,9 @@ def add_user(
     else:
         if session.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
             errors["email"] = "An account with this email address exists already."
-    if not password or (enforce_password_policy and len(password) < MIN_PASSWORD_LENGTH):
-        errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    problem = password_problem(password) if enforce_password_policy else None
+    if not password or problem:
+        errors["password"] = problem or "Choose a password."
     dept = find_department(session, department)
     if dept is None and not create_department:
         errors["department"] = f"There is no department called {department!r}."
@@ -97,20 +115,23 @@ def add_user(
 
 
 def authenticate(
-    session: Session, *, username: str, password: str, ip: str | None = None
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    password_method: str = DEFAULT_PASSWORD_METHOD,
 ) -> User | None:
-    """Return the active user with these credentials, or None; the attempt is audited (and
-    committed: a failed one is the whole use case)."""
+    """Return the active user with these credentials, or None.
+
+    Every attempt checks one password hash (a throwaway one, made with ``password_method``, for
+    an unknown username), so the time taken does not tell whether the account exists.
+    """
     user = find_user(session, username)
-    if user is None or not user.is_active or not user.check_password(password):
-        user = None
-    confirmed = user is not None and user.email_confirmed_at is not None
-    audit.record(
-        session, "auth.sign_in" if confirmed else "auth.sign_in_failed", actor=user,
-        target=f"user:{username.strip().lower()}", ip=ip,
-        detail=None if confirmed or user is None else {"reason": "email not confirmed"},
-    )  # fmt: skip
-    session.commit()
+    if user is None:
+        check_no_password(password, password_method)
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
     return user
 
 
@@ -125,14 +146,6 @@ def get_user(session: Session, username: str) -> User:
     if user is None:
         raise NotFound(f"There is no user called {username!r}.")
     return user
-
-
-def load_user(session: Session, user_id: str) -> User | None:
-    """Return the active user whose id is ``user_id`` (as stored in the session cookie)."""
-    if not user_id.isdigit():
-        return None
-    user = session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
 
 
 def list_departments(session: Session) -> list[Department]:
@@ -222,29 +235,3 @@ def profile_activity(
         [page for page in pages if policy.can_view(reader, page)],
         [revision for revision in revisions if policy.can_view(reader, revision)],
     )
-
-
-def create_token(session: Session, *, user: User) -> str:
-    """Issue a new API token for ``user`` and return it; only its hash is kept."""
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, token_hash=_hash(token), prefix=token[:10]))
-    session.commit()
-    return token
-
-
-def user_for_token(session: Session, token: str) -> User | None:
-    """Return the active user owning an unrevoked ``token``, recording its use."""
-    record = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None))
-    )
-    if record is None or not record.user.is_active:
-        return None
-    now = utcnow()
-    if record.last_used_at is None or now - record.last_used_at > TOKEN_USE_RESOLUTION:
-        record.last_used_at = now  # not on every request: reads should not all become writes
-        session.commit()
-    return record.user
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -9,7 +9,8 @@ from app.diffing import LineKind
 from app.review.approval import Verdict
 from app.review.workflow import OPEN_STATES, REQUEST_REVIEW_STATES, REVIEWABLE_STATES, State
 from app.services import signup
-from app.views import audit, auth, errors, filters, pages, people, review, search, users
+from app.services.content import SYSTEM_USERNAME
+from app.views import audit, auth, errors, filters, pages, people, review, search, settings, users
 
 #: Scripts, styles and images come only from the site itself (images also from the hosts of
 #: ``IMAGE_HOSTS``: a remote image would tell its server who reads which page).
@@ -29,6 +30,7 @@ TEMPLATE_NAMES = {
     "OPEN_STATES": OPEN_STATES,
     "REVIEWABLE_STATES": REVIEWABLE_STATES,
     "REQUEST_REVIEW_STATES": REQUEST_REVIEW_STATES,
+    "SYSTEM_USERNAME": SYSTEM_USERNAME,
 }
 
 
@@ -40,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(people.bp)
+    app.register_blueprint(settings.bp)
     app.register_blueprint(audit.bp)
     app.context_processor(
         lambda: {

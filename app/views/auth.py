@@ -7,13 +7,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from app import deps
 from app.exceptions import ValidationError
 from app.extensions import limiter
 from app.models import Invitation, User
-from app.services import signup, users
+from app.services import accounts, signup, users
 from app.views.forms import ActionForm, LoginForm, SignupForm
 
 bp = Blueprint("auth", __name__)
@@ -50,25 +51,30 @@ def login() -> ResponseReturnValue:
 def login_submit() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
-        user = users.authenticate(
-            deps.session(), username=form.username.data, password=form.password.data,
-            ip=request.remote_addr,
-        )  # fmt: skip
-        if user is not None and user.email_confirmed_at is None:
-            form.username.errors.append(
-                "Confirm your email address first: follow the link we sent when you signed up."
-            )
-        elif user is not None:
+        try:
+            user = accounts.sign_in(
+                deps.session(), username=form.username.data, password=form.password.data,
+                password_method=deps.password_method(), client=deps.client(),
+            )  # fmt: skip
+        except ValidationError as exc:
+            _show_errors(form, exc)
+        else:
             login_user(user, remember=form.remember.data)
             flash(f"Welcome back, {user.name}.", "success")
             return redirect(safe_next(form.next.data) or url_for("pages.home"))
-        form.password.errors.append("That username and password do not match an account.")
     return render_template("auth/login.html", form=form), 400
+
+
+def _show_errors(form: FlaskForm, exc: ValidationError) -> None:
+    for field, message in exc.fields.items():
+        getattr(form, field).errors.append(message)
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     if ActionForm().validate_on_submit():
+        user = deps.actor()
+        accounts.sign_out(deps.session(), user.login_key if user is not None else None)
         logout_user()
         flash("You are signed out.", "info")
     return redirect(url_for("pages.home"))
@@ -124,11 +130,10 @@ def signup_submit() -> ResponseReturnValue:
                 deps.session(), rules=rules, invitation_secret=request.form.get("invite"),
                 username=form.username.data, name=form.name.data, email=form.email.data,
                 department=form.department.data, password=form.password.data,
-                password_method=deps.password_method(),
+                password_method=deps.password_method(), client=deps.client(),
             )  # fmt: skip
         except ValidationError as exc:
-            for field, message in exc.fields.items():
-                getattr(form, field).errors.append(message)
+            _show_errors(form, exc)
         else:
             user = registration.user
             if registration.needs_email_confirmation:

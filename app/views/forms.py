@@ -12,10 +12,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from app.services.pages import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from app.services.tokens import MAX_NAME_CHARS, Scope
 from app.services.users import MIN_PASSWORD_LENGTH
+
+PASSWORD_HINT = f"At least {MIN_PASSWORD_LENGTH} characters; not one of the most common passwords."
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -48,13 +52,59 @@ class SignupForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField(
         "Password",
         validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        description=PASSWORD_HINT,
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         "Repeat password",
         validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordForm(FlaskForm):  # type: ignore[misc]
+    current = PasswordField(
+        "Current password",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)],
+        description=PASSWORD_HINT,
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class TokenForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=MAX_NAME_CHARS)],
+        description="What uses it, for example “nightly export”.",
+    )
+    scope = SelectField(
+        "Access",
+        choices=[
+            SelectChoice(Scope.READ.value, "Read only: GET requests"),
+            SelectChoice(Scope.WRITE.value, "Read and write: edits, reviews, comments"),
+        ],
+        default=Scope.READ.value,
+    )
+    expires = SelectField(
+        "Expires",
+        choices=[
+            SelectChoice("30", "In 30 days"),
+            SelectChoice("90", "In 90 days"),
+            SelectChoice("365", "In a year"),
+            SelectChoice("", "Never"),
+        ],
+        default="90",
+        validators=[Optional()],
     )
 
 

@@ -1,4 +1,4 @@
-"""Administrators manage people: departments, administrator rights and invitations."""
+"""Administrators manage people: departments, administrator rights, deactivation, invitations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from app import deps
 from app.exceptions import WikiError
 from app.models import Invitation
 from app.review import policy
-from app.services import signup, users
+from app.services import accounts, signup, users
 from app.views.forms import ActionForm
 
 bp = Blueprint("people", __name__)
@@ -64,6 +64,27 @@ def admin(username: str) -> ResponseReturnValue:
             flash(exc.message, "error")
         else:
             flash(f"{user.name} is {'now' if grant else 'no longer'} an administrator.", "success")
+    return redirect(url_for("people.index"))
+
+
+@bp.post("/admin/people/<username>/active")
+@login_required
+def active(username: str) -> ResponseReturnValue:
+    if ActionForm().validate_on_submit():
+        activate = request.form.get("active") == "1"
+        try:
+            user = accounts.set_active(
+                deps.session(), actor=deps.require_actor(), username=username, active=activate
+            )
+        except WikiError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(
+                f"{user.name} can sign in again."
+                if activate
+                else f"{user.name} is deactivated: signed out everywhere, API tokens revoked.",
+                "success",
+            )
     return redirect(url_for("people.index"))
 
 

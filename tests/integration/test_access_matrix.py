@@ -113,6 +113,13 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/admin/people/<username>/department"): MEMBER_WRITE,
     ("POST", "/admin/people/<username>/admin"): MEMBER_WRITE,
     ("POST", "/admin/invitations"): MEMBER_WRITE,
+    ("POST", "/admin/people/<username>/active"): MEMBER_WRITE,
+    ("GET", "/settings"): MEMBER_READ,
+    ("GET", "/settings/tokens"): MEMBER_READ,
+    ("POST", "/settings/password"): MEMBER_WRITE,
+    ("POST", "/settings/sessions/end-others"): MEMBER_WRITE,
+    ("POST", "/settings/tokens"): MEMBER_WRITE,
+    ("POST", "/settings/tokens/<int:token_id>/revoke"): MEMBER_WRITE,
     ("GET", "/assets/highlight.css"): READ,
     ("GET", "/static/<path:filename>"): READ,
     # -- the site: writing
@@ -205,6 +212,7 @@ FIXED_VALUES = {
     "name": "Engineering",
     "filename": "css/peerwiki.css",
     "token": "made-up",
+    "token_id": 1,
 }
 API_DOCS_ASSET = "css/swagger-ui.css"
 

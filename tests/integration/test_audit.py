@@ -7,14 +7,16 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from app.exceptions import ValidationError
-from app.models import AuditEntry, User
+from app.models import ApiToken, AuditEntry, User
 from app.review.approval import ApprovalRules
-from app.services import audit, pages, review, rubric, signup, users
+from app.services import accounts, audit, pages, review, rubric, signup, users
 from tests.conftest import WikiClient
+from tests.factories import FAST_PASSWORD_METHOD as FAST
 from tests.factories import PASSWORD, edit_page, make_page, make_user
 
 RULES = ApprovalRules()
@@ -47,7 +49,9 @@ def test_sign_ins_are_recorded_whether_they_succeed_or_fail(
 
 def test_a_sign_in_before_the_email_is_confirmed_is_a_failure(session: Session) -> None:
     make_user(session, username="nia", email_confirmed=False)
-    assert users.authenticate(session, username="nia", password=PASSWORD) is not None
+    with pytest.raises(ValidationError, match="not confirmed"):
+        accounts.sign_in(session, username="nia", password=PASSWORD, password_method=FAST,
+                         client=accounts.Client())  # fmt: skip
     entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert entry is not None
     assert (entry.action, entry.detail) == (
@@ -179,3 +183,38 @@ def test_api_lists_entries_newest_first_paginated_and_filtered(
     ]
     assert api.get("/api/v1/audit?from=yesterday").status_code == 422
     assert api.get("/api/v1/audit?to=9999-12-31").status_code == 200
+
+
+def test_passwords_deactivations_and_tokens_are_recorded(
+    app: Flask, session: Session, admin_client: WikiClient, author_client: WikiClient, runner: Any
+) -> None:
+    new = "a-much-longer-passphrase"
+    author_client.post("/settings/password", data={"current": PASSWORD, "password": new,
+                                                   "confirm": new})  # fmt: skip
+    author_client.post("/settings/tokens", data={"name": "export", "scope": "read", "expires": ""})
+    token = session.scalars(select(ApiToken)).one()
+    author_client.post(f"/settings/tokens/{token.id}/revoke")
+    admin_client.post("/admin/people/alex/active", data={"active": "0"})
+    assert runner.invoke(args=["users", "activate", "alex"]).exit_code == 0
+    assert runner.invoke(args=["tokens", "create", "alex", "--name", "ci"]).exit_code == 0
+    assert [row for row in _log(session) if not row[0].startswith("auth.")][-6:] == [
+        ("user.password", "alex", "user:alex"),
+        ("token.create", "alex", f"token:{token.id}"),
+        ("token.revoke", "alex", f"token:{token.id}"),
+        ("user.deactivate", "admin", "user:alex"),
+        ("user.activate", None, "user:alex"),
+        ("token.create", None, f"token:{token.id + 1}"),
+    ]
+    created = session.scalars(select(AuditEntry).where(AuditEntry.action == "token.create"))
+    assert created.first().detail == {  # type: ignore[union-attr]
+        "owner": "alex", "name": "export", "scope": "read", "expires_at": None,
+    }  # fmt: skip
+
+
+def test_the_database_refuses_to_change_or_remove_entries(session: Session, author: User) -> None:
+    assert _log(session)  # the account's creation
+    for statement in (update(AuditEntry).values(target="user:someone-else"), delete(AuditEntry)):
+        with pytest.raises(DatabaseError, match="append-only"):
+            session.execute(statement)
+        session.rollback()
+    assert _log(session) == [("user.create", None, "user:alex")]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.exceptions import Conflict, EditConflict, ValidationError
 from app.models import Revision, User
 from app.review.policy import SYSTEM
-from app.services import pages, proposals, users
+from app.services import pages, proposals, tokens, users
 from tests.conftest import POSTGRES_URL_VARIABLE, make_app
 from tests.factories import edit_page, make_page, make_user
 
@@ -110,7 +110,7 @@ def test_duplicate_username_and_email_on_postgres(pg_session: Session) -> None:
 
 def test_api_round_trip_on_postgres(pg_app: Flask, pg_session: Session) -> None:
     author = make_user(pg_session, username="alex")
-    token = users.create_token(pg_session, user=author)
+    token = tokens.create(pg_session, owner=author, name="tests").secret
     client = pg_app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     created: Any = client.post(

@@ -20,10 +20,11 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Comment, Revision, User
+from app.models import ApiToken, Comment, Revision, User
 from app.review.approval import ApprovalRules
 from app.search import SearchQuery
 from app.services import (
+    accounts,
     comments,
     content,
     notifications,
@@ -33,6 +34,7 @@ from app.services import (
     rubric,
     search,
     signup,
+    tokens,
     users,
 )
 from tests.conftest import table_rows
@@ -41,6 +43,7 @@ from tests.factories import PASSWORD, edit_page, make_page, make_user
 
 RULES = ApprovalRules()
 INVITE_ONLY = signup.SignupRules(signup.Mode.INVITE)
+BROWSER = accounts.Client(address="127.0.0.1", user_agent="Firefox")
 
 
 class InjectedFailure(Exception):
@@ -112,6 +115,7 @@ def wiki(app: Flask, session: Session, tmp_path: Path) -> Wiki:
         "---\ntitle: Contracts\ndepartment: Legal\ntags: [legal]\n---\n# Contracts\n\nSign twice.\n"
     )
     _, invitation = signup.invite(session, actor=admin, department="Finance")
+    tokens.create(session, owner=alex, name="nightly export")
     return Wiki(
         app, session, alex, fatima, hana, admin, published, in_review, changes_requested,
         suggestion, draft, withdrawn, archived, content_dir, invitation,
@@ -148,11 +152,15 @@ USE_CASES = [
     UseCase("change department rules", lambda w: users.update_review_rules(w.session, actor=w.admin, name="Finance", required_approvals=2, require_cross_department=True)),
     UseCase("update the rubric", lambda w: rubric.update_rubric(w.session, actor=w.admin, criteria=[{"label": "Accuracy", "guidance": "Is it true?"}, {"label": "Tone"}])),
     UseCase("create a user", lambda w: users.create_user(w.session, username="noor", password=PASSWORD, department="Research", create_department=True, password_method=FAST)),
-    UseCase("sign up with an invitation", lambda w: signup.register(w.session, rules=INVITE_ONLY, invitation_secret=w.invitation, username="noor", name="Noor", email="noor@example.com", department="", password=PASSWORD, password_method=FAST)),
+    UseCase("sign up with an invitation", lambda w: signup.register(w.session, rules=INVITE_ONLY, invitation_secret=w.invitation, username="noor", name="Noor", email="noor@example.com", department="", password=PASSWORD, password_method=FAST, client=BROWSER)),
     UseCase("invite", lambda w: signup.invite(w.session, actor=w.admin, department="People")),
     UseCase("move someone's department", lambda w: signup.set_department(w.session, actor=w.admin, username="hana", department="Finance")),
     UseCase("grant admin rights", lambda w: signup.set_admin(w.session, actor=w.admin, username="hana", admin=True)),
-    UseCase("create an API token", lambda w: users.create_token(w.session, user=w.alex)),
+    UseCase("create an API token", lambda w: tokens.create(w.session, owner=w.alex, name="ci", actor=w.alex)),
+    UseCase("revoke an API token", lambda w: tokens.revoke(w.session, actor=w.alex, token_id=w.session.scalars(select(ApiToken.id)).one())),
+    UseCase("sign in", lambda w: accounts.sign_in(w.session, username="alex", password=PASSWORD, password_method=FAST, client=BROWSER)),
+    UseCase("change a password", lambda w: accounts.change_password(w.session, user=w.alex, current=PASSWORD, new="another-long-passphrase", password_method=FAST, client=BROWSER)),
+    UseCase("deactivate someone", lambda w: accounts.set_active(w.session, actor=w.admin, username="hana", active=False)),
     UseCase("mark notifications read", lambda w: notifications.mark_read(w.session, w.fatima)),
     UseCase("search and log a gap", lambda w: search.run(w.session, w.app.extensions["wiki.search"], SearchQuery(text="parking"), user=w.hana)),
 ]

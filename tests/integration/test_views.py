@@ -182,7 +182,7 @@ def test_signup_creates_account_and_signs_in(client: Any, session: Session) -> N
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"password": "short", "confirm": "short"}, "at least 8"),
+        ({"password": "short", "confirm": "short"}, "at least 10"),
         ({"confirm": "different-pw-1"}, "passwords differ"),
         ({"username": "seed"}, "is taken"),
         ({"department": "Nowhere"}, "Not a valid choice"),
