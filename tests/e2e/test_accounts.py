@@ -69,7 +69,7 @@ def test_tokens_settings_and_the_people_page(
 
     admin.set_viewport_size({"width": 1280, "height": 800})
     admin.get_by_role("link", name="Audit log").click()
-    admin.get_by_label("Action").select_option("account_deactivated")
+    admin.get_by_label("Action").select_option("user.deactivate")
     admin.get_by_role("button", name="Filter").click()
     expect(admin.locator("table.audit tbody tr")).to_have_count(1)
     expect(admin.locator("table.audit")).to_contain_text("user:alex")
