@@ -19,9 +19,9 @@ from app.db import Base
 from app.models import Page
 from app.review.approval import ApprovalRules, Verdict
 from app.search import SearchQuery
-from app.services import backup, demo, review, search, signup, users
+from app.services import accounts, backup, demo, review, search, signup, tokens, users
 from tests.conftest import WikiClient, make_app, table_rows
-from tests.factories import PASSWORD, edit_page, make_page, make_user
+from tests.factories import FAST_PASSWORD_METHOD, PASSWORD, edit_page, make_page, make_user
 
 RULES = ApprovalRules()
 
@@ -51,7 +51,9 @@ def _populate(session: Session, app: Flask) -> None:
     )
     review.add_review(session, actor=alex, revision_id=published.id, verdict=Verdict.APPROVE,
                       rules=RULES, rubric={"accuracy": 3})  # fmt: skip
-    users.create_token(session, user=alex)
+    tokens.create(session, owner=alex, name="nightly export", scope=tokens.Scope.READ)
+    accounts.sign_in(session, username="alex", password=PASSWORD, password_method=FAST_PASSWORD_METHOD,
+                     client=accounts.Client(address="127.0.0.1", user_agent="Firefox"))  # fmt: skip
     signup.invite(session, actor=admin, department="Finance", email="new@example.com")
     backend = app.extensions["wiki.search"]
     search.run(session, backend, SearchQuery(text="expenses"), user=alex)
@@ -107,7 +109,9 @@ def _check_restored_wiki_works(app: Flask) -> None:
         before = session.scalar(select(func.max(Page.id)))
         make_page(session, alex, title="Written after the restore")
         assert session.scalar(select(func.max(Page.id))) == (before or 0) + 1
-        assert users.user_for_token(session, users.create_token(session, user=alex)) == alex
+        new = tokens.create(session, owner=alex, name="after the restore")
+        found = tokens.authenticate(session, new.secret)
+        assert found is not None and found.user == alex
 
 
 def test_backup_is_private_and_restores_every_row_into_sqlite(
