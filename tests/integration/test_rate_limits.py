@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.services import users
+from app.services import tokens
 from tests.conftest import WikiClient, make_app
 from tests.factories import make_user
 
@@ -40,7 +40,8 @@ def limited_app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[AppFactory]:
 def _token(app: Flask, username: str) -> dict[str, str]:
     with app.extensions["wiki.sessionmaker"]() as session:
         user = make_user(session, username=username)
-        return {"Authorization": f"Bearer {users.create_token(session, user=user)}"}
+        secret = tokens.create(session, owner=user, name="tests").secret
+        return {"Authorization": f"Bearer {secret}"}
 
 
 def _new_page(app: Flask, headers: dict[str, str], title: str) -> Any:
