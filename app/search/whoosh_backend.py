@@ -281,9 +281,7 @@ class WhooshBackend:
         text, filters = _typed_filters(text)
         if filters and not _TERM.findall(re.sub(r"\b(?:AND|OR|NOT)\b", " ", text)):
             text = ""  # "tag:a OR tag:b": only operators were left between the filters
-        parser = qparser.MultifieldParser(
-            _SEARCH_FIELDS, searcher.schema, group=qparser.OrGroup.factory(0.9)
-        )
+        parser = _parser(searcher.schema)
         parser.add_plugin(qparser.FieldAliasPlugin(_FIELD_ALIASES))
         # A minus excludes only at the start of a word: "how-to" and "post-mortem" stay words.
         parser.add_plugin(qparser.PlusMinusPlugin(minusexpr=r"(?<![^\s(])-(?=\w)"))
@@ -295,7 +293,8 @@ class WhooshBackend:
             parsed = parser.parse(text)
         except Exception:  # a query with a syntax error still searches its words
             log.info("Unparseable query %r; searching its words", text)
-            parsed = parser.parse(" ".join(_TERM.findall(text)))
+            # Without syntax plugins: words such as NOT, OR or TO are words here, not operators.
+            parsed = _parser(searcher.schema, plugins=[]).parse(" ".join(_TERM.findall(text)))
         return parsed.accept(_without_broad_wildcards), filters
 
     def _searcher(self) -> Searcher:
@@ -361,6 +360,15 @@ class _WriterContext:
             self.writer.commit()
         else:
             self.writer.cancel()
+
+
+def _parser(
+    schema: Schema, *, plugins: list[qparser.Plugin] | None = None
+) -> qparser.MultifieldParser:
+    """A parser over the searched fields (the default query syntax unless ``plugins`` given)."""
+    return qparser.MultifieldParser(
+        _SEARCH_FIELDS, schema, plugins=plugins, group=qparser.OrGroup.factory(0.9)
+    )
 
 
 def _log_damage(message: str, exc: BaseException) -> None:

@@ -476,6 +476,7 @@ ODD_QUERIES = [
     '"unbalanced', "-", "OR OR", "*", "tag:", "(", ")", "a AND", "NOT", "x" * 5000, "日本語 テスト",
     '"" ""', "author:", 'department:"', "-*", "a OR", "^2", "title:x", "[a TO b]", "~", "a~2",
     "\\", "'", "AND OR NOT", "*a*", "a^", "{", "}", "::",
+    "NOT OR | TO (", "title: OR NOT OR ) -- + x - policy",
 ]  # fmt: skip
 
 
