@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from sqlalchemy import ColumnElement, exists, or_, true
+from sqlalchemy.orm import selectinload
 
 from app.exceptions import PermissionDenied
 from app.models import Page, Proposal, Revision, User
@@ -57,6 +58,11 @@ def can_view(reader: Reader, item: Page | Proposal | Revision) -> bool:
     if State(item.state) in PRIVATE_STATES:
         return reader.is_admin or reader.id in item.contributor_ids
     return True
+
+
+#: What :func:`can_view` reads of a revision besides itself (its proposal's writers): load it
+#: with lists of revisions, or each check costs queries.
+VISIBILITY_OF_REVISION: Final = selectinload(Revision.proposal).selectinload(Proposal.revisions)
 
 
 def member_sees_proposal(member: User) -> ColumnElement[bool]:

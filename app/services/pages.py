@@ -142,7 +142,10 @@ def department_counts(session: Session) -> list[tuple[Department, int]]:
 def history(session: Session, page: Page, *, reader: policy.Reader) -> list[Revision]:
     """Return the revisions of ``page`` that ``reader`` may see, newest first."""
     revisions = session.scalars(
-        select(Revision).where(Revision.page_id == page.id).order_by(Revision.number.desc())
+        select(Revision)
+        .where(Revision.page_id == page.id)
+        .options(policy.VISIBILITY_OF_REVISION)
+        .order_by(Revision.number.desc())
     )
     return [revision for revision in revisions if policy.can_view(reader, revision)]
 

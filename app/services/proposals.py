@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import merge3
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app import db
 from app.diffing import split_lines
@@ -175,6 +175,7 @@ def open_for_page(session: Session, page: Page, *, reader: policy.Reader) -> lis
     found = session.scalars(
         select(Proposal)
         .where(Proposal.page_id == page.id, Proposal.state.in_([s.value for s in OPEN_STATES]))
+        .options(selectinload(Proposal.revisions), selectinload(Proposal.head_revision))
         .order_by(Proposal.updated_at.desc())
     )
     return [proposal for proposal in found if policy.can_view(reader, proposal)]

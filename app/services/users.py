@@ -7,7 +7,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from app.exceptions import NotFound, PermissionDenied, ValidationError
@@ -223,11 +223,13 @@ def profile_activity(
     pages = session.scalars(
         select(Page)
         .where(Page.created_by_id == user.id, Page.archived_at.is_(None))
+        .options(selectinload(Page.latest_revision).options(policy.VISIBILITY_OF_REVISION))
         .order_by(Page.updated_at.desc())
     )
     revisions = session.scalars(
         select(Revision)
         .where(Revision.author_id == user.id)
+        .options(selectinload(Revision.page), policy.VISIBILITY_OF_REVISION)
         .order_by(Revision.created_at.desc(), Revision.id.desc())
         .limit(limit)
     )
