@@ -11,7 +11,7 @@ from flask import url_for
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel, WithJsonSchema
 from sqlalchemy.orm import Session
 
-from app import deps, models
+from app import deps, models, render
 from app.diffing import Diff, LineKind
 from app.pagination import Paginated
 from app.review import policy
@@ -400,7 +400,7 @@ def to_comment(comment: models.Comment) -> Comment:
         parent_id=comment.parent_id,
         author=to_user(comment.author),
         body=comment.body,
-        html=comment.html,
+        html=str(render.allow_images_from(comment.html, deps.image_origins())),
         line=comment.line,
         line_end=comment.line_end,
         anchor_text=comment.anchor_text,

@@ -52,6 +52,7 @@ def register_blueprints(app: Flask) -> None:
     )
     errors.init_app(app)
     app.add_template_filter(filters.when)
+    app.add_template_filter(filters.comment_html)
     app.jinja_env.globals.update(TEMPLATE_NAMES)
     app.after_request(_security_headers)
 

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 from markupsafe import Markup, escape
 
+from app import deps, render
+
 
 def when(value: datetime | None) -> Markup:
     """Render a datetime as a relative ``<time>`` ("3 hours ago") with the exact time on hover."""
@@ -18,6 +20,12 @@ def when(value: datetime | None) -> Markup:
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
         value.isoformat(), exact, escape(_relative(seconds, value))
     )
+
+
+def comment_html(html: str) -> Markup:
+    """Show a comment's stored HTML as readers see it now: images only from the wiki and the
+    allowed image hosts (others become links), as on pages."""
+    return render.allow_images_from(html, deps.image_origins())
 
 
 def _relative(seconds: int, value: datetime) -> str:
