@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from app import deps
 from app.api import serializers
-from app.api.spec import PREFIX, BadRequest, Unauthenticated
+from app.api.spec import PREFIX, WRITE_METHODS, BadRequest, Unauthenticated
 from app.exceptions import EditConflict
 from app.extensions import csrf, limiter
 from app.search import SearchUnavailable
@@ -21,7 +21,9 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 csrf.exempt(bp)
 # Every write of the API; a route with its own limit (render) counts there instead.
-limiter.limit(configured_limit("API_WRITE_RATE_LIMIT"), key_func=limit_key, methods=["POST"])(bp)
+limiter.limit(
+    configured_limit("API_WRITE_RATE_LIMIT"), key_func=limit_key, methods=list(WRITE_METHODS)
+)(bp)
 
 
 def init_app(app: Flask) -> None:

@@ -134,7 +134,7 @@ def restore(slug: str) -> Answer:
 
 @bp.post("/render")
 @limiter.limit(configured_limit("RENDER_RATE_LIMIT"), key_func=limit_key)
-@endpoint(out.Rendered, errors=(422, 429), auth=True)
+@endpoint(out.Rendered, errors=(422,), auth=True)
 def render(json: inputs.Render) -> Answer:
     """Render Markdown exactly as a page view would show it (for signed-in writers)."""
     html = pages.preview(deps.session(), json.markdown, image_origins=deps.image_origins())

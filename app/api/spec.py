@@ -46,6 +46,17 @@ PREFIX = "/api/v1"
 #: CSRF token (400).
 COMMON_ERRORS = (400, 401)
 
+#: Methods that change something: rate limited together (``API_WRITE_RATE_LIMIT``), so every
+#: such operation documents 429.
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+#: The answer of a write past its rate limit.
+TOO_MANY_REQUESTS = {
+    "description": "Too many writes: wait the seconds `Retry-After` names, then retry.",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+
 #: How a caller authenticates, for routes that need someone (``auth=True``).
 SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
 
@@ -179,12 +190,13 @@ def _require_json_object(model: type[BaseModel]) -> None:
 def document() -> dict[str, Any]:
     """Return the OpenAPI document, with paths relative to ``PREFIX``."""
     generated = spec.spec
-    return {
-        **generated,
-        "servers": [{"url": PREFIX}],
-        "paths": {
-            path.removeprefix(PREFIX): item
-            for path, item in generated["paths"].items()
-            if path.startswith(PREFIX + "/")
-        },
+    paths = {
+        path.removeprefix(PREFIX): item
+        for path, item in generated["paths"].items()
+        if path.startswith(PREFIX + "/")
     }
+    for item in paths.values():
+        for method, operation in item.items():
+            if method.upper() in WRITE_METHODS:
+                operation["responses"].setdefault("429", TOO_MANY_REQUESTS)
+    return {**generated, "servers": [{"url": PREFIX}], "paths": paths}

@@ -62,6 +62,10 @@ def test_every_api_route_is_documented_with_its_answers(
             assert schema == {"$ref": ERROR_REF}, (method, path, code)
         parameters = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
         assert parameters == set(re.findall(r"{(\w+)}", path))
+        # Every write is rate limited (API_WRITE_RATE_LIMIT, or its own limit) and says so.
+        assert ("429" in responses) == (method != "get"), (method, path)
+        if method != "get":
+            assert "Retry-After" in responses["429"]["headers"]
 
 
 def test_request_and_response_shapes_come_from_the_models(document: dict[str, Any]) -> None:
