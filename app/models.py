@@ -13,11 +13,13 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.engine import Dialect
@@ -592,3 +594,42 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class QueuedJob(Base):
+    """Work waiting for a worker (``flask --app app worker``): index updates, emails, gap checks,
+    rebuilds. A job only says *that* work is due; what to do lives in the tables it drains (the
+    search outbox, pending emails), so running one twice is harmless.
+
+    ``state`` is ``queued`` (due from ``run_after``), ``running`` (claimed by ``locked_by``) or
+    ``failed`` (gave up after its last attempt, kept for people to see); finished jobs are
+    deleted. At most one job per ``unique_key`` is queued at a time (a running one does not
+    count, so new work can queue behind it).
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_state_run_after", "state", "run_after"),
+        # One queued job per key: a burst of saves asks for one index run, not one each.
+        Index(
+            "uq_jobs_queued_key",
+            "unique_key",
+            unique=True,
+            sqlite_where=text("state = 'queued'"),
+            postgresql_where=text("state = 'queued'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    unique_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    locked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -19,7 +19,7 @@ from app.db import Base
 from app.models import Page
 from app.review.approval import ApprovalRules, Verdict
 from app.search import SearchQuery
-from app.services import accounts, backup, demo, review, search, signup, tokens, users
+from app.services import accounts, backup, demo, queue, review, search, signup, tokens, users
 from tests.conftest import WikiClient, make_app, table_rows
 from tests.factories import FAST_PASSWORD_METHOD, PASSWORD, edit_page, make_page, make_user
 
@@ -29,7 +29,7 @@ RULES = ApprovalRules()
 def _populate(session: Session, app: Flask) -> None:
     """A wiki with a row in every table: people, pages with history and aliases, proposals in
     every state with reviews, comments and suggestions, notifications, tokens, invitations,
-    searches and knowledge gaps."""
+    searches, knowledge gaps and a queued job."""
     alex = make_user(session, username="alex", name="Alex Rivera", department="Engineering")
     fatima = make_user(session, username="fatima", name="Fatima Khan", department="Finance")
     hana = make_user(session, username="hana", name="Hana Sato", department="People")
@@ -58,6 +58,8 @@ def _populate(session: Session, app: Flask) -> None:
     backend = app.extensions["wiki.search"]
     search.run(session, backend, SearchQuery(text="expenses"), user=alex)
     search.run(session, backend, SearchQuery(text="flurbish widgets"), user=fatima)
+    queue.enqueue(session, "gaps")  # work waiting for a worker
+    session.commit()
 
 
 @pytest.fixture(scope="module")
