@@ -17,7 +17,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build a fully wired application; tests pass ``overrides``."""
     from flask import Flask
 
-    from app import api, cli, config, deps, extensions, views, web
+    from app import api, cli, config, deps, extensions, observability, views, web
 
     app = Flask(
         __name__,
@@ -25,6 +25,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         instance_path=str(config.PROJECT_ROOT / "instance"),
     )
     config.load(app, overrides)
+    observability.init_app(app)
     deps.init_app(app)
     extensions.init_app(app)
     web.init_app(app)

@@ -20,6 +20,8 @@ from app.models import DEFAULT_PASSWORD_METHOD
 from app.services import signup
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: What ``LOG_FORMAT`` may name.
+LOG_FORMATS = ("json", "text")
 
 DEFAULTS: dict[str, Any] = {
     #: ``development`` generates a local secret key when none is given; ``production`` refuses to.
@@ -97,6 +99,18 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_FROM": "Peerwiki <peerwiki@localhost>",
     "SMTP_STARTTLS": False,
     "SMTP_SSL": False,
+    #: Log lines: ``json`` (one object a line, with the request's id, method, path, status,
+    #: duration and user) or ``text`` (easier to read in a terminal). Unset: ``json`` in
+    #: production, ``text`` otherwise.
+    "LOG_FORMAT": "",
+    #: The least severe level that is logged: ``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``.
+    "LOG_LEVEL": "INFO",
+    #: Serve Prometheus metrics at ``/metrics`` (with several worker processes, also set
+    #: ``PROMETHEUS_MULTIPROC_DIR``: see the README's production section).
+    "METRICS": False,
+    #: ``/healthz`` reports the queue down (and answers 503) once its oldest item has waited
+    #: longer than this many seconds: nothing is working it off. 0: never.
+    "HEALTH_QUEUE_MAX_AGE": 900,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -125,6 +139,9 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
             "PEERWIKI_SECRET_KEY must be at least 32 bytes in production "
             "(python -c 'import secrets; print(secrets.token_hex(32))' makes one)."
         )
+    if not app.config["LOG_FORMAT"]:
+        app.config["LOG_FORMAT"] = "json" if app.config["ENV"] == "production" else "text"
+    _require_choice(app, "LOG_FORMAT", LOG_FORMATS)
     _require_choice(app, "SEARCH_BACKEND", search.BACKENDS)
     _require_choice(app, "BACKGROUND_RUNNER", jobs.RUNNERS)
     if not app.config["SIGNUP"]:

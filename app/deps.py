@@ -133,6 +133,12 @@ def search_backend() -> SearchBackend:
     return backend
 
 
+def search_repair() -> background.Repair:
+    """Return how far this process's rebuild of a damaged index is (starting none)."""
+    repair: background.Repair = current_app.extensions["wiki.search_repair"]
+    return repair
+
+
 def repair_search() -> background.Repair:
     """Start rebuilding the damaged search index in the background, unless that is under way;
     return its progress."""

@@ -46,9 +46,11 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     return ErrorBody(error=detail).model_dump(exclude_none=True)
 
 
-#: What an anonymous visitor reaches when ``ANONYMOUS_READ`` is off: signing in (and up).
-_OPEN_BLUEPRINTS = frozenset({"auth"})
-_OPEN_ENDPOINTS = frozenset({"static"})
+#: What an anonymous visitor reaches when ``ANONYMOUS_READ`` is off: signing in (and up), and
+#: what monitors poll (``/healthz``; ``/metrics`` when on, whose view prometheus-flask-exporter
+#: names).
+_OPEN_BLUEPRINTS = frozenset({"auth", "health"})
+_OPEN_ENDPOINTS = frozenset({"static", "prometheus_metrics"})
 
 
 #: The largest id a URL may name: ids are 32-bit integers in every database Peerwiki runs on.

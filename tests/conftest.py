@@ -171,12 +171,16 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def app(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
+def database_url(tmp_path: Path, migrated_sqlite: Path) -> str:
+    """The URL of this test's own migrated, empty database."""
     database = tmp_path / "peerwiki.db"
     shutil.copy(migrated_sqlite, database)
-    application = make_app(
-        tmp_path, f"sqlite:///{database}", SEARCH_BACKEND=search_backend(request)
-    )
+    return f"sqlite:///{database}"
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    application = make_app(tmp_path, database_url, SEARCH_BACKEND=search_backend(request))
     yield application
     application.extensions["wiki.engine"].dispose()
 

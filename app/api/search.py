@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app import deps
+from app import deps, observability
 from app.api import bp, inputs
 from app.api import serializers as out
 from app.api.spec import Answer, endpoint
@@ -14,7 +14,8 @@ from app.services import search
 def search_pages(query: inputs.SearchArgs) -> Answer:
     """Full-text search of published pages (and, with pending=1, your open proposals)."""
     wanted = query.to_query(deps.actor())
-    outcome = search.run(deps.session(), deps.search_backend(), wanted, user=deps.actor())
+    with observability.timed_search():
+        outcome = search.run(deps.session(), deps.search_backend(), wanted, user=deps.actor())
     return out.to_search_results(outcome, wanted.page, wanted.per_page)
 
 

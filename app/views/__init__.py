@@ -10,7 +10,19 @@ from app.review.approval import Verdict
 from app.review.workflow import OPEN_STATES, REQUEST_REVIEW_STATES, REVIEWABLE_STATES, State
 from app.services import signup
 from app.services.content import SYSTEM_USERNAME
-from app.views import audit, auth, errors, filters, pages, people, review, search, settings, users
+from app.views import (
+    audit,
+    auth,
+    errors,
+    filters,
+    health,
+    pages,
+    people,
+    review,
+    search,
+    settings,
+    users,
+)
 
 #: Scripts, styles and images come only from the site itself (images also from the hosts of
 #: ``IMAGE_HOSTS``: a remote image would tell its server who reads which page).
@@ -44,6 +56,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(health.bp)
     app.context_processor(
         lambda: {
             "unread_notifications": deps.unread_notifications,

@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from app import deps, web
+from app import deps, observability, web
 from app.exceptions import PermissionDenied
 from app.search import SearchUnavailable
 from app.services import pages, search
@@ -20,7 +20,10 @@ def results() -> ResponseReturnValue:
     outcome, error = None, None
     if query.text.strip() or query.tag or query.department or query.author:
         try:
-            outcome = search.run(deps.session(), deps.search_backend(), query, user=deps.actor())
+            with observability.timed_search():
+                outcome = search.run(
+                    deps.session(), deps.search_backend(), query, user=deps.actor()
+                )
         except SearchUnavailable as exc:
             error = web.search_trouble(exc)
     status = 503 if error else 200
