@@ -26,7 +26,7 @@ from flask.typing import ResponseReturnValue
 from pythonjsonlogger.json import JsonFormatter
 
 from app import deps
-from app.services import health
+from app.services import queue
 
 REQUEST_ID_HEADER = "X-Request-Id"
 #: An incoming request id is kept only when it is short and plain (it is logged and echoed).
@@ -153,18 +153,21 @@ def _init_metrics(app: Flask) -> None:
     )  # fmt: skip
     age = Gauge(
         "peerwiki_queue_oldest_age_seconds",
-        "How long the oldest waiting work item has waited (0: none waits).",
+        "How long the oldest due work item has waited (0: none waits).",
+        registry=registry, multiprocess_mode="mostrecent",
+    )  # fmt: skip
+    failed = Gauge(
+        "peerwiki_queue_failed", "Work items that gave up after their last attempt.",
         registry=registry, multiprocess_mode="mostrecent",
     )  # fmt: skip
 
     def read_queue_first(scrape: Callable[[], ResponseReturnValue]) -> Callable[[], Any]:
         @wraps(scrape)
         def scrape_with_queue() -> ResponseReturnValue:
-            status = health.queue_status(
-                deps.session(), deps.search_backend(), mail=deps.mailer() is not None
-            )
+            status = queue.status(deps.session())
             depth.set(status.depth)
-            age.set(status.oldest_age or 0)
+            age.set(status.oldest_age_seconds)
+            failed.set(status.failed)
             return scrape()
 
         return scrape_with_queue

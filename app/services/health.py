@@ -8,18 +8,15 @@ host names, paths or queries, and ``/healthz`` is open to anyone who reaches the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from app.models import Notification, utcnow
 from app.search import SearchBackend, SearchUnavailable
-from app.services import indexing
+from app.services import queue
 from app.services.background import Repair
-from app.services.notifications import EMAIL_MAX_AGE
 
 OK, DOWN = "ok", "down"
 
@@ -56,23 +53,15 @@ class Report:
         }
 
 
-@dataclass(frozen=True)
-class QueueStatus:
-    """How much work waits, and for how long the oldest item has (None: nothing waits)."""
-
-    depth: int
-    oldest_age: float | None
-
-
 def check(
-    session: Session, backend: SearchBackend, repair: Repair, *, mail: bool, max_queue_age: float
+    session: Session, backend: SearchBackend, repair: Repair, *, max_queue_age: float
 ) -> Report:
     """Check each part; ``max_queue_age`` seconds (0: no limit) is how long the oldest queued
     item may wait before the queue counts as down (nothing is working it off)."""
     return Report(
         database=_database(session),
         search=_search(backend, repair),
-        queue=_queue(session, backend, mail, max_queue_age),
+        queue=_queue(session, max_queue_age),
     )
 
 
@@ -95,32 +84,16 @@ def _search(backend: SearchBackend, repair: Repair) -> Part:
     return Part(OK, {"rebuilding": False, "documents": documents})
 
 
-def _queue(session: Session, backend: SearchBackend, mail: bool, max_age: float) -> Part:
+def _queue(session: Session, max_age: float) -> Part:
     try:
-        status = queue_status(session, backend, mail=mail)
+        status = queue.status(session)
     except SQLAlchemyError as exc:
         session.rollback()
         return Part(DOWN, {"error": type(exc).__name__})
-    detail = {"depth": status.depth, "oldest_age_seconds": status.oldest_age}
-    stalled = max_age > 0 and status.oldest_age is not None and status.oldest_age > max_age
+    detail = {
+        "depth": status.depth,
+        "oldest_age_seconds": round(status.oldest_age_seconds, 3),
+        "failed": status.failed,
+    }
+    stalled = 0 < max_age < status.oldest_age_seconds
     return Part(DOWN if stalled else OK, detail)
-
-
-def queue_status(session: Session, backend: SearchBackend, *, mail: bool) -> QueueStatus:
-    """The work that waits: the search log rows this index has yet to apply and, when email is
-    on (``mail``), the notifications waiting to be emailed."""
-    depth, oldest = indexing.backlog(session, backend)
-    if mail:
-        emails, first_email = session.execute(
-            select(func.count(Notification.id), func.min(Notification.created_at)).where(
-                Notification.email_pending.is_(True),
-                Notification.created_at >= utcnow() - EMAIL_MAX_AGE,
-            )
-        ).one()
-        depth += emails
-        oldest = min((when for when in (oldest, first_email) if when is not None), default=None)
-    return QueueStatus(depth, _age(oldest))
-
-
-def _age(since: datetime | None) -> float | None:
-    return None if since is None else round(max(0.0, (utcnow() - since).total_seconds()), 3)

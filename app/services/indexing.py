@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -213,16 +213,6 @@ def queued(session: Session, backend: SearchBackend) -> tuple[int, str | None]:
         .limit(1)
     )
     return count, error
-
-
-def backlog(session: Session, backend: SearchBackend) -> tuple[int, datetime | None]:
-    """How many log rows this index has yet to apply, and when the oldest of them was written."""
-    count, oldest = session.execute(
-        select(func.count(SearchOutbox.id), func.min(SearchOutbox.created_at)).where(
-            *_waiting(backend)
-        )
-    ).one()
-    return int(count), oldest
 
 
 def all_documents(session: Session) -> Iterator[SearchDocument]:

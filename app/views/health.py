@@ -21,7 +21,6 @@ limiter.exempt(bp)
 def healthz() -> ResponseReturnValue:
     report = health.check(
         deps.session(), deps.search_backend(), deps.search_repair(),
-        mail=deps.mailer() is not None,
         max_queue_age=float(current_app.config["HEALTH_QUEUE_MAX_AGE"]),
     )  # fmt: skip
     response = jsonify(report.to_json())
