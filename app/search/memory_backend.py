@@ -129,11 +129,13 @@ def _search(index: MemoryIndex, request: SearchQuery) -> SearchResults:
     found = _restricted(index.evaluate(root), allowed)
     total = exact = len(found)
     fuzzy = False
-    if total < SUGGEST_BELOW and request.text.strip() and '"' not in request.text:
+    if total < SUGGEST_BELOW and request.text.strip():
         # Few or no results: add close spellings, ranked below exact matches.
-        close = _close_spellings(index, root)
+        close = spelling.close_spellings(
+            root, lambda word: (index.analysed("body", word) or [word])[0]
+        )
         if close is not None:
-            root = _widened(root, close)  # keeps the query's exclusions
+            root = spelling.widened(root, close)
             found = _restricted(index.evaluate(root), allowed)
             total = len(found)
             fuzzy = not exact and total > 0
@@ -169,36 +171,6 @@ def _allowed(index: MemoryIndex, request: SearchQuery, filters: Iterable[query.F
 
 def _restricted(found: Scores, allowed: set[str]) -> Scores:
     return {key: score for key, score in found.items() if key in allowed}
-
-
-def _close_spellings(index: MemoryIndex, root: query.Node | None) -> query.Node | None:
-    """Every plain word approximately: titles word for word, the body by the word's stem."""
-    words = dict.fromkeys(
-        word
-        for leaf in query.positive_leaves(root)
-        if isinstance(leaf, query.Term | query.Prefix | query.Fuzzy) and leaf.field is None
-        for word in _TERM.findall(leaf.text.lower())
-        if len(word) > 2
-    )
-    clauses: list[query.Node] = []
-    for word in words:
-        stem = (index.analysed("body", word) or [word])[0]
-        clauses.append(query.Fuzzy(word, "title_exact", spelling.typo_distance(word), prefix=1))
-        clauses.append(query.Fuzzy(word, "body", spelling.typo_distance(stem), prefix=1))
-    return query.Or(tuple(clauses)) if clauses else None
-
-
-def _widened(root: query.Node | None, close: query.Node) -> query.Node:
-    """Add close spellings to a query, keeping its exclusions."""
-    if root is None:
-        return close
-    if isinstance(root, query.And):
-        excluded = [child for child in root.children if isinstance(child, query.Not)]
-        kept = [child for child in root.children if not isinstance(child, query.Not)]
-        if excluded and kept:
-            wanted = kept[0] if len(kept) == 1 else query.And(tuple(kept))
-            return query.And((query.Or((wanted, close)), *excluded))
-    return query.Or((root, close))
 
 
 def _suggestion(index: MemoryIndex, text: str, allowed: set[str]) -> str | None:

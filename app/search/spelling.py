@@ -9,12 +9,14 @@ from collections.abc import Callable, Iterable, Sequence
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from app.search import query
 from app.search.analysis import fold
 
 #: Below this many results a spelling suggestion is offered (and close spellings are searched).
 SUGGEST_BELOW = 3
 #: A word the suggestion may replace: three or more letters, not part of ``field:value`` or -x.
 _CORRECTABLE = re.compile(r"(?<![:\w-])[^\W\d_]{3,}(?![:\w])")
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def typo_distance(word: str) -> int:
@@ -69,3 +71,40 @@ def corrected(
 
     result = _CORRECTABLE.sub(fix, text)
     return result if changed else None
+
+
+def close_spellings(root: query.Node | None, stem: Callable[[str], str]) -> query.Node | None:
+    """Close spellings of the query's plain words (three letters or more, searched in the
+    default fields): titles word for word, the body by the word's stem (``stem(word)``).
+
+    None when there is nothing to widen: no plain words, or a phrase asks for exact words.
+    """
+    leaves = list(query.positive_leaves(root))
+    if any(isinstance(leaf, query.Phrase) for leaf in leaves):
+        return None
+    words = dict.fromkeys(
+        word
+        for leaf in leaves
+        if isinstance(leaf, query.Term | query.Prefix | query.Fuzzy) and leaf.field is None
+        for word in _WORD.findall(leaf.text.lower())
+        if len(word) > 2
+    )
+    clauses: list[query.Node] = []
+    for word in words:
+        clauses.append(query.Fuzzy(word, "title_exact", typo_distance(word), prefix=1))
+        clauses.append(query.Fuzzy(word, "body", typo_distance(stem(word)), prefix=1))
+    return query.Or(tuple(clauses)) if clauses else None
+
+
+def widened(root: query.Node | None, close: query.Node) -> query.Node:
+    """``root`` or ``close`` (ranked below exact matches by their scores), keeping the query's
+    exclusions: "helo -world" finds "hello moon", not "hello world"."""
+    if root is None:
+        return close
+    if isinstance(root, query.And):
+        excluded = [child for child in root.children if isinstance(child, query.Not)]
+        kept = [child for child in root.children if not isinstance(child, query.Not)]
+        if excluded and kept:
+            wanted = kept[0] if len(kept) == 1 else query.And(tuple(kept))
+            return query.And((query.Or((wanted, close)), *excluded))
+    return query.Or((root, close))

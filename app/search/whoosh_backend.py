@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 from markupsafe import Markup
-from whoosh import qparser, query, searching, writing
+from whoosh import query, searching, writing
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.index import Index, LockError, create_in, exists_in, open_dir
 from whoosh.searching import Searcher
@@ -38,6 +38,7 @@ from app.search import (
     snippets,
     spelling,
 )
+from app.search import query as tree
 from app.search.analysis import exact_analyzer, stemming_analyzer, vocabulary
 from app.search.spelling import SUGGEST_BELOW
 from app.search.whoosh_arrays import (
@@ -48,6 +49,7 @@ from app.search.whoosh_arrays import (
     evaluate,
     top,
 )
+from app.search.whoosh_query import Translator
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -59,15 +61,6 @@ SCHEMA_VERSION = 2
 _LAYOUT_FILE = "peerwiki-schema-version"
 #: Where the index keeps how far it has applied the database's change log.
 _CHECKPOINT_FILE = "peerwiki-checkpoint"
-_SEARCH_FIELDS = ["title", "title_exact", "headings", "body", "tags"]
-_FIELD_ALIASES = {"tags": ["tag"], "department_key": ["department", "dept"], "author": ["by"]}
-#: The field a ``name:value`` filter searches, by every name it may be typed with.
-_FILTER_FIELDS = {
-    name: field for field, names in _FIELD_ALIASES.items() for name in [field, *names]
-}
-_FILTER = rf"({'|'.join(_FILTER_FIELDS)}):(\"[^\"]*\"|[^\s\"]+)"
-#: A filter that narrows the results (not one negated with a minus).
-_TYPED_FILTER = re.compile(rf"(?<![-\w]){_FILTER}", re.I)
 #: Fields whose matches are marked in snippets.
 _HIGHLIGHTED = frozenset({"title", "body"})
 _TERM = re.compile(r"\w+", re.UNICODE)
@@ -191,17 +184,20 @@ class WhooshBackend:
     def _search(self, request: SearchQuery) -> SearchResults:
         searcher = self._searcher()
         arrays = self._arrays(searcher)
-        parsed, typed_filters = self._parse(searcher, request.text)
-        allowed = evaluate(arrays, query.And([_filters(request), *typed_filters])).matched
-        found = _restricted(evaluate(arrays, parsed), allowed)
+        translator = Translator(searcher.schema)
+        parsed = tree.parse(request.text)
+        narrowing = [_filters(request), *translator.filters(parsed.filters)]
+        allowed = evaluate(arrays, query.And(narrowing)).matched
+        q = translator.translate(parsed.root)
+        found = _restricted(evaluate(arrays, q), allowed)
         total = exact = int(np.count_nonzero(found.matched))
         fuzzy = False
-        if total < SUGGEST_BELOW and request.text.strip() and '"' not in request.text:
+        if total < SUGGEST_BELOW and request.text.strip():
             # Few or no results: add close spellings, ranked below exact matches.
-            fuzzy_query = _fuzzy(request.text, searcher.schema)
-            if fuzzy_query is not None:
-                parsed = _widen(parsed, fuzzy_query)  # keeps the query's exclusions
-                found = _restricted(evaluate(arrays, parsed), allowed)
+            close = spelling.close_spellings(parsed.root, translator.stem)
+            if close is not None:
+                q = translator.translate(spelling.widened(parsed.root, close))
+                found = _restricted(evaluate(arrays, q), allowed)
                 total = int(np.count_nonzero(found.matched))
                 fuzzy = not exact and total > 0
         suggestion = None
@@ -211,7 +207,7 @@ class WhooshBackend:
             "department": _ordered(arrays.count("department", found.matched)),
             "tag": _ordered(arrays.count("tag_list", found.matched)),
         }
-        hits = _page_of_hits(arrays, parsed, found, request) if total else []
+        hits = _page_of_hits(arrays, q, found, request) if total else []
         return SearchResults(total, hits, facets, suggestion, fuzzy)
 
     def _arrays(self, searcher: Searcher) -> IndexArrays:
@@ -274,28 +270,6 @@ class WhooshBackend:
             "The search index cannot be read; it is rebuilt from the database in the "
             "background (or at once with `flask --app app search rebuild`)."
         )
-
-    def _parse(self, searcher: Searcher, text: str) -> tuple[query.Query, list[query.Query]]:
-        """The query's words, and the field filters typed into it (``tag:x``), which narrow the
-        results rather than add to them."""
-        text, filters = _typed_filters(text)
-        if filters and not _TERM.findall(re.sub(r"\b(?:AND|OR|NOT)\b", " ", text)):
-            text = ""  # "tag:a OR tag:b": only operators were left between the filters
-        parser = _parser(searcher.schema)
-        parser.add_plugin(qparser.FieldAliasPlugin(_FIELD_ALIASES))
-        # A minus excludes only at the start of a word: "how-to" and "post-mortem" stay words.
-        parser.add_plugin(qparser.PlusMinusPlugin(minusexpr=r"(?<![^\s(])-(?=\w)"))
-        parser.add_plugin(qparser.FuzzyTermPlugin())
-        if not text.strip():
-            return query.Every(), filters  # filters alone (typed or chosen) list their pages
-        text = _lower_filter_values(text)
-        try:
-            parsed = parser.parse(text)
-        except Exception:  # a query with a syntax error still searches its words
-            log.info("Unparseable query %r; searching its words", text)
-            # Without syntax plugins: words such as NOT, OR or TO are words here, not operators.
-            parsed = _parser(searcher.schema, plugins=[]).parse(" ".join(_TERM.findall(text)))
-        return parsed.accept(_without_broad_wildcards), filters
 
     def _searcher(self) -> Searcher:
         """This thread's searcher, reopened when the index changed (call it through ``_guarded``)."""
@@ -360,15 +334,6 @@ class _WriterContext:
             self.writer.commit()
         else:
             self.writer.cancel()
-
-
-def _parser(
-    schema: Schema, *, plugins: list[qparser.Plugin] | None = None
-) -> qparser.MultifieldParser:
-    """A parser over the searched fields (the default query syntax unless ``plugins`` given)."""
-    return qparser.MultifieldParser(
-        _SEARCH_FIELDS, schema, plugins=plugins, group=qparser.OrGroup.factory(0.9)
-    )
 
 
 def _log_damage(message: str, exc: BaseException) -> None:
@@ -438,22 +403,6 @@ def _highlighted_terms(arrays: IndexArrays, q: query.Query) -> set[tuple[str, by
     return found
 
 
-def _typed_filters(text: str) -> tuple[str, list[query.Query]]:
-    """Take ``tag:``, ``department:`` and ``author:`` filters out of a query: values of one
-    field are alternatives, different fields must all hold (``-tag:x`` stays an exclusion)."""
-    values: dict[str, list[query.Query]] = {}
-
-    def take(match: re.Match[str]) -> str:
-        field = _FILTER_FIELDS[match.group(1).lower()]
-        value = match.group(2).strip('"').strip().lower()
-        if value:
-            values.setdefault(field, []).append(query.Term(field, value))
-        return " "
-
-    rest = _TYPED_FILTER.sub(take, text)
-    return rest, [query.Or(terms) for terms in values.values()]
-
-
 def _fields(document: SearchDocument) -> dict[str, Any]:
     return {
         "key": document.key,
@@ -479,16 +428,6 @@ def _fields(document: SearchDocument) -> dict[str, Any]:
     }
 
 
-def _without_broad_wildcards(node: query.Query) -> query.Query:
-    """Drop ``*`` and one-letter prefixes: they would expand to most of the vocabulary."""
-    if isinstance(node, query.Every):
-        return query.NullQuery
-    if isinstance(node, query.Prefix | query.Wildcard):
-        if len(re.split(r"[*?]", node.text)[0]) < 2:
-            return query.NullQuery
-    return node
-
-
 def _filters(request: SearchQuery) -> query.Query:
     visible: query.Query = query.Term("visible_to", PUBLIC)
     if request.pending_for:
@@ -501,35 +440,6 @@ def _filters(request: SearchQuery) -> query.Query:
     if request.author:
         parts.append(query.Term("author", request.author.lower()))
     return query.And(parts)
-
-
-def _lower_filter_values(text: str) -> str:
-    """Field filters match lowercased keys: ``department:Finance`` finds ``finance``."""
-    return re.sub(rf"\b{_FILTER}", lambda m: f"{m.group(1)}:{m.group(2).lower()}", text, flags=re.I)
-
-
-def _fuzzy(text: str, schema: Schema) -> query.Query | None:
-    """Match every plain word approximately, so a one-letter typo still finds the page.
-
-    Titles are matched word for word; body text by the typo's stem against indexed stems.
-    """
-    plain = re.sub(r"\b\w+:\S*|(?<!\w)-\S+|\bOR\b|\bAND\b|\bNOT\b", " ", text)
-    words = list(dict.fromkeys(word.lower() for word in _TERM.findall(plain) if len(word) > 2))
-    terms: list[query.Query] = []
-    for word in words:
-        stems = [token.text for token in schema["body"].analyzer(word)] or [word]
-        for field, term in (("title_exact", word), ("body", stems[0])):
-            terms.append(
-                query.FuzzyTerm(field, term, maxdist=spelling.typo_distance(term), prefixlength=1)
-            )
-    return query.Or(terms) if terms else None
-
-
-def _widen(parsed: query.Query, fuzzy: query.Query) -> query.Query:
-    """Add close spellings to a query, keeping its exclusions."""
-    if isinstance(parsed, query.AndNot):
-        return query.AndNot(query.Or([parsed.a, fuzzy]), parsed.b)
-    return query.Or([parsed, fuzzy])
 
 
 def _suggestion(arrays: IndexArrays, text: str, visible: np.ndarray) -> str | None:

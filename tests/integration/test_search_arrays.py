@@ -13,8 +13,10 @@ import pytest
 from whoosh import query
 
 from app.search import SearchDocument, SearchQuery, whoosh_arrays
+from app.search.query import parse
 from app.search.whoosh_arrays import IndexArrays, SegmentCache, evaluate
 from app.search.whoosh_backend import WhooshBackend
+from app.search.whoosh_query import Translator
 from bench.corpus import generate
 
 QUESTIONS = [
@@ -56,6 +58,10 @@ def backend(tmp_path_factory: pytest.TempPathFactory) -> WhooshBackend:
     return engine
 
 
+def translated(engine: WhooshBackend, text: str) -> query.Query:
+    return Translator(engine._searcher().schema).translate(parse(text).root)
+
+
 def whoosh_scores(engine: WhooshBackend, q: query.Query) -> dict[int, float]:
     searcher = engine._searcher()
     return {docnum: score for score, docnum in searcher.search(q, limit=None).top_n}
@@ -80,8 +86,8 @@ def test_the_index_has_segments_and_deletions(backend: WhooshBackend) -> None:
 
 @pytest.mark.parametrize("text", QUESTIONS)
 def test_parsed_questions_score_like_whoosh(backend: WhooshBackend, text: str) -> None:
-    parsed, _ = backend._parse(backend._searcher(), text)
-    same(whoosh_scores(backend, parsed), array_scores(backend, parsed))
+    q = translated(backend, text)
+    same(whoosh_scores(backend, q), array_scores(backend, q))
 
 
 def test_questions_are_scored_with_arrays_not_whoosh_matchers(
@@ -95,7 +101,7 @@ def test_questions_are_scored_with_arrays_not_whoosh_matchers(
     monkeypatch.setattr(whoosh_arrays._Evaluator, "_whoosh", walked)
     for text in QUESTIONS:
         if "[" not in text:
-            array_scores(backend, backend._parse(backend._searcher(), text)[0])
+            array_scores(backend, translated(backend, text))
 
 
 @pytest.mark.parametrize(
@@ -142,8 +148,7 @@ def test_exclusions_exclude_every_page_with_the_word(backend: WhooshBackend) -> 
 
 def test_totals_and_facets_count_every_match(backend: WhooshBackend) -> None:
     searcher = backend._searcher()
-    parsed, _ = backend._parse(searcher, "team OR approval")
-    matched = set(searcher.docs_for_query(parsed))
+    matched = set(searcher.docs_for_query(translated(backend, "team OR approval")))
     results = backend.search(SearchQuery(text="team OR approval"))
     assert results.total == len(matched) > 100
     departments: dict[str, int] = {}
