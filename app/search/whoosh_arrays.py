@@ -5,8 +5,9 @@ broad query over 10,000 pages spends 40–90 ms just adding up scores. Here the 
 are read block by block into arrays, once per segment (segments never change), and every
 document is scored at once with Whoosh's own BM25F formula and statistics (idf, average field
 length, stored weights and lengths). Totals, facet counts and the ranking then come from array
-operations. Query types not modelled here (ranges, spans, ...; the search translator makes only ranges) are scored by Whoosh's
-own matchers, so a query always gets Whoosh's scores.
+operations. Query types not modelled here (ranges, spans, ...) are scored by Whoosh's own
+matchers, so a query always gets Whoosh's scores; of the queries searches make
+(``whoosh_query``), only ranges walk a matcher.
 """
 
 from __future__ import annotations
