@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -17,10 +23,22 @@ from werkzeug.serving import run_simple
 
 from app import deps
 from app.exceptions import ValidationError, WikiError
+from app.jobs import Job
 from app.models import utcnow
 from app.review.policy import SYSTEM
 from app.search import SearchUnavailable
-from app.services import accounts, backup, content, demo, indexing, notifications, tokens, users
+from app.services import (
+    accounts,
+    background,
+    backup,
+    content,
+    demo,
+    indexing,
+    notifications,
+    queue,
+    tokens,
+    users,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -32,6 +50,9 @@ DEMO_ACCOUNTS = [
     ("admin", "Ada Admin", "Operations", True),
 ]
 DEMO_PASSWORD = "peerwiki-demo"
+#: Seconds without jobs after which the worker merges what index commits left unmerged.
+WORKER_IDLE_AFTER = 2.0
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def init_app(app: Flask) -> None:
@@ -49,6 +70,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(quickstart_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(jobs_group)
 
 
 @contextmanager
@@ -382,15 +405,134 @@ def notifications_group() -> None:
 
 
 @notifications_group.command("deliver")
-@click.option("--base-url", default="http://127.0.0.1:5000", help="Site address used in links.")
-def notifications_deliver(base_url: str) -> None:
-    """Email pending notifications (run from cron to retry failed sends)."""
+@click.option(
+    "--base-url", default=None, help="Site address used in links (default: PEERWIKI_BASE_URL)."
+)
+def notifications_deliver(base_url: str | None) -> None:
+    """Email pending notifications now (the worker, or the app after a change, also does)."""
     mailer = current_app.extensions.get("wiki.mailer")
     if mailer is None:
         raise click.ClickException("Email is off: set PEERWIKI_SMTP_HOST to turn it on.")
+    work: background.Work = current_app.extensions["wiki.work"]
     with _session() as session:
-        sent = notifications.deliver_pending(session, mailer, base_url=base_url.rstrip("/"))
+        sent = notifications.deliver_pending(
+            session, mailer, base_url=(base_url or work.base_url).rstrip("/")
+        )
     click.echo(f"Sent {sent} notification emails.")
+
+
+# -- worker and job queue ---------------------------------------------------------------------
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Run the work that is due, then exit (cron, tests).")
+@click.option(
+    "--poll", default=1.0, show_default=True, type=click.FloatRange(0.01),
+    help="Seconds between looks at an empty queue.",
+)  # fmt: skip
+@click.option(
+    "--every", default=60.0, show_default=True, type=click.FloatRange(1),
+    help="Seconds between catch-up runs of the search outbox and pending emails.",
+)  # fmt: skip
+@click.option(
+    "--gaps-every", default=900.0, show_default=True, type=click.FloatRange(1),
+    help="Seconds between checks of knowledge gaps (also done after each index update).",
+)  # fmt: skip
+def worker_command(once: bool, poll: float, every: float, gaps_every: float) -> None:
+    """Run queued work (index updates, emails, gap checks, rebuilds) until SIGTERM or Ctrl+C.
+
+    Run one beside the app servers with PEERWIKI_BACKGROUND_RUNNER=queue. A stop signal lets
+    the current job finish (a rebuild is given back, for the next start); a second one ends the
+    worker at once.
+    """
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    stop = threading.Event()
+
+    def stop_soon(signum: int, _frame: object) -> None:
+        if stop.is_set():
+            raise SystemExit(128 + signum)
+        stop.set()
+
+    previous = {signum: signal.signal(signum, stop_soon) for signum in _STOP_SIGNALS}
+    try:
+        _work_until(stop, once=once, poll=poll, every=every, gaps_every=gaps_every)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    click.echo("Worker stopped.")
+
+
+def _work_until(
+    stop: threading.Event, *, once: bool, poll: float, every: float, gaps_every: float
+) -> None:
+    """The worker's loop: queue periodic work when due, run due jobs, tidy up in pauses."""
+    work: background.Work = current_app.extensions["wiki.work"]
+    worker = background.Worker(
+        work, name=f"{socket.gethostname()}:{os.getpid()}", stopping=stop.is_set
+    )
+    periodic = [Job.INDEX, Job.MAIL] if work.mailer is not None else [Job.INDEX]
+    due = {"periodic": 0.0, "gaps": 0.0}
+    busy_until = 0.0  # housekeeping (merging index segments) waits for a pause in the work
+    click.echo(f"Worker {worker.name} is running jobs (Ctrl+C stops it).")
+    while not stop.is_set():
+        now = time.monotonic()
+        if now >= due["periodic"]:
+            worker.schedule(periodic)
+            due["periodic"] = now + every
+        if now >= due["gaps"]:
+            worker.schedule([Job.GAPS])
+            due["gaps"] = now + gaps_every
+        if worker.drain():
+            busy_until = time.monotonic() + WORKER_IDLE_AFTER
+        if stop.is_set():
+            break
+        if once or time.monotonic() >= busy_until:
+            work.idle()
+        if once:
+            break
+        stop.wait(poll)
+
+
+@click.group("jobs", cls=AppGroup)
+def jobs_group() -> None:
+    """The queue of work for `flask --app app worker`."""
+
+
+@jobs_group.command("status")
+def jobs_status() -> None:
+    """Show the queue: jobs waiting or running, the oldest wait, and failed jobs."""
+    with _session() as session:
+        found = queue.status(session)
+        failed = queue.failed(session)
+    click.echo(
+        f"{found.depth} jobs queued or running; the oldest due job has waited "
+        f"{found.oldest_age_seconds:.0f} s; {found.failed} failed."
+    )
+    for job in failed:
+        click.echo(
+            f"  failed: job {job.id} ({job.kind}) after {job.attempts} attempts "
+            f"at {job.finished_at:%Y-%m-%d %H:%M}: {job.last_error}"
+        )
+
+
+@jobs_group.command("retry")
+def jobs_retry() -> None:
+    """Queue the failed jobs again with fresh attempts."""
+    with _session() as session:
+        count = queue.retry_failed(session)
+    click.echo(f"Queued {count} failed jobs again.")
+
+
+@jobs_group.command("rebuild")
+def jobs_rebuild() -> None:
+    """Queue a rebuild of the search index for the worker (`search rebuild` does it now)."""
+    with _session() as session:
+        queue.enqueue(session, Job.REBUILD)
+        session.commit()
+    click.echo("Queued a rebuild of the search index.")
 
 
 # -- demo -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -22,6 +23,8 @@ from app.services import signup
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: What ``LOG_FORMAT`` may name.
 LOG_FORMATS = ("json", "text")
+#: Where links point in development when no request says where the site is (``flask run``).
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 
 DEFAULTS: dict[str, Any] = {
     #: ``development`` generates a local secret key when none is given; ``production`` refuses to.
@@ -31,9 +34,16 @@ DEFAULTS: dict[str, Any] = {
     #: Search engine: ``whoosh`` (an index directory on this machine) or ``memory`` (for tests
     #: and demos only: nothing is kept on disk and each process has its own index).
     "SEARCH_BACKEND": "whoosh",
-    #: Where work that follows a commit (index updates, emails) runs: ``thread`` (a background
-    #: thread of each app process) or ``inline`` (before the response returns; for tests).
+    #: Where work that follows a commit (index updates, emails, gap checks, rebuilds) runs:
+    #: ``thread`` (a background thread of each app process, so one command runs the whole wiki),
+    #: ``queue`` (the database queue, for one ``flask --app app worker`` process beside the app
+    #: servers) or ``inline`` (before the response returns; for tests). Rebuilds never run in a
+    #: request's thread.
     "BACKGROUND_RUNNER": "thread",
+    #: The site's public address (``https://wiki.example.com``), for links in emails and other
+    #: work done outside a request. Required in production; in development links use the address
+    #: requests come in on (outside requests ``http://127.0.0.1:5000``).
+    "BASE_URL": "",
     #: Directory of the Whoosh index.
     "SEARCH_INDEX": str(PROJECT_ROOT / "search_index"),
     #: Language of the stemming analyzer (Whoosh language code: en, de, fr, es, nl, ...).
@@ -142,6 +152,7 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     if not app.config["LOG_FORMAT"]:
         app.config["LOG_FORMAT"] = "json" if app.config["ENV"] == "production" else "text"
     _require_choice(app, "LOG_FORMAT", LOG_FORMATS)
+    _check_base_url(app)
     _require_choice(app, "SEARCH_BACKEND", search.BACKENDS)
     _require_choice(app, "BACKGROUND_RUNNER", jobs.RUNNERS)
     if not app.config["SIGNUP"]:
@@ -158,6 +169,21 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     if app.config["ENV"] == "production":  # cookies only travel over HTTPS
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _check_base_url(app: Flask) -> None:
+    """Require ``BASE_URL`` in production, as an absolute http(s) address without a trailing
+    slash (links are built by appending paths to it)."""
+    url = str(app.config["BASE_URL"]).strip().rstrip("/")
+    if not url:
+        if app.config["ENV"] == "production":
+            raise ConfigError(
+                "PEERWIKI_BASE_URL must be set when PEERWIKI_ENV=production: the site's public "
+                "address (https://wiki.example.com), which links in emails point to."
+            )
+    elif not (parsed := urlsplit(url)).netloc or parsed.scheme not in ("http", "https"):
+        raise ConfigError(f"PEERWIKI_BASE_URL must be an http:// or https:// address, not {url!r}.")
+    app.config["BASE_URL"] = url
 
 
 def _local_secret_key(instance: Path) -> str:

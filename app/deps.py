@@ -9,14 +9,18 @@ from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import db, jobs
+from app.config import DEVELOPMENT_BASE_URL
 from app.exceptions import PermissionDenied
 from app.extensions import login_manager
 from app.jobs import Job
 from app.mail import Mailer
-from app.models import ApiToken, User
+from app.models import ApiToken, User, utcnow
 from app.review.approval import ApprovalRules
 from app.search import SearchBackend, open_backend
-from app.services import accounts, background, notifications, signup, tokens
+from app.services import accounts, background, notifications, queue, signup, tokens
+
+#: What a process's first request asks for: catch up on what was left queued before it started.
+_ON_START = frozenset({Job.INDEX, Job.MAIL})
 
 
 def init_app(app: Flask) -> None:
@@ -24,11 +28,25 @@ def init_app(app: Flask) -> None:
     engine = db.make_engine(app.config["DATABASE_URL"])
     app.extensions["wiki.engine"] = engine
     maker = sessionmaker(engine, expire_on_commit=False)
-    jobs.track(maker)
+    queued = app.config["BACKGROUND_RUNNER"] == "queue"
+    jobs.track(maker, durable=queue.enqueue if queued else None)
     app.extensions["wiki.sessionmaker"] = maker
-    app.extensions["wiki.jobs"] = jobs.RUNNERS[app.config["BACKGROUND_RUNNER"]]()
     app.extensions["wiki.mailer"] = Mailer.from_config(app.config)
     app.extensions["wiki.search"] = open_backend(app.config)
+    work = background.Work(
+        maker, app.extensions["wiki.search"], app.extensions["wiki.mailer"],
+        base_url=app.config["BASE_URL"] or DEVELOPMENT_BASE_URL,
+    )  # fmt: skip
+    app.extensions["wiki.work"] = work
+    runner: jobs.Runner = (
+        jobs.ThreadRunner(idle=work.idle)
+        if app.config["BACKGROUND_RUNNER"] == "thread"
+        else jobs.RUNNERS[app.config["BACKGROUND_RUNNER"]]()
+    )
+    app.extensions["wiki.jobs"] = runner
+    app.extensions["wiki.batcher"] = jobs.Batcher(runner, work.run)
+    # Long work (a rebuild) never runs in a request's thread, whatever the runner.
+    app.extensions["wiki.long_jobs"] = jobs.ThreadRunner()
     app.extensions["wiki.search_synced"] = False
     app.extensions["wiki.search_repair"] = background.Repair()
     app.teardown_appcontext(_close_session)
@@ -140,12 +158,17 @@ def search_repair() -> background.Repair:
 
 
 def repair_search() -> background.Repair:
-    """Start rebuilding the damaged search index in the background, unless that is under way;
-    return its progress."""
+    """Start rebuilding the damaged search index off the request (a background thread, or the
+    worker with ``BACKGROUND_RUNNER=queue``), unless that is under way; return its progress."""
     repair: background.Repair = current_app.extensions["wiki.search_repair"]
-    if not repair.running:
-        repair.running = True
-        runner: jobs.Runner = current_app.extensions["wiki.jobs"]
+    if current_app.config["BACKGROUND_RUNNER"] == "queue":
+        with current_app.extensions["wiki.sessionmaker"]() as queue_session:
+            queue.enqueue(queue_session, Job.REBUILD)  # once: a queued rebuild takes this one
+            queue_session.commit()
+        return background.Repair(running=True)  # the worker's progress is not known here
+    if repair.due(utcnow()):
+        repair.start()
+        runner: jobs.Runner = current_app.extensions["wiki.long_jobs"]
         runner.submit(
             partial(
                 background.repair_index,
@@ -157,30 +180,30 @@ def repair_search() -> background.Repair:
     return repair
 
 
+def base_url() -> str:
+    """Return the site's address for links that leave it (emails): ``BASE_URL``, else (in
+    development) the address this request came in on."""
+    configured: str = current_app.config["BASE_URL"]
+    return configured or request.host_url.rstrip("/")
+
+
 def _run_committed_jobs(response: Response) -> Response:
-    """Hand the work this request's commits queued (index, emails) to the background runner.
+    """Ask for the work this request's commits queued (index, emails) to be done after the
+    response, batched with whatever else is waiting (with ``BACKGROUND_RUNNER=queue`` it is in
+    the database queue already, for the worker).
 
     The process's first request also catches up (work a crash left queued, an empty index on a
     new server). Requests that queued nothing (reads, previews) cost nothing extra.
     """
-    first = not current_app.extensions["wiki.search_synced"]
     todo = jobs.take_committed(g.db_session) if "db_session" in g else frozenset()
-    if first:
+    if not current_app.extensions["wiki.search_synced"]:
         current_app.extensions["wiki.search_synced"] = True
-        todo = frozenset(Job)
+        todo |= _ON_START
     if todo:
-        runner: jobs.Runner = current_app.extensions["wiki.jobs"]
-        runner.submit(
-            partial(
-                background.run,
-                current_app.extensions["wiki.sessionmaker"],
-                search_backend(),
-                mailer(),
-                todo,
-                base_url=request.host_url.rstrip("/"),
-                catch_up=first,
-            )  # fmt: skip
-        )
+        work: background.Work = current_app.extensions["wiki.work"]
+        work.base_url = base_url()  # the same unless in development
+        batcher: jobs.Batcher = current_app.extensions["wiki.batcher"]
+        batcher.ask(todo)
     return response
 
 

@@ -177,9 +177,12 @@ def search_trouble(exc: SearchUnavailable) -> str:
         )
     repair = deps.repair_search()
     if repair.running:
+        progress = (
+            f": {repair.done:,} of {repair.total:,} pages indexed so far" if repair.total else ""
+        )
         return (
-            f"Search is being rebuilt after a fault: {repair.done:,} of {repair.total:,} pages "
-            "indexed so far. Pages keep working; search again in a minute, or browse all pages."
+            f"Search is being rebuilt after a fault{progress}. "
+            "Pages keep working; search again in a minute, or browse all pages."
         )
     if repair.failure is not None:
         return (

@@ -168,12 +168,22 @@ class WhooshBackend:
         writer.commit(mergetype=writing.CLEAR)
         return count
 
-    def _writer(self) -> _WriterContext:
+    def merge_segments(self) -> None:
+        """Merge small segments. Writes commit without merging, so that a burst of saves never
+        waits on a merge; the indexer calls this when work pauses."""
+
+        def write() -> None:
+            with self._writer(merge=True):
+                pass  # an empty commit that merges (Whoosh's own small-segment policy)
+
+        self._guarded(write)
+
+    def _writer(self, *, merge: bool = False) -> _WriterContext:
         try:
             writer = self._open().writer(timeout=WRITE_LOCK_TIMEOUT)
         except LockError as exc:
             raise SearchUnavailable("The search index is locked by another writer.") from exc
-        return _WriterContext(writer)
+        return _WriterContext(writer, merge=merge)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -321,17 +331,18 @@ class WhooshBackend:
 
 
 class _WriterContext:
-    """Commit on success, cancel on error (so a failed batch leaves the index unchanged)."""
+    """Commit on success (merging segments only when asked), cancel on error (so a failed batch
+    leaves the index unchanged)."""
 
-    def __init__(self, writer: IndexWriter) -> None:
-        self.writer = writer
+    def __init__(self, writer: IndexWriter, *, merge: bool) -> None:
+        self.writer, self.merge = writer, merge
 
     def __enter__(self) -> IndexWriter:
         return self.writer
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:
         if exc_type is None:
-            self.writer.commit()
+            self.writer.commit(merge=self.merge)
         else:
             self.writer.cancel()
 

@@ -156,6 +156,19 @@ def deliver_pending(session: Session, mailer: Mailer, *, base_url: str = "") -> 
     return sent
 
 
+def pending_emails(session: Session) -> int:
+    """Return how many notification emails wait to be sent (not yet too old to send)."""
+    return (
+        session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.email_pending.is_(True),
+                Notification.created_at >= utcnow() - EMAIL_MAX_AGE,
+            )
+        )
+        or 0
+    )
+
+
 def _email(notification: Notification, base_url: str) -> tuple[str, str, str]:
     subject = f"[Peerwiki] {KINDS.get(notification.kind, 'Notification')}: {notification.message}"
     link = (

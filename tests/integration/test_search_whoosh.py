@@ -110,3 +110,21 @@ def test_any_syntax_is_searched_without_errors(
     searched: WhooshBackend, text: str, pending_for: str | None, sort: str
 ) -> None:
     _answers(searched, text, pending_for=pending_for, sort=sort)
+
+
+def test_saves_commit_without_merging_and_a_merge_later_keeps_every_change(
+    tmp_path: Path,
+) -> None:
+    backend = WhooshBackend(tmp_path / "index")
+    for number in range(1, 9):  # eight saves, eight commits
+        backend.index([doc(number, f"Page {number}", "parking permits")])
+    backend.index([doc(3, "Page 3", "bicycle racks")])  # an edit
+    backend.remove(["page:5"])  # an archive
+    segments = len(backend._open()._segments())
+    assert segments >= 8  # nothing was merged on the way
+    found = sorted(hit.title for hit in backend.search(SearchQuery(text="parking")).hits)
+    backend.merge_segments()
+    assert len(backend._open()._segments()) < segments
+    merged = sorted(hit.title for hit in backend.search(SearchQuery(text="parking")).hits)
+    assert merged == found == [f"Page {n}" for n in (1, 2, 4, 6, 7, 8)]
+    assert [hit.title for hit in backend.search(SearchQuery(text="bicycle")).hits] == ["Page 3"]

@@ -94,7 +94,9 @@ def test_with_sign_up_off_nobody_joins(wiki: Callable[..., Flask]) -> None:
 
 def test_production_closes_sign_up_unless_told_otherwise(tmp_path: Path) -> None:
     app = Flask(__name__, instance_path=str(tmp_path))
-    config.load(app, {"ENV": "production", "SECRET_KEY": "k" * 40})
+    config.load(
+        app, {"ENV": "production", "SECRET_KEY": "k" * 40, "BASE_URL": "https://wiki.example.com"}
+    )
     assert app.config["SIGNUP"] == "off"
     with pytest.raises(config.ConfigError, match="SIGNUP_DOMAINS and PEERWIKI_SMTP_HOST"):
         config.load(Flask(__name__, instance_path=str(tmp_path)), {"SIGNUP": "domain"})

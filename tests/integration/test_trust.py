@@ -128,6 +128,7 @@ def test_headers_keep_images_local_member_pages_uncached_and_production_on_https
     database = tmp_path / "prod.db"
     database.write_bytes(migrated_sqlite.read_bytes())
     app = make_app(tmp_path, f"sqlite:///{database}", ENV="production", SECRET_KEY="s" * 40,
+                   BASE_URL="https://wiki.example.com",
                    IMAGE_HOSTS="images.example.com, http://intranet.example")  # fmt: skip
     try:
         answer = app.test_client().get("/")

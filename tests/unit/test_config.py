@@ -55,9 +55,27 @@ def test_production_refuses_to_start_without_a_secret_key(
     with pytest.raises(config.ConfigError, match="at least 32 bytes"):
         config.load(_app(tmp_path))
     monkeypatch.setenv("PEERWIKI_SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("PEERWIKI_BASE_URL", "https://wiki.example.com")
     app = _app(tmp_path)
     config.load(app)
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_to_start_without_the_sites_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PEERWIKI_BASE_URL", raising=False)
+    monkeypatch.setenv("PEERWIKI_ENV", "production")
+    monkeypatch.setenv("PEERWIKI_SECRET_KEY", "x" * 32)
+    with pytest.raises(config.ConfigError, match="PEERWIKI_BASE_URL must be set"):
+        config.load(_app(tmp_path))
+    monkeypatch.setenv("PEERWIKI_BASE_URL", "wiki.example.com")
+    with pytest.raises(config.ConfigError, match="an http:// or https:// address"):
+        config.load(_app(tmp_path))
+    monkeypatch.setenv("PEERWIKI_BASE_URL", "https://wiki.example.com/")
+    app = _app(tmp_path)
+    config.load(app)
+    assert app.config["BASE_URL"] == "https://wiki.example.com"
 
 
 def test_search_backend_is_whoosh_unless_memory_is_chosen(
@@ -76,15 +94,19 @@ def test_search_backend_is_whoosh_unless_memory_is_chosen(
         config.load(_app(tmp_path))
 
 
-def test_background_work_runs_on_a_thread_unless_inline_is_chosen(
+def test_background_work_runs_on_a_thread_unless_inline_or_the_queue_is_chosen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PEERWIKI_BACKGROUND_RUNNER", raising=False)
     app = _app(tmp_path)
     config.load(app)
     assert app.config["BACKGROUND_RUNNER"] == "thread"
+    monkeypatch.setenv("PEERWIKI_BACKGROUND_RUNNER", "queue")
+    app = _app(tmp_path)
+    config.load(app)
+    assert app.config["BACKGROUND_RUNNER"] == "queue"
     monkeypatch.setenv("PEERWIKI_BACKGROUND_RUNNER", "celery")
     with pytest.raises(
-        config.ConfigError, match="PEERWIKI_BACKGROUND_RUNNER must be one of thread, inline"
+        config.ConfigError, match="PEERWIKI_BACKGROUND_RUNNER must be one of thread, inline, queue"
     ):
         config.load(_app(tmp_path))
