@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import accumulate
 
 DEPARTMENTS = ["Engineering", "Finance", "People", "Operations", "Sales", "Legal", "Support"]
 TOPICS = {
@@ -73,11 +74,13 @@ def _vocabulary(size: int = 6000, seed: int = 3) -> list[str]:
 _VOCABULARY = _vocabulary()
 #: Zipf-like word frequencies, as in real text: a few words everywhere, most words rare.
 _WEIGHTS = [1 / rank for rank in range(1, len(_VOCABULARY) + 1)]
+#: The same, summed once: ``choices`` would sum 6,000 weights for every sentence (same words).
+_CUM_WEIGHTS = list(accumulate(_WEIGHTS))
 
 
 def _sentence(rng: random.Random, topic: str) -> str:
     words = [rng.choice(VERBS), "the", rng.choice(NOUNS)]
-    words.extend(rng.choices(_VOCABULARY, weights=_WEIGHTS, k=rng.randint(6, 12)))
+    words.extend(rng.choices(_VOCABULARY, cum_weights=_CUM_WEIGHTS, k=rng.randint(6, 12)))
     if rng.random() < 0.12:  # a topic is named now and then, as in real writing
         words.insert(rng.randint(0, len(words)), topic)
     return " ".join(words).capitalize() + "."

@@ -195,7 +195,7 @@ def _load(connection: Connection, lines: _Lines) -> dict[str, int]:
     for loader in deferred:
         loader.apply_deferred(lines)
     if connection.dialect.name == "postgresql":
-        _reset_sequences(connection)
+        reset_sequences(connection)
     return loaded
 
 
@@ -319,7 +319,7 @@ def _require_counts(expected: object, loaded: dict[str, int], lines: _Lines) -> 
         raise lines.error(f"the end marker counts {expected!r} rows, the file holds {loaded!r}")
 
 
-def _reset_sequences(connection: Connection) -> None:
+def reset_sequences(connection: Connection) -> None:
     """Point each id sequence past the largest restored id, or new rows would collide."""
     for table in Base.metadata.sorted_tables:
         keys = list(table.primary_key.columns)
