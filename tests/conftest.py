@@ -17,17 +17,20 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2.bccache import Bucket, BytecodeCache
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Table, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from app import create_app
-from app.db import Base
+from app.db import SEEDED_BY_MIGRATION, Base
 from app.models import User
 from app.services import tokens
 from tests import factories
 
 POSTGRES_URL_VARIABLE = "PEERWIKI_TEST_POSTGRES_URL"
+#: Set to a PostgreSQL server's URL, it runs the whole suite on PostgreSQL (see ``RunDatabase``).
+DATABASE_URL_VARIABLE = "PEERWIKI_TEST_DATABASE_URL"
 REDIS_URL_VARIABLE = "PEERWIKI_TEST_REDIS_URL"
 #: Memory-backed storage, where a test run's throwaway databases and indexes need not wait for
 #: the disk to sync every commit (the disk is shared and slow under load).
@@ -41,6 +44,17 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.basetemp is None and _has_room(MEMORY_DISK):
         config.option.basetemp = tempfile.mkdtemp(prefix="peerwiki-tests-", dir=MEMORY_DISK)
         config.add_cleanup(partial(shutil.rmtree, config.option.basetemp, ignore_errors=True))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On a PostgreSQL run, skip the tests that are about SQLite itself (the SQLite run has
+    them)."""
+    if not os.environ.get(DATABASE_URL_VARIABLE):
+        return
+    skip = pytest.mark.skip(reason="about SQLite itself: the SQLite run covers it")
+    for item in items:
+        if item.get_closest_marker("sqlite"):
+            item.add_marker(skip)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -61,7 +75,12 @@ def _has_room(directory: Path) -> bool:
 
 
 def pytest_report_header() -> list[str]:
+    database = os.environ.get(DATABASE_URL_VARIABLE)
     return [
+        f"Database: PostgreSQL at {make_url(database).render_as_string()} ({DATABASE_URL_VARIABLE})"
+        if database
+        else f"Database: SQLite (set {DATABASE_URL_VARIABLE} to a PostgreSQL server to run on it)",
+    ] + [
         f"{name} tests: on ({variable} is set)"
         if os.environ.get(variable)
         else f"{name} tests: SKIPPED — set {variable} (e.g. {example}) to run them"
@@ -142,6 +161,102 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+class RunDatabase:
+    """The PostgreSQL database of one test run, on the server ``PEERWIKI_TEST_DATABASE_URL``
+    names: created under a name of its own (parallel runs never meet), migrated once, emptied
+    before each test that asks for a database, dropped when the run ends.
+
+    Emptying deletes every row with triggers off (the audit log's refuse deletes; foreign keys
+    need no order then) and rewinds the sequences: tens of milliseconds, where a TRUNCATE of
+    every table takes most of a second. Rows the migrations seed (the default rubric) are put
+    back as they were.
+    """
+
+    def __init__(self, server_url: str) -> None:
+        server = make_url(server_url)
+        self.name = f"peerwiki_test_{uuid.uuid4().hex[:12]}"
+        self._server = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with self._server.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+            # A throwaway database need not wait for the disk at each commit.
+            connection.execute(text(f'ALTER DATABASE "{self.name}" SET synchronous_commit = off'))
+        self.url = server.set(database=self.name).render_as_string(hide_password=False)
+        self._engine = create_engine(self.url, pool_size=1)
+        self._seeded: list[tuple[Table, list[dict[str, Any]]]] = []
+        self._sequences: list[str] = []
+
+    def migrate(self, directory: Path) -> None:
+        """Create the schema with Alembic and remember what the migrations seeded."""
+        app = make_app(directory, self.url)
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        app.extensions["wiki.engine"].dispose()
+        assert result.exit_code == 0, result.output
+        with self._engine.connect() as connection:
+            self._seeded = [
+                (table, [dict(row) for row in connection.execute(select(table)).mappings()])
+                for table in Base.metadata.sorted_tables
+                if table.info.get(SEEDED_BY_MIGRATION)
+            ]
+            self._sequences = list(
+                connection.scalars(
+                    text("SELECT schemaname || '.' || sequencename FROM pg_sequences")
+                )
+            )
+
+    def empty(self) -> str:
+        """Delete every row the last test left and return the database's URL."""
+        with self._engine.begin() as connection:
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            connection.execute(text("SET LOCAL lock_timeout = '30s'"))
+            for table in Base.metadata.sorted_tables:
+                connection.execute(table.delete())
+            connection.execute(
+                text(
+                    "SELECT setval(CAST(name AS regclass), 1, false) FROM unnest(CAST(:names AS text[])) AS name"
+                ),
+                {"names": self._sequences},
+            )
+            for table, rows in self._seeded:
+                connection.execute(table.insert(), rows)
+                connection.execute(
+                    text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
+                    {"table": table.name, "last": max(row["id"] for row in rows)},
+                )
+        return self.url
+
+    def drop(self) -> None:
+        self._engine.dispose()
+        with self._server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self._server.dispose()
+
+
+@pytest.fixture(scope="session")
+def run_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunDatabase | None]:
+    """This run's PostgreSQL database, or None when the run is on SQLite."""
+    server_url = os.environ.get(DATABASE_URL_VARIABLE)
+    if not server_url:
+        yield None
+        return
+    database = RunDatabase(server_url)
+    try:
+        database.migrate(tmp_path_factory.mktemp("postgres"))
+        yield database
+    finally:
+        database.drop()
+
+
+def fresh_database(request: pytest.FixtureRequest, directory: Path) -> str:
+    """Return the URL of an empty, migrated database: the run's PostgreSQL one, emptied, or a
+    new copy of the migrated SQLite file in ``directory`` (tests marked ``sqlite`` always)."""
+    run_database: RunDatabase | None = request.getfixturevalue("run_database")
+    if run_database is not None and not request.node.get_closest_marker("sqlite"):
+        return run_database.empty()
+    database = directory / "peerwiki.db"
+    shutil.copy(request.getfixturevalue("migrated_sqlite"), database)
+    return f"sqlite:///{database}"
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """The URL of an empty private schema of the PostgreSQL test database (dropped afterwards),
@@ -171,11 +286,9 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path, migrated_sqlite: Path) -> str:
-    """The URL of this test's own migrated, empty database."""
-    database = tmp_path / "peerwiki.db"
-    shutil.copy(migrated_sqlite, database)
-    return f"sqlite:///{database}"
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of this test's migrated, empty database (SQLite, or the run's PostgreSQL)."""
+    return fresh_database(request, tmp_path)
 
 
 @pytest.fixture

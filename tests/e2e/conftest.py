@@ -6,7 +6,6 @@ with ``-m "not e2e"``). Screenshots are written to /tmp/peerwiki-shots/ for a pe
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -68,13 +67,9 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture
-def live_app(
-    request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path
-) -> Iterator[Flask]:
-    """A fresh app on a copy of the migrated database; CSRF protection stays on."""
-    database = tmp_path / "e2e.db"
-    shutil.copy(migrated_sqlite, database)
-    app = make_app(tmp_path, f"sqlite:///{database}", SEARCH_BACKEND=search_backend(request))
+def live_app(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    """A fresh app on the test's migrated, empty database; CSRF protection stays on."""
+    app = make_app(tmp_path, database_url, SEARCH_BACKEND=search_backend(request))
     assert app.config["TESTING"] is True
     assert app.config.get("WTF_CSRF_ENABLED", True), "e2e tests must run with CSRF enabled"
     yield app

@@ -12,10 +12,8 @@ sign-in), and nothing changes.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -27,7 +25,7 @@ from app.models import KnowledgeGap, Revision, SearchLog
 from app.review.approval import ApprovalRules
 from app.search import SearchQuery
 from app.services import comments, indexing, proposals, review, search
-from tests.conftest import WikiClient, make_app, table_rows
+from tests.conftest import WikiClient, fresh_database, make_app, table_rows
 from tests.factories import make_user
 
 Role = Literal[
@@ -326,11 +324,11 @@ def _build(session: Session) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path) -> Iterator[World]:
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
     directory = tmp_path_factory.mktemp("matrix")
-    database = directory / "matrix.db"
-    shutil.copy(migrated_sqlite, database)
-    app = make_app(directory, f"sqlite:///{database}")
+    app = make_app(directory, fresh_database(request, directory))
     with app.extensions["wiki.sessionmaker"]() as session:
         ids = _build(session)
         backend = app.extensions["wiki.search"]

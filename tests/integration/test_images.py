@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -33,10 +32,8 @@ def test_pages_show_only_images_from_the_wiki_and_its_image_hosts(
     assert "Image: team photo" in str(revision)
 
 
-def test_image_hosts_are_shown(tmp_path: Path, migrated_sqlite: Path) -> None:
-    database = tmp_path / "images.db"
-    shutil.copy(migrated_sqlite, database)
-    app = make_app(tmp_path, f"sqlite:///{database}", IMAGE_HOSTS="images.example.com")
+def test_image_hosts_are_shown(tmp_path: Path, database_url: str) -> None:
+    app = make_app(tmp_path, database_url, IMAGE_HOSTS="images.example.com")
     try:
         with app.extensions["wiki.sessionmaker"]() as session:
             make_page(session, make_user(session, username="alex"), title="Team", body=BODY)

@@ -74,6 +74,7 @@ def _assert_clear(answers: list[tuple[str, str, int]]) -> None:
     assert unclear == []
 
 
+@pytest.mark.sqlite
 def test_malformed_requests_get_a_clear_answer_on_sqlite(
     tmp_path: Path, migrated_sqlite: Path
 ) -> None:

@@ -4,7 +4,6 @@ together by every server that shares a Redis."""
 from __future__ import annotations
 
 import secrets
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,12 @@ AppFactory = Callable[..., Flask]
 
 
 @pytest.fixture
-def limited_app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[AppFactory]:
-    """Make apps with rate limiting on, sharing one SQLite database (several servers)."""
-    database = tmp_path / "limited.db"
-    shutil.copy(migrated_sqlite, database)
+def limited_app(tmp_path: Path, database_url: str) -> Iterator[AppFactory]:
+    """Make apps with rate limiting on, sharing one database (several servers)."""
     made: list[Flask] = []
 
     def make(**overrides: Any) -> Flask:
-        app = make_app(tmp_path, f"sqlite:///{database}", RATELIMIT_ENABLED=True, **overrides)
+        app = make_app(tmp_path, database_url, RATELIMIT_ENABLED=True, **overrides)
         app.test_client_class = WikiClient
         made.append(app)
         return app

@@ -310,16 +310,12 @@ def test_unpublished_new_page_is_not_visible_to_readers(
 
 
 def test_email_notifications_reach_a_real_smtp_server(
-    tmp_path: Any, migrated_sqlite: Any, smtp_server: tuple[int, list[Any]]
+    tmp_path: Any, database_url: str, smtp_server: tuple[int, list[Any]]
 ) -> None:
-    import shutil
-
     from tests.conftest import WikiClient, make_app
 
     port, received = smtp_server
-    database = tmp_path / "mail.db"
-    shutil.copy(migrated_sqlite, database)
-    app = make_app(tmp_path, f"sqlite:///{database}", SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    app = make_app(tmp_path, database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=port)
     db = app.extensions["wiki.sessionmaker"]()
     author = make_user(db, username="alex")
     make_user(db, username="fatima", department="Finance", email="fatima@example.com")

@@ -16,7 +16,7 @@ from flask import Flask
 from app.search import SearchBackend, SearchQuery
 from app.services import content, indexing, proposals, users
 from bench.corpus import generate
-from tests.conftest import make_app, search_backend
+from tests.conftest import fresh_database, make_app, search_backend
 
 #: Ranking is judged on the index deployments use.
 pytestmark = pytest.mark.whoosh
@@ -73,14 +73,11 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def corpus(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, migrated_sqlite: Path
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SearchBackend]:
-    import shutil
-
     work = tmp_path_factory.mktemp("relevance")
-    shutil.copy(migrated_sqlite, work / "wiki.db")
     app: Flask = make_app(
-        work, f"sqlite:///{work / 'wiki.db'}", SEARCH_BACKEND=search_backend(request)
+        work, fresh_database(request, work), SEARCH_BACKEND=search_backend(request)
     )
     session = app.extensions["wiki.sessionmaker"]()
     report = content.import_directory(session, CONTENT)

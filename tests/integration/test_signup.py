@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,14 +27,13 @@ NEWCOMER = {
 
 
 @pytest.fixture
-def wiki(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Callable[..., Flask]]:
-    """Make an app with the given settings on a fresh copy of the migrated database."""
+def wiki(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Make an app with the given settings on the test's database (once per test)."""
     made: list[Flask] = []
 
     def build(**settings: Any) -> Flask:
-        database = tmp_path / f"signup-{len(made)}.db"
-        shutil.copy(migrated_sqlite, database)
-        app = make_app(tmp_path, f"sqlite:///{database}", **settings)
+        assert not made, "one wiki per test: they would share the database"
+        app = make_app(tmp_path, database_url, **settings)
         app.test_client_class = WikiClient
         with app.extensions["wiki.sessionmaker"]() as session:
             make_user(session, username="admin", name="Ada Admin", department="Operations", is_admin=True)  # fmt: skip

@@ -90,11 +90,9 @@ def test_an_archived_page_is_for_members_only(
 
 
 def test_a_closed_wiki_asks_anonymous_visitors_to_sign_in(
-    tmp_path: Path, migrated_sqlite: Path
+    tmp_path: Path, database_url: str
 ) -> None:
-    database = tmp_path / "closed.db"
-    database.write_bytes(migrated_sqlite.read_bytes())
-    app = make_app(tmp_path, f"sqlite:///{database}", ANONYMOUS_READ=False)
+    app = make_app(tmp_path, database_url, ANONYMOUS_READ=False)
     try:
         with app.extensions["wiki.sessionmaker"]() as session:
             author = make_user(session, username="alex", name="Alex Rivera")
@@ -116,7 +114,7 @@ def test_a_closed_wiki_asks_anonymous_visitors_to_sign_in(
 
 
 def test_headers_keep_images_local_member_pages_uncached_and_production_on_https(
-    tmp_path: Path, migrated_sqlite: Path, client: Any, author_client: Any
+    tmp_path: Path, database_url: str, client: Any, author_client: Any
 ) -> None:
     anonymous = client.get("/")
     policy = anonymous.headers["Content-Security-Policy"]
@@ -125,9 +123,7 @@ def test_headers_keep_images_local_member_pages_uncached_and_production_on_https
     assert "Strict-Transport-Security" not in anonymous.headers
     assert author_client.get("/").headers["Cache-Control"] == "private, no-store"
     assert author_client.get("/api/v1/me").headers["Cache-Control"] == "private, no-store"
-    database = tmp_path / "prod.db"
-    database.write_bytes(migrated_sqlite.read_bytes())
-    app = make_app(tmp_path, f"sqlite:///{database}", ENV="production", SECRET_KEY="s" * 40,
+    app = make_app(tmp_path, database_url, ENV="production", SECRET_KEY="s" * 40,
                    BASE_URL="https://wiki.example.com",
                    IMAGE_HOSTS="images.example.com, http://intranet.example")  # fmt: skip
     try:

@@ -278,16 +278,10 @@ def test_highlight_stylesheet(client: FlaskClient) -> None:
     assert response.status_code == 200 and ".highlight" in text(response)
 
 
-def test_sign_in_is_rate_limited(tmp_path: Any, migrated_sqlite: Any) -> None:
-    import shutil
-
+def test_sign_in_is_rate_limited(tmp_path: Any, database_url: str) -> None:
     from tests.conftest import WikiClient, make_app
 
-    database = tmp_path / "limited.db"
-    shutil.copy(migrated_sqlite, database)
-    app = make_app(
-        tmp_path, f"sqlite:///{database}", RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="3 per minute"
-    )
+    app = make_app(tmp_path, database_url, RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="3 per minute")
     app.test_client_class = WikiClient
     client = app.test_client()
     statuses = [
