@@ -6,7 +6,6 @@ run one job, and SIGTERM ends a worker cleanly. Time is passed in; nothing sleep
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -53,13 +52,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def queue_app(
-    tmp_path: Path, migrated_sqlite: Path, smtp_server: tuple[int, list[Any]]
+    tmp_path: Path, database_url: str, smtp_server: tuple[int, list[Any]]
 ) -> Iterator[Flask]:
     """An app that leaves its background work to the worker, emailing through a real server."""
-    database = tmp_path / "queue.db"
-    shutil.copy(migrated_sqlite, database)
     app = make_app(
-        tmp_path, f"sqlite:///{database}", BACKGROUND_RUNNER="queue", BASE_URL=BASE_URL,
+        tmp_path, database_url, BACKGROUND_RUNNER="queue", BASE_URL=BASE_URL,
         SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server[0],
     )  # fmt: skip
     yield app
@@ -231,13 +228,11 @@ def slow_smtp_server() -> Iterator[tuple[int, threading.Event, threading.Event, 
 
 def test_sigterm_lets_the_worker_finish_its_job_and_exit_cleanly(
     tmp_path: Path,
-    migrated_sqlite: Path,
+    database_url: str,
     slow_smtp_server: tuple[int, threading.Event, threading.Event, list[Any]],
 ) -> None:
     port, arrived, accept, received = slow_smtp_server
-    database = tmp_path / "worker.db"
-    shutil.copy(migrated_sqlite, database)
-    url = f"sqlite:///{database}"
+    url = database_url
     settings = {
         "SEARCH_BACKEND": "memory", "SECRET_KEY": "test-secret-key", "BACKGROUND_RUNNER": "queue",
         "BASE_URL": BASE_URL, "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
