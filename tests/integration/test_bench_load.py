@@ -14,6 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.sqlite  # the benchmark seeds a SQLite wiki of its own, whatever the run's database
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (apt-get install -y wrk)")
 def test_quick_load_run_measures_every_scenario_and_charts_them(tmp_path: Path) -> None:
     report_file = tmp_path / "run.json"
