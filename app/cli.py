@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import socket
@@ -446,9 +445,6 @@ def worker_command(once: bool, poll: float, every: float, gaps_every: float) -> 
     the current job finish (a rebuild is given back, for the next start); a second one ends the
     worker at once.
     """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     stop = threading.Event()
 
     def stop_soon(signum: int, _frame: object) -> None:

@@ -91,11 +91,6 @@ def _with_request_id(record: logging.LogRecord) -> bool:
     return True
 
 
-def request_id() -> str | None:
-    """Return the id of the request being served (None outside requests)."""
-    return _request_id.get()
-
-
 def _start_request(_app: Flask, **_extra: Any) -> None:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     _request_id.set(given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex)

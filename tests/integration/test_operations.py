@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -186,13 +185,16 @@ def test_an_error_is_logged_with_the_id_of_the_request_that_met_it(
     assert lines[-1]["logger"] == "peerwiki.access" and lines[-1]["status"] == 500
 
 
-def test_records_outside_requests_are_json_too_and_text_is_a_choice(
-    configured: Any, capsys: pytest.CaptureFixture[str]
+def test_the_worker_logs_json_lines_too_and_text_is_a_choice(
+    configured: Any, session: Session, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    configured(LOG_FORMAT="json")
-    logging.getLogger("app.jobs").warning("Background work failed")
-    (line,) = _lines(capsys.readouterr().err)
-    assert line["message"] == "Background work failed" and line["request_id"] is None
+    queue.enqueue(session, "gaps")
+    session.commit()
+    worker = configured(LOG_FORMAT="json").test_cli_runner()
+    result = worker.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    ran = [line for line in _lines(result.output) if "(gaps, attempt 1)" in line["message"]]
+    assert len(ran) == 1 and ran[0]["level"] == "INFO" and ran[0]["request_id"] is None
     client = configured(LOG_FORMAT="text").test_client()
     client.get("/login", headers={"X-Request-Id": "req-text"})
     assert re.search(
