@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
 from app.exceptions import ValidationError  # noqa: E402
-from app.search import SearchDocument, SearchQuery  # noqa: E402
+from app.search import BACKENDS, SearchDocument, SearchQuery  # noqa: E402
 from app.services import indexing, proposals, search, users
 from app.services import pages as page_rules  # noqa: E402
 from app.slugs import slugify  # noqa: E402
@@ -508,6 +508,11 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="list the questions a system misses")
     args = parser.parse_args()
     backends = args.backend or ["memory", "whoosh"]
+    missing = [backend for backend in backends if backend not in BACKENDS]
+    if missing:
+        raise SystemExit(
+            f"This Peerwiki has no {', '.join(missing)} search backend (it has {', '.join(BACKENDS)})."
+        )
     questions = load_questions(args.questions)
     version, pages = corpus(args.cache)
     print(f"corpus: {PACKAGE} {version}, {len(pages)} pages converted; {len(questions)} questions")
