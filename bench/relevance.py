@@ -282,7 +282,7 @@ def wiki(backend: str, pages: Sequence[CorpusPage], work: Path) -> Iterator[Wiki
             raise SystemExit(f"Migrating the bench database failed:\n{upgraded.output}")
         session = app.extensions["wiki.sessionmaker"]()
         try:
-            engine = app.extensions["wiki.search"]
+            index = app.extensions["wiki.search"]
             author = users.create_user(
                 session, username="manual", password="relevance-bench-password",
                 department="Engineering", create_department=True,
@@ -295,9 +295,9 @@ def wiki(backend: str, pages: Sequence[CorpusPage], work: Path) -> Iterator[Wiki
                 except ValidationError as refused:
                     session.rollback()
                     skipped.append((page.id, "; ".join(refused.fields.values()) or str(refused)))
-            while indexing.process_outbox(session, engine).rows:
+            while indexing.process_outbox(session, index).rows:
                 pass
-            yield Wiki(backend, app, session, engine, ids, skipped)
+            yield Wiki(backend, app, session, index, ids, skipped)
         finally:
             session.close()
             app.extensions["wiki.engine"].dispose()
@@ -306,11 +306,9 @@ def wiki(backend: str, pages: Sequence[CorpusPage], work: Path) -> Iterator[Wiki
 def _publish(session: Any, author: Any, page: CorpusPage) -> list[str]:
     """Publish ``page``, or, when the wiki finds it too complex to show as one page, publish
     its sections as consecutive parts (what the wiki asks writers to do); return the slugs."""
-    try:
-        parts = [page.markdown]
-        page_rules.rendered(page.markdown)
-    except ValidationError:
-        parts = _split(page.markdown)
+    parts = [page.markdown] if _renders(page.markdown) else _split(page.markdown)
+    for part in parts:  # a part the wiki refuses refuses the page, before any part is created
+        page_rules.rendered(part)
     slugs = []
     for number, body in enumerate(parts, 1):
         title = page.title if len(parts) == 1 else f"{page.title} (part {number} of {len(parts)})"

@@ -113,6 +113,7 @@ def test_the_manual_becomes_wiki_pages_that_both_systems_rank(tmp_path: Path) ->
     ]
     with relevance.wiki("memory", corpus, tmp_path) as loaded:
         assert sorted(loaded.ids.values()) == ["brin-intro", "hash-intro", "sql-vacuum"]
+        assert loaded.skipped == []
         baseline = relevance.Baseline(loaded.documents(), loaded.ids)
         run = relevance.evaluate(
             questions, {"Peerwiki": loaded.ranking, "baseline": baseline.ranking}
@@ -121,3 +122,21 @@ def test_the_manual_becomes_wiki_pages_that_both_systems_rank(tmp_path: Path) ->
     assert run.ranks("Peerwiki") == [1, 1]
     assert run.ranks("baseline") == [1, None]  # no spelling correction in the baseline
     assert "| all | 2 | 1.00 | 1.00 | 1.000 | 0.50 | 0.50 | 0.500 |" in run.table()
+
+
+def test_a_page_too_complex_for_the_wiki_is_published_in_parts(tmp_path: Path) -> None:
+    sections = "".join(
+        f"<h3>Section {number}</h3>" + "<p>statistic</p>" * 1_000 for number in range(1, 4)
+    )
+    huge = relevance.CorpusPage("monitoring-stats", "Statistics", relevance.convert_page(
+        _manual_page("28.2.\u00a0Statistics", "Monitoring", sections)
+    )[2])  # fmt: skip
+    refused = relevance.CorpusPage("one-table", "One Table", "|a|\n|-|\n" + "|x|\n" * 5_000)
+
+    with relevance.wiki("memory", [huge, refused], tmp_path) as loaded:
+        assert sorted(loaded.ids) == [
+            "statistics-part-1-of-3", "statistics-part-2-of-3", "statistics-part-3-of-3",
+        ]  # fmt: skip
+        assert set(loaded.ids.values()) == {"monitoring-stats"}
+        assert [page_id for page_id, _ in loaded.skipped] == ["one-table"]
+        assert loaded.ranking("statistic")[0] == "monitoring-stats"
