@@ -13,8 +13,7 @@ directory; PostgreSQL in a throwaway database for ``--backend postgres``), and t
 ``bench/relevance_questions.toml`` are asked the way ``/api/v1/search`` answers them
 (``services.search.run``). In the same run the same page texts (the documents Peerwiki indexes)
 go into a plain Whoosh index, the baseline: a stemming analyzer, title (boost 2; 2.5 and 3 are
-shown too) and body,
-``OrGroup``, BM25F. The tables give success@1, success@5 and MRR@10 overall, per question form
+shown too) and body, ``OrGroup``, BM25F. The tables give success@1, success@5 and MRR@10 overall, per question form
 and per half (A: odd ids, to tune on; B: even ids, to report on).
 """
 
@@ -30,7 +29,7 @@ import tempfile
 import tomllib
 import uuid
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -495,7 +494,9 @@ class Run:
         }  # fmt: skip
 
 
-def evaluate(questions: Sequence[Question], systems: dict[str, Callable[[str], list[str]]]) -> Run:
+def evaluate(
+    questions: Sequence[Question], systems: Mapping[str, Callable[[str], list[str]]]
+) -> Run:
     """Ask every system every question."""
     return Run(
         list(questions),
