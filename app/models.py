@@ -575,6 +575,54 @@ class GapAsker(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class SynonymSet(Base):
+    """Terms that mean the same here ("PTO", "vacation", "time off"): a search for one finds all."""
+
+    __tablename__ = "synonym_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terms: Mapped[list[str]] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    created_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class SynonymSuggestion(Base):
+    """Two search terms that people's searches suggest mean the same (``term_a`` < ``term_b``).
+
+    ``status`` is "suggested" until an administrator accepts or dismisses it; administrators see
+    it once ``evidence`` (how many people's searches showed it) reaches the threshold.
+    """
+
+    __tablename__ = "synonym_suggestions"
+    __table_args__ = (UniqueConstraint("term_a", "term_b"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_a: Mapped[str] = mapped_column(String(100))
+    term_b: Mapped[str] = mapped_column(String(100))
+    evidence: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="suggested", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SynonymEvidence(Base):
+    """One person whose searches showed a suggested pair (each person counts once)."""
+
+    __tablename__ = "synonym_evidence"
+    __table_args__ = (UniqueConstraint("suggestion_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(
+        ForeignKey("synonym_suggestions.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class AuditEntry(Base):
     """One thing that happened that matters for trust: who did what to what, and when.
 

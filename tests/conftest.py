@@ -389,6 +389,9 @@ class TokenClient:
     def post(self, url: str, **kwargs: Any) -> Any:
         return self.client.post(url, headers=self.headers, **kwargs)
 
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.client.delete(url, headers=self.headers, **kwargs)
+
 
 @pytest.fixture
 def api_for(app: Flask, session: Session) -> Any:

@@ -16,7 +16,7 @@ from app import web
 from app.models import User
 from app.review.approval import Verdict
 from app.search import SearchQuery
-from app.services import audit, comments, pages, review
+from app.services import audit, comments, pages, review, synonyms
 
 #: Deep pages are refused rather than turned into huge database offsets.
 MAX_PAGE = 100_000
@@ -210,3 +210,15 @@ class SearchArgs(BaseModel):
             author=self.author or None, page=self.page, per_page=self.per_page, sort=self.sort,
             pending_for=user.username if user is not None and self.pending else None,
         )  # fmt: skip
+
+
+class NewSynonymSet(Body):
+    """Terms that mean the same here: a search for one also finds the others, at once."""
+
+    terms: list[str] = Field(
+        description=(
+            f"At least 2 different terms (case aside), at most {synonyms.MAX_TERMS}, each of at "
+            f"most {synonyms.MAX_TERM_CHARS} characters; a term may have several words."
+        ),
+        examples=[["pto", "vacation", "time off"]],
+    )

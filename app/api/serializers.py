@@ -695,5 +695,28 @@ def to_audit_list(listing: Paginated[models.AuditEntry]) -> AuditList:
     )
 
 
+# -- synonyms --------------------------------------------------------------------------------
+
+
+class SynonymSet(Shape):
+    id: int
+    terms: list[str] = Field(examples=[["pto", "vacation", "time off"]])
+    created_by: User | None = Field(description="Who added it; null once they are deleted.")
+    created_at: Timestamp
+
+
+class SynonymList(Shape):
+    items: list[SynonymSet]
+
+
+def to_synonym_set(synonyms: models.SynonymSet) -> SynonymSet:
+    return SynonymSet(
+        id=synonyms.id,
+        terms=synonyms.terms,
+        created_by=to_user(synonyms.created_by) if synonyms.created_by else None,
+        created_at=synonyms.created_at,
+    )
+
+
 class OpenAPIDocument(RootModel[dict[str, Any]]):
     """An OpenAPI 3.1 document."""

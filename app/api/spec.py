@@ -65,6 +65,7 @@ _PATH_PARAMETERS = {
     "revision_id": "Any revision of the proposal; actions need the latest.",
     "comment_id": "A comment's id.",
     "username": "A user's sign-in name.",
+    "set_id": "A synonym set's id.",
 }
 
 #: What a view returns: its response model (spectree writes it as JSON), optionally with a
@@ -142,14 +143,15 @@ def author() -> User:
 
 
 def endpoint(
-    ok: type[BaseModel],
+    ok: type[BaseModel] | None,
     *,
     status: int = 200,
     errors: Iterable[int] = (),
     auth: bool = False,
 ) -> Callable[[View], Route]:
-    """Document and validate a view: ``ok`` is its answer with ``status``, ``errors`` the
-    statuses it may answer with the error body; ``auth`` requires a signed-in caller."""
+    """Document and validate a view: ``ok`` is its answer with ``status`` (None: no body),
+    ``errors`` the statuses it may answer with the error body; ``auth`` requires a signed-in
+    caller."""
     statuses = sorted({*COMMON_ERRORS, *errors})
 
     def decorate(view: View) -> Route:

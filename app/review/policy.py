@@ -184,3 +184,14 @@ def require_read_audit(user: User) -> None:
     """Raise PermissionDenied unless ``user`` is an administrator."""
     if not can_read_audit(user):
         raise PermissionDenied("Only administrators read the audit log.")
+
+
+def can_manage_synonyms(user: User) -> bool:
+    """Administrators keep the wiki's synonym sets and decide on suggested ones."""
+    return user.is_admin
+
+
+def require_manage_synonyms(user: User) -> None:
+    """Raise PermissionDenied unless ``user`` is an administrator."""
+    if not can_manage_synonyms(user):
+        raise PermissionDenied("Only administrators manage synonyms.")

@@ -12,6 +12,8 @@ from typing import Any, Protocol
 
 from markupsafe import Markup
 
+from app.search.query import ParsedQuery, parse
+
 PUBLIC = "public"
 
 
@@ -49,6 +51,12 @@ class SearchQuery:
     sort: str = "relevance"  # or "date"
     #: Username whose pending proposals may be included (None: published pages only).
     pending_for: str | None = None
+    #: ``text`` parsed already, with the wiki's synonyms added (None: backends parse ``text``).
+    parsed: ParsedQuery | None = None
+
+    def tree(self) -> ParsedQuery:
+        """What to match: ``parsed``, or else ``text`` parsed."""
+        return self.parsed if self.parsed is not None else parse(self.text)
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,9 @@ class IndexDamaged(SearchUnavailable):
 
 class SearchBackend(Protocol):
     """What Peerwiki needs from a search engine."""
+
+    #: The language its analysis stems words for.
+    language: str
 
     def index(self, documents: Iterable[SearchDocument]) -> None: ...
 

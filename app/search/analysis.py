@@ -7,6 +7,7 @@ word then matches the same pages whichever backend is configured.
 from __future__ import annotations
 
 import re
+from functools import cache, lru_cache
 
 from whoosh.analysis import (
     Analyzer,
@@ -27,6 +28,18 @@ _WORDS = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 def stemming_analyzer(language: str) -> Analyzer:
     """Stems for word forms ("onboarding" finds "onboard"), stop words dropped, accents folded."""
     return LanguageAnalyzer(language) | CharsetFilter(accent_map)
+
+
+@lru_cache(maxsize=4096)  # synonym terms are compared on every search: stem each once
+def word_forms(text: str, language: str) -> tuple[str, ...]:
+    """The words of ``text`` as the stemmed fields index them, stop words kept: "Vacations" and
+    "vacation" give the same forms, and "time off" keeps its "off"."""
+    return tuple(token.text for token in _stemmer(language)(text, removestops=False))
+
+
+@cache
+def _stemmer(language: str) -> Analyzer:
+    return stemming_analyzer(language)
 
 
 def exact_analyzer(language: str) -> Analyzer:

@@ -123,7 +123,7 @@ class MemoryBackend:
 
 
 def _search(index: MemoryIndex, request: SearchQuery) -> SearchResults:
-    parsed = query.parse(request.text)
+    parsed = request.tree()
     allowed = _allowed(index, request, parsed.filters)
     root = parsed.root
     found = _restricted(index.evaluate(root), allowed)

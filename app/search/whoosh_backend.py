@@ -38,7 +38,6 @@ from app.search import (
     snippets,
     spelling,
 )
-from app.search import query as tree
 from app.search.analysis import exact_analyzer, stemming_analyzer, vocabulary
 from app.search.spelling import SUGGEST_BELOW
 from app.search.whoosh_arrays import (
@@ -195,7 +194,7 @@ class WhooshBackend:
         searcher = self._searcher()
         arrays = self._arrays(searcher)
         translator = Translator(searcher.schema)
-        parsed = tree.parse(request.text)
+        parsed = request.tree()
         narrowing = [_filters(request), *translator.filters(parsed.filters)]
         allowed = evaluate(arrays, query.And(narrowing)).matched
         q = translator.translate(parsed.root)

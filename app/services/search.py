@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from rapidfuzz.distance import OSA
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -15,13 +16,19 @@ from app.jobs import Job
 from app.models import GapAsker, KnowledgeGap, Page, SearchLog, User, utcnow
 from app.pagination import Paginated, paginate
 from app.search import SearchBackend, SearchQuery, SearchResults
-from app.services import indexing, notifications
+from app.search.spelling import typo_distance
+from app.search.synonyms import with_synonyms
+from app.services import indexing, notifications, synonyms
 
 #: A search with results that nobody opened within this time counts as unanswered.
 UNOPENED_AFTER = timedelta(minutes=30)
 MAX_QUERY_CHARS = 300
 #: How many open gaps are re-searched after each index update.
 GAP_CHECKS_PER_UPDATE = 200
+#: A search followed this soon by another of the same person is that person's second try.
+RETRY_WITHIN = timedelta(minutes=5)
+#: The most words each side of a suggested synonym pair may have.
+_PAIR_WORDS = 3
 #: Words that do not change what a question asks.
 _STOP_WORDS = frozenset(
     "a an and are as at be by can do does for from how i in is it me my of on or our should "
@@ -40,8 +47,11 @@ class Outcome:
 
 def normalise(question: str) -> str:
     """Reduce a question to its meaningful words, lowercased and in a stable order."""
-    words = [word for word in _WORD.findall(question.lower()) if word not in _STOP_WORDS]
-    return " ".join(sorted(set(words)))[:MAX_QUERY_CHARS]
+    return " ".join(sorted(set(_meaningful(question))))[:MAX_QUERY_CHARS]
+
+
+def _meaningful(question: str) -> list[str]:
+    return [word for word in _WORD.findall(question.lower()) if word not in _STOP_WORDS]
 
 
 def run(
@@ -58,7 +68,8 @@ def run(
     opened into their gaps, so that reading the gaps changes nothing.
     """
     text = request.text.strip()[:MAX_QUERY_CHARS]
-    results = backend.search(_with_text(request, text))
+    words = synonyms.words(session, language=backend.language)
+    results = backend.search(with_synonyms(_with_text(request, text), words))
     if indexing.behind(session, backend):  # another server changed pages: catch up after this
         jobs.after_commit(session, Job.INDEX)
     log_id = None
@@ -77,7 +88,8 @@ def run(
 
 
 def record_open(session: Session, *, log_id: int, page_id: int) -> None:
-    """Remember that a search's result was opened; an open answers a matching gap."""
+    """Remember that a search's result was opened; an open answers a matching gap, and after
+    a search by the same person that found nothing useful it suggests a synonym pair."""
     entry = session.get(SearchLog, log_id)
     if entry is None or entry.clicked_page_id is not None:
         return
@@ -85,7 +97,38 @@ def record_open(session: Session, *, log_id: int, page_id: int) -> None:
     gap = session.scalar(select(KnowledgeGap).where(KnowledgeGap.normalized == entry.normalized))
     if gap is not None and gap.answered_at is None and entry.results > 0:
         _answer(session, gap, session.get(Page, page_id))
+    _learn_synonym(session, entry)
     session.commit()
+
+
+def _learn_synonym(session: Session, opened: SearchLog) -> None:
+    """Note the words that replaced others when a person's previous search, just before this
+    one, found nothing they opened ("vacation policy", then "pto policy": vacation ~ pto).
+
+    Anonymous searches are not counted (nobody can tell two people apart), nor refinements
+    that only add or drop words, nor typo corrections (close spellings handle those).
+    """
+    if opened.user_id is None:
+        return
+    before = session.scalar(
+        select(SearchLog)
+        .where(
+            SearchLog.user_id == opened.user_id, SearchLog.id < opened.id,
+            SearchLog.created_at >= opened.created_at - RETRY_WITHIN,
+        )
+        .order_by(SearchLog.id.desc())
+        .limit(1)
+    )  # fmt: skip
+    if before is None or before.clicked_page_id is not None:
+        return
+    tried, worked = _meaningful(before.query), _meaningful(opened.query)
+    first = " ".join(word for word in tried if word not in worked)
+    then = " ".join(word for word in worked if word not in tried)
+    if not first or not then or max(len(first.split()), len(then.split())) > _PAIR_WORDS:
+        return
+    if OSA.distance(first, then) <= typo_distance(first):
+        return
+    synonyms.note_pair(session, first=first, then=then, user_id=opened.user_id)
 
 
 def _count_unopened(session: Session) -> None:
@@ -149,6 +192,7 @@ def check_gaps_answered(session: Session, backend: SearchBackend) -> int:
     gap is answered when someone asks it again and opens a result.
     """
     answered = 0
+    words = synonyms.words(session, language=backend.language)
     most_asked = (
         select(KnowledgeGap)
         .where(KnowledgeGap.answered_at.is_(None))
@@ -156,7 +200,7 @@ def check_gaps_answered(session: Session, backend: SearchBackend) -> int:
         .limit(GAP_CHECKS_PER_UPDATE)
     )
     for gap in session.scalars(most_asked).all():
-        found = backend.search(SearchQuery(text=gap.question, per_page=1))
+        found = backend.search(with_synonyms(SearchQuery(text=gap.question, per_page=1), words))
         if found.total and not found.fuzzy and found.hits:
             answered += _answer(session, gap, session.get(Page, found.hits[0].page_id))
     session.commit()

@@ -21,6 +21,7 @@ from app.views import (
     review,
     search,
     settings,
+    synonyms,
     users,
 )
 
@@ -56,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(synonyms.bp)
     app.register_blueprint(health.bp)
     app.context_processor(
         lambda: {

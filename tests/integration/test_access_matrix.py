@@ -107,6 +107,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/signup/confirm/<token>"): Route(ok=400),  # a made-up token: "not valid"
     ("GET", "/admin/people"): ADMIN_READ,
     ("GET", "/admin/audit"): ADMIN_READ,
+    ("GET", "/admin/synonyms"): ADMIN_READ,
+    ("POST", "/admin/synonyms"): Route(auth="admin", payload={"terms": "a, b"}),
+    ("POST", "/admin/synonyms/<int:set_id>/delete"): Route(auth="admin"),
+    ("POST", "/admin/synonyms/suggestions/<int:suggestion_id>/accept"): Route(auth="admin"),
+    ("POST", "/admin/synonyms/suggestions/<int:suggestion_id>/dismiss"): Route(auth="admin"),
     ("POST", "/admin/people/<username>/department"): MEMBER_WRITE,
     ("POST", "/admin/people/<username>/admin"): MEMBER_WRITE,
     ("POST", "/admin/invitations"): MEMBER_WRITE,
@@ -176,8 +181,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/search/suggest"): Route(query="q=quar"),
     ("GET", "/api/v1/gaps"): READ,
     ("GET", "/api/v1/audit"): ADMIN_READ,
+    ("GET", "/api/v1/synonyms"): ADMIN_READ,
     # -- the API: writing
     ("POST", "/api/v1/pages"): MEMBER_WRITE,
+    ("POST", "/api/v1/synonyms"): Route(auth="admin", payload={"terms": ["a", "b"]}),
+    ("DELETE", "/api/v1/synonyms/<int:set_id>"): Route(auth="admin"),
     ("POST", "/api/v1/render"): Route(auth="member", payload={"markdown": "*hi*"}),
     ("POST", "/api/v1/notifications/read"): MEMBER_WRITE,
     ("POST", "/api/v1/pages/<slug>/revisions"): Route(
@@ -211,6 +219,8 @@ FIXED_VALUES = {
     "filename": "css/peerwiki.css",
     "token": "made-up",
     "token_id": 1,
+    "set_id": 1,
+    "suggestion_id": 1,
 }
 API_DOCS_ASSET = "css/swagger-ui.css"
 
@@ -418,23 +428,23 @@ def test_reads_answer_each_role_as_the_policy_says_and_change_nothing(
     assert table_rows(world.app, skip=skip) == before, f"reading {rule} wrote"
 
 
-def _writes() -> list[tuple[str, Route, Subject]]:
+def _writes() -> list[tuple[str, str, Route, Subject]]:
     cases = []
     for (method, rule), route in ROUTES.items():
-        if method != "POST":
+        if method not in ("POST", "DELETE"):
             continue
         subjects = SUBJECTS if route.address is not None else ("published",)
-        cases.extend((rule, route, subject) for subject in subjects)
+        cases.extend((method, rule, route, subject) for subject in subjects)
     return cases
 
 
 @pytest.mark.parametrize(
-    ("rule", "route", "subject"),
+    ("method", "rule", "route", "subject"),
     _writes(),
     ids=lambda v: getattr(v, "address", v) if not isinstance(v, str) else v,
 )
 def test_writes_by_those_who_may_not_see_their_subject_change_nothing(
-    world: World, rule: str, route: Route, subject: Subject
+    world: World, method: str, rule: str, route: Route, subject: Subject
 ) -> None:
     outsiders = [
         role for role in ROLES if expected(route, subject, role) in (401, 404)
@@ -452,11 +462,12 @@ def test_writes_by_those_who_may_not_see_their_subject_change_nothing(
             payload["base_revision_id"] = int(payload["base_revision_id"])
         url = world.url(rule, subject)
         client = world.client(role)
-        response = (
-            client.post(url, json=payload)
-            if rule.startswith("/api/")
-            else client.post(url, data=payload)
-        )
+        if method == "DELETE":
+            response = client.delete(url)
+        elif rule.startswith("/api/"):
+            response = client.post(url, json=payload)
+        else:
+            response = client.post(url, data=payload)
         answer = response.get_data(as_text=True)
         assert _status(response) == expected(route, subject, role), (role, answer[:300])
         for secret in SECRETS[subject]:
