@@ -20,6 +20,7 @@ from app.models import Page
 from app.review.approval import ApprovalRules, Verdict
 from app.search import SearchQuery
 from app.services import accounts, backup, demo, queue, review, search, signup, tokens, users
+from app.services import synonyms as synonym_sets
 from tests.conftest import WikiClient, make_app, table_rows
 from tests.factories import FAST_PASSWORD_METHOD, PASSWORD, edit_page, make_page, make_user
 
@@ -29,7 +30,7 @@ RULES = ApprovalRules()
 def _populate(session: Session, app: Flask) -> None:
     """A wiki with a row in every table: people, pages with history and aliases, proposals in
     every state with reviews, comments and suggestions, notifications, tokens, invitations,
-    searches, knowledge gaps and a queued job."""
+    searches, knowledge gaps, synonyms and a queued job."""
     alex = make_user(session, username="alex", name="Alex Rivera", department="Engineering")
     fatima = make_user(session, username="fatima", name="Fatima Khan", department="Finance")
     hana = make_user(session, username="hana", name="Hana Sato", department="People")
@@ -59,6 +60,8 @@ def _populate(session: Session, app: Flask) -> None:
     search.run(session, backend, SearchQuery(text="expenses"), user=alex)
     search.run(session, backend, SearchQuery(text="flurbish widgets"), user=fatima)
     queue.enqueue(session, "gaps")  # work waiting for a worker
+    synonym_sets.add_set(session, actor=admin, terms=["PTO", "time off"])
+    synonym_sets.note_pair(session, first="vacation", then="pto", user_id=fatima.id)
     session.commit()
 
 
