@@ -17,7 +17,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build a fully wired application; tests pass ``overrides``."""
     from flask import Flask
 
-    from app import api, cli, config, deps, extensions, observability, views, web
+    from app import api, cache, cli, config, deps, extensions, observability, views, web
 
     app = Flask(
         __name__,
@@ -28,6 +28,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     observability.init_app(app)
     deps.init_app(app)
     extensions.init_app(app)
+    cache.init_app(app)
     web.init_app(app)
     views.register_blueprints(app)
     api.init_app(app)

@@ -70,6 +70,16 @@ DEFAULTS: dict[str, Any] = {
     #: While Redis is unreachable, count in each process's memory rather than failing requests.
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "RATELIMIT_SWALLOW_ERRORS": True,
+    #: Where rendered page views are cached: empty keeps them in each process's memory; with
+    #: several app servers use ``redis://host:6379/1``, so that they share one cache (changes
+    #: retire stale copies on every server either way); ``none`` turns caching off.
+    "CACHE_URL": "",
+    #: Prefix of the cache's keys, so that several wikis can share one Redis.
+    "CACHE_KEY_PREFIX": "peerwiki:",
+    #: Seconds a cached page is kept at most (a change retires it at once).
+    "CACHE_TIMEOUT": 24 * 3600,
+    #: Pages each process keeps at most with the in-memory cache (one page: about 20-50 KB).
+    "CACHE_THRESHOLD": 2000,
     #: How many reverse proxies (load balancers) stand in front of the app: their
     #: ``X-Forwarded-For`` and ``-Proto`` are then believed, so that limits count each client's
     #: address rather than the proxy's. 0: the app is reached directly (headers are ignored).

@@ -314,6 +314,34 @@ class PageLink(Base):
     target_slug: Mapped[str] = mapped_column(String(120), primary_key=True, index=True)
 
 
+class PageContributor(Base):
+    """Someone who wrote a published version of a page, and the newest such revision's number:
+    kept by ``pages.publish_revision`` so a page view reads its few writers, not its history."""
+
+    __tablename__ = "page_contributors"
+
+    page_id: Mapped[int] = mapped_column(
+        ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    latest_number: Mapped[int] = mapped_column(Integer)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class ContentGeneration(Base):
+    """One row whose ``value`` grows with every change that can alter what readers see on a page
+    other than its own new revision: a publication (and with it a rename or new links), a new
+    page, an archive or restore, a person's department. Cached page views are keyed on it, so
+    one committed change retires every cached copy on every server at once."""
+
+    __tablename__ = "content_generation"
+    __table_args__ = {"info": {SEEDED_BY_MIGRATION: True}}  # its one row (0008)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Proposal(Base):
     """A proposed change to a page: a chain of revisions by one author, reviewed as a whole.
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, union, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import db, render
 from app.diffing import Diff, diff_texts
 from app.exceptions import Conflict, NotFound, ValidationError
 from app.models import (
+    ContentGeneration,
     Department,
     Page,
     PageAlias,
+    PageContributor,
     PageLink,
     Proposal,
     Revision,
@@ -64,6 +66,7 @@ def archive(session: Session, *, actor: User, slug: str) -> Page:
     page.archived_at = utcnow()
     page.archived_by_id = actor.id
     _reindex_page_and_proposals(session, page)
+    content_changed(session)
     audit.record(session, "page.archive", actor=actor, target=f"page:{page.slug}")
     session.commit()
     return page
@@ -80,6 +83,7 @@ def restore(session: Session, *, actor: User, slug: str) -> Page:
     page.archived_at = None
     page.archived_by_id = None
     _reindex_page_and_proposals(session, page)
+    content_changed(session)
     audit.record(session, "page.restore", actor=actor, target=f"page:{page.slug}")
     session.commit()
     return page
@@ -189,32 +193,67 @@ def compare(
 
 def contributors(session: Session, page: Page) -> list[User]:
     """Return the people who wrote published versions of ``page``, most recent first."""
-    authors = session.scalars(
-        select(User)
-        .join(Revision, Revision.author_id == User.id)
-        .where(
-            Revision.page_id == page.id,
-            Revision.status.in_([State.PUBLISHED.value, State.SUPERSEDED.value]),
+    return list(
+        session.scalars(
+            select(User)
+            .join(PageContributor, PageContributor.user_id == User.id)
+            .where(PageContributor.page_id == page.id)
+            .order_by(PageContributor.latest_number.desc())
         )
-        .order_by(Revision.number.desc())
     )
-    return list(dict.fromkeys(authors))
 
 
 def backlinks(session: Session, page: Page) -> list[Page]:
     """Return live pages whose published text links to ``page`` (by its slug or an old one)."""
-    slugs = [
-        page.slug,
-        *session.scalars(select(PageAlias.slug).where(PageAlias.page_id == page.id)),
-    ]
+    old_slugs = select(PageAlias.slug).where(PageAlias.page_id == page.id)
     return list(
         session.scalars(
             select(Page)
-            .join(PageLink, PageLink.source_page_id == Page.id)
-            .where(PageLink.target_slug.in_(slugs), Page.archived_at.is_(None), Page.id != page.id)
-            .distinct()
+            .where(
+                Page.id.in_(
+                    select(PageLink.source_page_id).where(
+                        (PageLink.target_slug == page.slug) | PageLink.target_slug.in_(old_slugs)
+                    )
+                ),
+                Page.archived_at.is_(None),
+                Page.id != page.id,
+            )
             .order_by(Page.title)
         )
+    )
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    """What a view of a live page's published revision depends on, besides the code."""
+
+    page_id: int
+    revision_id: int
+    generation: int
+
+
+def published_version(session: Session, slug: str) -> PublishedVersion | None:
+    """Return what the view of the live, published page at ``slug`` (its current slug, not an
+    old one) depends on, in one query; None for anything else (every reader may see the page
+    then, so this tells no secret)."""
+    generation = select(ContentGeneration.value).where(ContentGeneration.id == 1)
+    row = session.execute(
+        select(Page.id, Page.published_revision_id, generation.scalar_subquery()).where(
+            Page.slug == slug, Page.archived_at.is_(None), Page.published_revision_id.is_not(None)
+        )
+    ).first()
+    if row is None or row[1] is None or row[2] is None:
+        return None
+    return PublishedVersion(page_id=row[0], revision_id=row[1], generation=row[2])
+
+
+def content_changed(session: Session) -> None:
+    """Record, in the caller's transaction, that what readers see on other pages may differ:
+    cached page views keyed on the old generation are not used again once this commits."""
+    session.execute(
+        update(ContentGeneration)
+        .where(ContentGeneration.id == 1)
+        .values(value=ContentGeneration.value + 1)
     )
 
 
@@ -226,14 +265,14 @@ def display_html(session: Session, html: str, *, image_origins: Collection[str])
     if not targets:
         return Markup(html)
     live = session.scalars(
-        select(Page.slug).where(Page.slug.in_(targets), Page.archived_at.is_(None))
+        union(
+            select(Page.slug).where(Page.slug.in_(targets), Page.archived_at.is_(None)),
+            select(PageAlias.slug)
+            .join(Page, Page.id == PageAlias.page_id)
+            .where(PageAlias.slug.in_(targets), Page.archived_at.is_(None)),
+        )
     ).all()
-    aliased = session.scalars(
-        select(PageAlias.slug)
-        .join(Page, Page.id == PageAlias.page_id)
-        .where(PageAlias.slug.in_(targets), Page.archived_at.is_(None))
-    ).all()
-    return render.mark_missing_links(html, {*live, *aliased})
+    return render.mark_missing_links(html, set(live))
 
 
 def preview(session: Session, markdown: str, *, image_origins: Collection[str]) -> Markup:
@@ -390,6 +429,16 @@ def publish_revision(session: Session, page: Page, revision: Revision) -> None:
         PageLink(source_page_id=page.id, target_slug=slug)
         for slug in render.wikilink_targets(revision.html)
     )
+    contributor = session.get(PageContributor, (page.id, revision.author_id))
+    if contributor is None:
+        session.add(
+            PageContributor(
+                page_id=page.id, user_id=revision.author_id, latest_number=revision.number
+            )
+        )
+    else:
+        contributor.latest_number = max(contributor.latest_number, revision.number)
+    content_changed(session)
 
 
 def _tags(session: Session, names: Sequence[str]) -> list[Tag]:

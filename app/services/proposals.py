@@ -49,6 +49,7 @@ def create_page(
         page = Page(slug=slug, title=fields["title"], department=dept, created_by=author)
         session.add(page)
         session.flush()
+        pages.content_changed(session)  # links to its slug no longer show as missing
         proposal = _new_proposal(session, page, author, base=None)
         revision = _push(session, proposal, author=author, base=None, department=dept, **fields)
         _finish(session, proposal, revision, author, publish=publish, then=then)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.exceptions import Conflict, ValidationError
 from app.models import Department, Proposal, Review, ReviewRequest, Revision, User, utcnow
@@ -325,10 +325,14 @@ def _evaluate(
 def review_queue(session: Session, user: User) -> Queue:
     """Return what waits for ``user``: reviews to do, own proposals, and changes asked of them."""
     reviewable = [state.value for state in REVIEWABLE_STATES]
+    # Each card shows its head revision, and whether the head was reviewed reads the reviews:
+    # loaded with the lists, not one query each.
+    listed = (selectinload(Proposal.head_revision), selectinload(Proposal.reviews))
     requested = session.scalars(
         select(Proposal)
         .join(ReviewRequest, ReviewRequest.proposal_id == Proposal.id)
         .where(ReviewRequest.reviewer_id == user.id, Proposal.state.in_(reviewable))
+        .options(*listed)
         .order_by(Proposal.updated_at)
     ).all()
     waiting = [proposal for proposal in requested if not _reviewed_head(proposal, user)]
@@ -338,6 +342,7 @@ def review_queue(session: Session, user: User) -> Queue:
             .where(
                 Proposal.author_id == user.id, Proposal.state.in_([s.value for s in OPEN_STATES])
             )
+            .options(*listed)
             .order_by(Proposal.updated_at.desc())
         )
     )
@@ -398,8 +403,12 @@ def _resolve_reviewers(
     return people
 
 
-def published_approvals(revision: Revision) -> list[Review]:
+def published_approvals(session: Session, revision: Revision) -> list[Review]:
     """Return the approvals that published ``revision`` (none for imported revisions)."""
-    if revision.proposal is None:
+    if revision.proposal_id is None:
         return []
-    return approval.approvals_in_force(revision.proposal.reviews)
+    return approval.approvals_in_force(
+        session.scalars(
+            select(Review).where(Review.proposal_id == revision.proposal_id).order_by(Review.id)
+        )
+    )

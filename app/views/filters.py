@@ -38,3 +38,22 @@ def _relative(seconds: int, value: datetime) -> str:
                 return f"on {value.strftime('%d %b %Y')}"
             return f"{count} {unit}{'' if count == 1 else 's'} ago"
     return "just now"
+
+
+#: How long a time older than a month keeps its text ("on 04 Nov 2026"): for good.
+_FOREVER = 10**9
+
+
+def unchanged_for(value: datetime | None) -> int:
+    """Return for how many more seconds :func:`when` renders ``value`` as it does now."""
+    if value is None:
+        return _FOREVER
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = max(0, int((datetime.now(UTC) - value).total_seconds()))
+    if seconds < 60:
+        return 60 - seconds
+    if seconds >= 31 * 86400:
+        return _FOREVER
+    size = next(size for size in (86400, 3600, 60) if seconds >= size)
+    return size - seconds % size

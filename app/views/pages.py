@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import time
+from typing import NamedTuple
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from markupsafe import Markup
 
-from app import deps, render, web
+from app import cache, deps, render, web
 from app.diffing import diff_texts
 from app.exceptions import EditConflict, NotFound, ValidationError
 from app.models import Page, Revision
 from app.review import policy
 from app.services import pages, proposals, review, users
+from app.views import filters
 from app.views.forms import ActionForm, PageForm
 
 bp = Blueprint("pages", __name__)
@@ -53,8 +58,16 @@ def index() -> ResponseReturnValue:
 @bp.get("/wiki/<slug>")
 def view(slug: str) -> ResponseReturnValue:
     session = deps.session()
+    user = deps.actor()
+    version = pages.published_version(session, slug)
+    anonymous = version is not None and user is None and cache.serves_anonymously()
+    if anonymous:
+        assert version is not None
+        cached = cache.anonymous_page(version)
+        if cached is not None:
+            return cached
     try:
-        page = pages.lookup(session, slug, reader=deps.actor())
+        page = pages.lookup(session, slug, reader=user)
     except NotFound:
         return render_template(
             "pages/missing.html", slug=slug, title=request.args.get("title")
@@ -62,13 +75,17 @@ def view(slug: str) -> ResponseReturnValue:
     if page.slug != slug:
         return redirect(url_for("pages.view", slug=page.slug), 301)
     if page.published_revision is None:
-        pending = (
-            proposals.open_for_page(session, page, reader=deps.actor()) if deps.actor() else []
-        )
+        pending = proposals.open_for_page(session, page, reader=user) if user else []
         return render_template(
             "pages/missing.html", slug=slug, title=page.title, pending=pending
         ), 404
-    return _render_revision(page, page.published_revision)
+    if version is not None and version.revision_id != page.published_revision_id:
+        version = None  # published again a moment ago: render what is there, cache nothing
+    parts = _shared_parts(page, page.published_revision, version)
+    html = _render_revision(page, page.published_revision, parts)
+    if anonymous and version is not None:
+        return cache.store_anonymous_page(version, html, expires_at=parts.expires_at)
+    return html
 
 
 @bp.get("/wiki/<slug>/revisions/<int:revision_id>")
@@ -77,14 +94,28 @@ def revision(slug: str, revision_id: int) -> ResponseReturnValue:
     page = pages.lookup(session, slug, reader=deps.actor())
     if page.slug != slug:
         return redirect(url_for("pages.revision", slug=page.slug, revision_id=revision_id), 301)
-    return _render_revision(
-        page, pages.get_revision(session, revision_id, reader=deps.actor(), page=page)
-    )
+    shown = pages.get_revision(session, revision_id, reader=deps.actor(), page=page)
+    return _render_revision(page, shown, _shared_parts(page, shown, None))
 
 
-def _render_revision(page: Page, revision: Revision) -> str:
+class _Parts(NamedTuple):
+    """The parts of a page view that every reader of the revision sees alike."""
+
+    header: Markup
+    body: Markup
+    #: When a relative time in them ("3 hours ago") will read differently (a Unix time).
+    expires_at: float
+
+
+def _shared_parts(page: Page, revision: Revision, version: pages.PublishedVersion | None) -> _Parts:
+    """Render the reader-independent parts of ``revision``: from the cache for the published
+    revision ``version`` names, else (a draft, an old revision) afresh."""
+    if version is not None:
+        stored = cache.get("parts", version)
+        if stored is not None:
+            header, body, expires_at = stored
+            return _Parts(Markup(header), Markup(body), expires_at)
     session = deps.session()
-    user = deps.actor()
     toc = list(revision.toc)
     # A body that opens with the page's own title as "# Title" would show it twice.
     titled = (
@@ -92,20 +123,41 @@ def _render_revision(page: Page, revision: Revision) -> str:
         and toc[0]["level"] == 1
         and toc[0]["text"].strip().lower() == revision.title.strip().lower()
     )
+    approvals = review.published_approvals(session, revision)
+    shown_times = [revision.published_at or revision.created_at, *(a.created_at for a in approvals)]
+    parts = _Parts(
+        header=Markup(
+            render_template("pages/_revision_header.html", revision=revision, approvals=approvals)
+        ),
+        body=Markup(
+            render_template(
+                "pages/_revision_body.html",
+                toc=toc[1:] if titled else toc,
+                titled=titled,
+                html=pages.display_html(session, revision.html, image_origins=deps.image_origins()),
+                backlinks=pages.backlinks(session, page),
+                contributors=pages.contributors(session, page),
+            )
+        ),
+        expires_at=time.time() + min(filters.unchanged_for(t) for t in shown_times),
+    )
+    if version is not None:
+        cache.put("parts", version, (str(parts.header), str(parts.body), parts.expires_at),
+                  expires_at=parts.expires_at)  # fmt: skip
+    return parts
+
+
+def _render_revision(page: Page, revision: Revision, parts: _Parts) -> str:
+    user = deps.actor()
     return render_template(
         "pages/view.html",
         page=page,
         revision=revision,
-        toc=toc[1:] if titled else toc,
-        titled=titled,
-        html=pages.display_html(session, revision.html, image_origins=deps.image_origins()),
-        backlinks=pages.backlinks(session, page),
-        contributors=pages.contributors(session, page),
+        parts=parts,
         can_archive=user is not None and policy.can_archive(user, page),
-        pending=proposals.open_for_page(session, page, reader=deps.actor())
+        pending=proposals.open_for_page(deps.session(), page, reader=user)
         if user is not None
         else [],
-        approvals=review.published_approvals(revision),
     )
 
 
