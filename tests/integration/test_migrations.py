@@ -11,9 +11,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, insert, inspect, update
 
 from app.db import Base
+from app.models import Department, Page, Revision, User
+from app.services import pages
 from tests.conftest import make_app
 
 
@@ -63,3 +65,38 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_restores_them(
     assert _tables(engine) == set()
     _migrate(empty_app, "upgrade")
     assert _drift(engine) == []
+
+
+def test_upgrade_lists_the_writers_of_the_published_history_already_there(
+    empty_app: Flask,
+) -> None:
+    engine = empty_app.extensions["wiki.engine"]
+    _migrate(empty_app, "upgrade", "0007")
+    with engine.begin() as connection:
+
+        def add(model: Any, **values: Any) -> int:
+            key: int = connection.execute(insert(model.__table__).values(**values)).inserted_primary_key[0]  # fmt: skip
+            return key
+
+        team = add(Department, name="Engineering")
+        alex, sam = (
+            add(User, username=name, name=name, email=f"{name}@example.com",
+                password_hash="-", department_id=team)
+            for name in ("alex", "sam")
+        )  # fmt: skip
+        page = add(Page, slug="expenses", title="Expenses", created_by_id=alex)
+        history = [(alex, "superseded"), (sam, "superseded"), (alex, "published"), (sam, "draft")]
+        for number, (author, status) in enumerate(history, start=1):
+            latest = add(Revision, page_id=page, number=number, author_id=author, title="Expenses",
+                         body="-", html="-", status=status)  # fmt: skip
+            if status == "published":
+                connection.execute(
+                    update(Page).where(Page.id == page).values(published_revision_id=latest)
+                )
+    _migrate(empty_app, "upgrade")
+    with empty_app.extensions["wiki.sessionmaker"]() as session:
+        found = session.get(Page, page)
+        assert found is not None
+        assert [user.username for user in pages.contributors(session, found)] == ["alex", "sam"]
+        version = pages.published_version(session, "expenses")
+        assert version is not None and version.generation == 0
