@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import delete, func, select, union, update
+from sqlalchemy import bindparam, delete, func, select, union, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app import db, render
@@ -232,17 +232,25 @@ class PublishedVersion:
     generation: int
 
 
+_PAGES = Page.__table__.c
+#: Built once: a page view's one query when the page is cached (compiled once, bound per call).
+_PUBLISHED_VERSION = select(
+    _PAGES.id,
+    _PAGES.published_revision_id,
+    select(ContentGeneration.__table__.c.value).where(ContentGeneration.id == 1).scalar_subquery(),
+).where(
+    _PAGES.slug == bindparam("slug"),
+    _PAGES.archived_at.is_(None),
+    _PAGES.published_revision_id.is_not(None),
+)
+
+
 def published_version(session: Session, slug: str) -> PublishedVersion | None:
     """Return what the view of the live, published page at ``slug`` (its current slug, not an
     old one) depends on, in one query; None for anything else (every reader may see the page
     then, so this tells no secret)."""
-    generation = select(ContentGeneration.value).where(ContentGeneration.id == 1)
-    row = session.execute(
-        select(Page.id, Page.published_revision_id, generation.scalar_subquery()).where(
-            Page.slug == slug, Page.archived_at.is_(None), Page.published_revision_id.is_not(None)
-        )
-    ).first()
-    if row is None or row[1] is None or row[2] is None:
+    row = session.connection().execute(_PUBLISHED_VERSION, {"slug": slug}).first()
+    if row is None or row[2] is None:
         return None
     return PublishedVersion(page_id=row[0], revision_id=row[1], generation=row[2])
 

@@ -49,9 +49,9 @@ def create_page(
         page = Page(slug=slug, title=fields["title"], department=dept, created_by=author)
         session.add(page)
         session.flush()
-        pages.content_changed(session)  # links to its slug no longer show as missing
         proposal = _new_proposal(session, page, author, base=None)
         revision = _push(session, proposal, author=author, base=None, department=dept, **fields)
+        pages.content_changed(session)  # links to its slug no longer show as missing
         _finish(session, proposal, revision, author, publish=publish, then=then)
     return revision
 
