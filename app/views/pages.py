@@ -59,13 +59,11 @@ def index() -> ResponseReturnValue:
 def view(slug: str) -> ResponseReturnValue:
     session = deps.session()
     user = deps.actor()
-    version = pages.published_version(session, slug)
-    anonymous = version is not None and user is None and cache.serves_anonymously()
-    if anonymous:
-        assert version is not None
-        cached = cache.anonymous_page(version)
-        if cached is not None:
-            return cached
+    version = pages.published_version(session, slug)  # None: no live, published page here
+    # The one copy every anonymous reader gets: no one's header, token or messages are in it.
+    shared = version if user is None and cache.serves_anonymously() else None
+    if shared is not None and (cached := cache.anonymous_page(shared)) is not None:
+        return cached
     try:
         page = pages.lookup(session, slug, reader=user)
     except NotFound:
@@ -80,11 +78,11 @@ def view(slug: str) -> ResponseReturnValue:
             "pages/missing.html", slug=slug, title=page.title, pending=pending
         ), 404
     if version is not None and version.revision_id != page.published_revision_id:
-        version = None  # published again a moment ago: render what is there, cache nothing
+        version = shared = None  # published again a moment ago: show it, cache nothing
     parts = _shared_parts(page, page.published_revision, version)
     html = _render_revision(page, page.published_revision, parts)
-    if anonymous and version is not None:
-        return cache.store_anonymous_page(version, html, expires_at=parts.expires_at)
+    if shared is not None:
+        return cache.store_anonymous_page(shared, html, expires_at=parts.expires_at)
     return html
 
 
@@ -142,8 +140,8 @@ def _shared_parts(page: Page, revision: Revision, version: pages.PublishedVersio
         expires_at=time.time() + min(filters.unchanged_for(t) for t in shown_times),
     )
     if version is not None:
-        cache.put("parts", version, (str(parts.header), str(parts.body), parts.expires_at),
-                  expires_at=parts.expires_at)  # fmt: skip
+        stored = (str(parts.header), str(parts.body), parts.expires_at)
+        cache.put("parts", version, stored, expires_at=parts.expires_at)
     return parts
 
 
