@@ -5,7 +5,7 @@ chosen here, so nothing else may write meanwhile. Each page comes with its publi
 every version proposed by its author, approved by one reviewer and published. The rows are
 those that ``proposals.create_page`` / ``save_revision``, ``review.submission`` and
 ``review.add_review`` leave behind: revisions rendered once by the services' renderer,
-proposals with their timelines, review requests, approvals, tags and links. Not written:
+proposals with their timelines, review requests, approvals, tags, links and contributors. Not written:
 notifications and audit entries about that history (messages to people, not page data) and
 search change-log rows; rebuild the search index once at the end with ``indexing.rebuild``.
 """
@@ -28,6 +28,7 @@ from app.exceptions import ValidationError
 from app.models import (
     Department,
     Page,
+    PageContributor,
     PageLink,
     Proposal,
     ProposalEvent,
@@ -94,6 +95,7 @@ def load(
             _check_free(session, rows.slugs)
             rows.render(render_all)
             rows.write(session)
+            pages.content_changed(session)  # cached views of pages linking to these
             session.commit()
             written += len(chunk)
     connection = session.connection()
@@ -193,6 +195,7 @@ class _Rows:
         self.reviews: list[dict[str, Any]] = []
         self.page_tags: list[dict[str, Any]] = []
         self.links: list[dict[str, Any]] = []
+        self.contributors: list[dict[str, Any]] = []
         self.pointers: list[dict[str, Any]] = []
         self.heads: list[dict[str, Any]] = []
         self.new_tags: list[dict[str, Any]] = []
@@ -241,6 +244,11 @@ class _Rows:
             )  # fmt: skip
             self._review(ids, proposal_id, revision_id, author, reviewer, version)
         self.pointers.append({"_id": page_id, "_revision": revision_id})
+        latest_by = {names.user(version.author): n for n, version in enumerate(history.versions, 1)}
+        self.contributors.extend(
+            {"page_id": page_id, "user_id": user, "latest_number": number}
+            for user, number in latest_by.items()
+        )
         self.page_tags.extend(
             {"page_id": page_id, "tag_id": names.tag(name, ids)} for name in fields["tags"]
         )
@@ -347,6 +355,7 @@ class _Rows:
             (_table(Review), self.reviews),
             (page_tags, self.page_tags),
             (_table(PageLink), self.links),
+            (_table(PageContributor), self.contributors),
         ):
             if rows:
                 connection.execute(table.insert(), rows)
