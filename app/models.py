@@ -336,7 +336,7 @@ class ContentGeneration(Base):
     one committed change retires every cached copy on every server at once."""
 
     __tablename__ = "content_generation"
-    __table_args__ = {"info": {SEEDED_BY_MIGRATION: True}}  # its one row (0009)
+    __table_args__ = {"info": {SEEDED_BY_MIGRATION: True}}  # its one row (0010)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)

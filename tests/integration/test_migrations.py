@@ -71,7 +71,7 @@ def test_upgrade_lists_the_writers_of_the_published_history_already_there(
     empty_app: Flask,
 ) -> None:
     engine = empty_app.extensions["wiki.engine"]
-    _migrate(empty_app, "upgrade", "0008")
+    _migrate(empty_app, "upgrade", "0009")
     with engine.begin() as connection:
 
         def add(model: Any, **values: Any) -> int:

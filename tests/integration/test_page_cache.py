@@ -3,7 +3,6 @@ and nobody gets a copy meant for someone else."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,11 +190,9 @@ def test_a_message_waiting_for_an_anonymous_reader_is_shown_not_the_cached_copy(
 
 
 @pytest.fixture
-def private_app(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
+def private_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     """An app whose pages only members read (``ANONYMOUS_READ=false``)."""
-    database = tmp_path / "private.db"
-    shutil.copy(migrated_sqlite, database)
-    application = make_app(tmp_path, f"sqlite:///{database}", ANONYMOUS_READ=False)
+    application = make_app(tmp_path, database_url, ANONYMOUS_READ=False)
     application.test_client_class = WikiClient
     yield application
     application.extensions["wiki.engine"].dispose()
@@ -219,10 +216,8 @@ def _alex(session: Session) -> User:
     return make_user(session, username="alex", name="Alex Rivera")
 
 
-def test_an_unreachable_cache_still_serves_pages(tmp_path: Path, migrated_sqlite: Path) -> None:
-    database = tmp_path / "down.db"
-    shutil.copy(migrated_sqlite, database)
-    app = make_app(tmp_path, f"sqlite:///{database}", CACHE_URL="redis://127.0.0.1:1/0")
+def test_an_unreachable_cache_still_serves_pages(tmp_path: Path, database_url: str) -> None:
+    app = make_app(tmp_path, database_url, CACHE_URL="redis://127.0.0.1:1/0")
     try:
         with app.extensions["wiki.sessionmaker"]() as session:
             make_page(session, _alex(session), title="Expenses", body="Still here.\n")
@@ -234,15 +229,11 @@ def test_an_unreachable_cache_still_serves_pages(tmp_path: Path, migrated_sqlite
 
 
 @pytest.fixture
-def redis_apps(
-    tmp_path: Path, migrated_sqlite: Path, redis_url: str
-) -> Iterator[tuple[Flask, Flask]]:
+def redis_apps(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[tuple[Flask, Flask]]:
     """Two app servers on one database sharing one Redis cache (under a prefix of their own)."""
-    database = tmp_path / "shared.db"
-    shutil.copy(migrated_sqlite, database)
     prefix = f"peerwiki-test-{uuid.uuid4().hex[:12]}:"
     apps = tuple(
-        make_app(tmp_path, f"sqlite:///{database}", CACHE_URL=redis_url, CACHE_KEY_PREFIX=prefix)
+        make_app(tmp_path, database_url, CACHE_URL=redis_url, CACHE_KEY_PREFIX=prefix)
         for _ in range(2)
     )
     yield apps  # type: ignore[misc]

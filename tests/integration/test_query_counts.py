@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,10 @@ READS = (
 
 
 @pytest.fixture(params=["cached", "uncached"])
-def app(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path) -> Iterator[Flask]:
+def app(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Iterator[Flask]:
     """Every count holds with the page cache (a repeated view) and without it (a full render)."""
-    database = tmp_path / "peerwiki.db"
-    shutil.copy(migrated_sqlite, database)
-    application = make_app(
-        tmp_path, f"sqlite:///{database}", CACHE_URL="" if request.param == "cached" else "none"
-    )
+    cache_url = "" if request.param == "cached" else "none"
+    application = make_app(tmp_path, database_url, CACHE_URL=cache_url)
     yield application
     application.extensions["wiki.engine"].dispose()
 

@@ -1,7 +1,7 @@
 """page view state: each page's contributors, and the generation cached page views are keyed on
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-04 18:30:00.000000
 
 ``page_contributors`` is filled from the published history already there, so a page view reads
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
