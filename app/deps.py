@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
-from flask import Flask, Request, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -185,6 +186,13 @@ def base_url() -> str:
     development) the address this request came in on."""
     configured: str = current_app.config["BASE_URL"]
     return configured or request.host_url.rstrip("/")
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """Return the absolute address of ``endpoint`` for a link that leaves the site (an email),
+    under ``BASE_URL`` when it is set."""
+    path = url_for(endpoint, **values)[len(request.script_root) :]
+    return base_url() + path
 
 
 def _run_committed_jobs(response: Response) -> Response:

@@ -154,7 +154,7 @@ def _email_signer() -> URLSafeTimedSerializer:
 
 
 def _send_confirmation(user: User) -> None:
-    link = url_for("auth.confirm_email", token=_email_signer().dumps(user.id), _external=True)
+    link = deps.external_url("auth.confirm_email", token=_email_signer().dumps(user.id))
     mailer = deps.mailer()
     body = (
         f"Hello {user.name},\n\nconfirm your address to start using Peerwiki:\n{link}\n\n"

@@ -142,8 +142,9 @@ def test_domain_mode_admits_company_addresses_once_confirmed(
 ) -> None:
     port, received = smtp_server
     app = wiki(
-        SIGNUP="domain", SIGNUP_DOMAINS="corp.example", SMTP_HOST="127.0.0.1", SMTP_PORT=port
-    )
+        SIGNUP="domain", SIGNUP_DOMAINS="corp.example", SMTP_HOST="127.0.0.1", SMTP_PORT=port,
+        BASE_URL="https://wiki.corp.example",
+    )  # fmt: skip
     client: Any = app.test_client()
     outsider = client.post("/signup", data={**NEWCOMER, "email": "nia@gmail.example"})
     assert outsider.status_code == 400 and "@corp.example" in outsider.get_data(as_text=True)
@@ -152,7 +153,9 @@ def test_domain_mode_admits_company_addresses_once_confirmed(
     assert [envelope.rcpt_tos for envelope in received] == [["nia@corp.example"]]
     early = client.post("/login", data={"username": "nia", "password": PASSWORD})
     assert early.status_code == 400 and "Confirm your email address" in early.get_data(as_text=True)
-    link = re.search(r"http://localhost(/signup/confirm/\S+)", received[0].content.decode())
+    link = re.search(
+        r"https://wiki\.corp\.example(/signup/confirm/\S+)", received[0].content.decode()
+    )
     assert link is not None
     assert client.get(link.group(1)).status_code == 302
     assert client.get("/signup/confirm/forged-token").status_code == 400
