@@ -441,7 +441,8 @@ def test_writes_trigger_indexing_after_the_response(
 def test_by_default_the_index_is_updated_on_a_background_thread_after_the_response(
     app: Flask, author_client: Any, session: Session, author: User, backend: SearchBackend
 ) -> None:
-    app.extensions["wiki.jobs"] = runner = jobs.ThreadRunner()  # the default outside tests
+    runner = jobs.ThreadRunner()  # the default outside tests
+    app.extensions["wiki.batcher"] = jobs.Batcher(runner, app.extensions["wiki.work"].run)
     make_page(session, author, title="Parking", body="Parking permits are at reception.")
     sync(session, backend)
     response = author_client.post("/wiki/parking/archive")
