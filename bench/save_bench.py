@@ -2,7 +2,8 @@
 
 Seeds a SQLite wiki with ``--pages`` published pages and a Whoosh index, serves it with
 ``gunicorn -w 2`` and has ``--clients`` clients save edits of their own page for ``--seconds``;
-then it measures how long the index takes to hold the last save (searchable by its author).
+then it measures how long the index takes to hold the last save (searchable by its author),
+after a warm-up in which each server caught up with the seeding.
 Each configuration is one way the work after a save runs:
 
 - ``thread``: on a background thread of each app process (the default; batched index runs,
@@ -233,6 +234,9 @@ def main() -> None:
                 work = Path(temporary) / str(number)
                 print(f"round: {config.label}", file=sys.stderr)
                 with _serving(config, work) as url:
+                    # Warm up: the first save is searchable once each process has caught up.
+                    warm = Config(config.label, config.project, config.runner)
+                    _lag(url, tokens[config.label], _load(warm, url, tokens[config.label], 1, 0.1))
                     marker = _load(config, url, tokens[config.label], args.clients, args.seconds)
                     config.lags.append(_lag(url, tokens[config.label], marker))
     print(
