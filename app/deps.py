@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
         if app.config["BACKGROUND_RUNNER"] == "thread"
         else jobs.RUNNERS[app.config["BACKGROUND_RUNNER"]]()
     )
+    app.extensions["wiki.jobs"] = runner
     app.extensions["wiki.batcher"] = jobs.Batcher(runner, work.run)
     # Long work (a rebuild) never runs in a request's thread, whatever the runner.
     app.extensions["wiki.long_jobs"] = jobs.ThreadRunner()
