@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AuditEntry, SynonymSet, SynonymSuggestion, User
-from app.search import BACKENDS
-from app.services import indexing, synonyms, tokens
+from app.search import BACKENDS, SearchQuery
+from app.services import indexing, search, synonyms, tokens
 from tests.conftest import TokenClient, WikiClient, make_app
 from tests.factories import make_page, make_user
 
@@ -280,3 +280,20 @@ def test_refinements_and_typos_suggest_nothing(
         make_user(session, username=username)
         _try_then_open(app, username, first, then)
     assert session.scalars(select(SynonymSuggestion)).all() == []
+
+
+def test_a_new_set_answers_the_knowledge_gaps_it_covers(
+    app: Flask, session: Session, admin: User
+) -> None:
+    _publish_pto_page(app)
+    backend = app.extensions["wiki.search"]
+    asker = make_user(session, username="bo")
+    search.run(session, backend, SearchQuery(text="vacation"), user=asker)
+    assert search.check_gaps_answered(session, backend) == 0
+    synonyms.add_set(session, actor=admin, terms=["PTO", "vacation"])
+    assert search.check_gaps_answered(session, backend) == 1
+    (gap,) = search.gaps(session, answered=True).items
+    assert (gap.question, gap.answered_page.title if gap.answered_page else None) == (
+        "vacation",
+        PTO_PAGE,
+    )
