@@ -38,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,8 @@ READER, WRITER, REVIEWER = "bench-reader", "bench-writer", "bench-reviewer"
 #: Requests of each kind that wrk cycles through (pages, queries, save targets).
 SAMPLES = 400
 SAVE_TARGETS = 100
+#: What --seed-only leaves in its --workdir for --seeded runs.
+SEED_FILE = "seed.json"
 
 
 @dataclass(frozen=True)
@@ -516,16 +518,20 @@ def machine() -> dict[str, Any]:
 
 
 @contextmanager
-def database(args: argparse.Namespace, work: Path) -> Iterator[str]:
-    """The benchmark's database URL: a SQLite file in ``work``, or a PostgreSQL database made
-    for the run and dropped after it."""
+def database(args: argparse.Namespace, work: Path, *, template: str | None = None) -> Iterator[str]:
+    """The run's database URL: a SQLite file in ``work`` (a copy of ``template``'s file when
+    given), or a PostgreSQL database made for the run (from ``template``) and dropped after it,
+    unless the run only seeds (``--seed-only``): ``--seeded`` runs copy that one."""
     if not args.database:
+        if template:
+            for suffix in ("", "-wal", "-shm"):
+                with suppress(FileNotFoundError):
+                    shutil.copy(make_url(template).database + suffix, work / f"bench.db{suffix}")
         yield f"sqlite:///{work / 'bench.db'}"
         return
     url = make_url(args.database)
     if url.get_backend_name() != "postgresql":
-        yield args.database
-        return
+        raise SystemExit("--database takes a PostgreSQL URL (the default is a SQLite file)")
     name = url.database
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -533,12 +539,16 @@ def database(args: argparse.Namespace, work: Path) -> Iterator[str]:
             raise SystemExit(
                 f"Database {name!r} exists; name a new one (it is dropped afterwards)."
             )
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
+        connection.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     try:
-        yield args.database
+        yield url.render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if args.seed_only:
+            print(f'Kept database {name!r} for --seeded runs (DROP DATABASE "{name}" when done)')
+        else:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
@@ -560,7 +570,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1),
                         help="processes rendering the seeded revisions")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="a small, short run (a smoke test)")
-    parser.add_argument("--seed-only", action="store_true", help="seed, report the times, stop")
+    parser.add_argument(
+        "--seed-only",
+        action="store_true",
+        help="seed into --workdir (and keep a PostgreSQL database), then stop",
+    )
+    parser.add_argument("--seeded", type=Path, metavar="DIR",
+                        help="measure a copy of what --seed-only --workdir DIR made (migrated "
+                        "to this commit's schema) instead of seeding")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--workdir", type=Path, help="keep the database and logs here")
     args = parser.parse_args(argv)
@@ -573,6 +590,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     args.scenarios = [s for s in SCENARIOS if s.name in wanted]
+    if args.seed_only and not args.workdir:
+        parser.error("--seed-only needs --workdir (where the seed is kept)")
+    if args.seeded and args.workdir and args.seeded.resolve() == args.workdir.resolve():
+        parser.error("--workdir must differ from --seeded (runs change their copy)")
     return args
 
 
@@ -586,7 +607,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             work = args.workdir
         else:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="peerwiki-load-")))
-        url = stack.enter_context(database(args, work))
+        state = json.loads((args.seeded / SEED_FILE).read_text()) if args.seeded else None
+        if state is not None:
+            for key in ("pages", "revisions", "proposals", "search"):
+                setattr(args, key, state[key])
+            if make_url(state["database"]).get_backend_name() != "sqlite" and not args.database:
+                raise SystemExit("The seed is in PostgreSQL: name the copy with --database URL")
+            if args.seeded.resolve() != work.resolve():
+                shutil.copytree(args.seeded / "index", work / "index", dirs_exist_ok=True)
+        url = stack.enter_context(database(args, work, template=state and state["database"]))
         config = {
             "DATABASE_URL": url, "SEARCH_BACKEND": args.search, "SEARCH_INDEX": str(work / "index"),
             "SECRET_KEY": "load-benchmark-" + "x" * 32, "RATELIMIT_ENABLED": False,
@@ -595,9 +624,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         migrated = app.test_cli_runner().invoke(args=["db", "upgrade"])
         if migrated.exit_code != 0:
             raise SystemExit(f"Migrations failed:\n{migrated.output}")
-        print(f"Seeding {args.pages:,} pages into {make_url(url).render_as_string()}", flush=True)
-        seeded = seed(app, args)
+        if state is not None:
+            seeded = Seeded(**state["seeded"])
+        else:
+            print(
+                f"Seeding {args.pages:,} pages into {make_url(url).render_as_string()}", flush=True
+            )
+            seeded = seed(app, args)
         if args.seed_only:
+            app.extensions["wiki.engine"].dispose()
+            (work / SEED_FILE).write_text(json.dumps({
+                "pages": args.pages, "revisions": args.revisions, "proposals": args.proposals,
+                "search": args.search, "database": url, "commit": machine()["commit"],
+                "seeded": asdict(seeded),
+            }))  # fmt: skip
             return {"pages": args.pages, "seed_seconds": seeded.seconds}
         env = {**os.environ, **{f"PEERWIKI_{key}": json.dumps(value) if isinstance(value, bool)
                                 else str(value) for key, value in config.items()}}  # fmt: skip
@@ -634,7 +674,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "database": make_url(url).get_backend_name(), "search": args.search,
         "rounds": args.rounds, "duration": args.duration, "connections": args.connections,
         "workers": args.workers, "machine": {**machine(), "load_before": load_before},
-        "seed_seconds": seeded.seconds, "worker_rss_mib": memory,
+        "seed_seconds": seeded.seconds, "seed_commit": state["commit"] if state else None,
+        "worker_rss_mib": memory,
         "command": " ".join([Path(sys.executable).name, "bench/load.py", *(argv or sys.argv[1:])]),
         "results": summary, "runs": rounds,
     }  # fmt: skip
