@@ -3,8 +3,8 @@
 Usage: .venv/bin/python bench/plot.py RUN.json [RUN.json ...] [--metric p95] [--out PREFIX]
 
 Writes one SVG per database and search backend found in the runs (``PREFIX-sqlite-whoosh.svg``),
-one line per scenario, the page counts on the horizontal axis. Needs the ``bench`` extra
-(``pip install -e '.[bench]'``: pygal).
+one line per scenario, the page counts on the horizontal axis, and prints a Markdown table of
+the same runs side by side. Needs the ``bench`` extra (``pip install -e '.[bench]'``: pygal).
 """
 
 from __future__ import annotations
@@ -31,20 +31,42 @@ STYLE = Style(
 )
 
 
+def grouped(runs: list[dict[str, Any]]) -> dict[str, dict[int, dict[str, Any]]]:
+    """Runs by database and search backend ("sqlite-whoosh"), then by page count."""
+    groups: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for run in runs:
+        groups[f"{run['database']}-{run['search']}"][run["pages"]] = run
+    return dict(sorted(groups.items()))
+
+
+def table(by_pages: dict[int, dict[str, Any]], metric: str) -> str:
+    """Requests/s, ``metric`` and the ratio to bare "hello" for each page count."""
+    counts = sorted(by_pages)
+    heads = [f"{label} {count:,}" for label in ("req/s", f"{metric} ms", "× hello")
+             for count in counts]  # fmt: skip
+    lines = ["| scenario | " + " | ".join(heads) + " |", "|---|" + "---:|" * len(heads)]
+    for scenario in SCENARIOS:
+        rows = [by_pages[count]["results"].get(scenario.name) for count in counts]
+        if not any(rows):
+            continue
+        cells = [f"{row['rps']:,.0f}" if row else "-" for row in rows]
+        cells += [f"{row[metric]:.1f}" if row else "-" for row in rows]
+        cells += [f"{row['x_hello']:.2f}" if row and "x_hello" in row else "-" for row in rows]
+        lines.append(f"| {scenario.label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def charts(runs: list[dict[str, Any]], metric: str) -> dict[str, pygal.Line]:
     """One line chart of ``metric`` (milliseconds) per database and search backend."""
-    grouped: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
-    for run in runs:
-        grouped[f"{run['database']}-{run['search']}"][run["pages"]] = run
     made = {}
-    for name, by_pages in sorted(grouped.items()):
+    for name, by_pages in grouped(runs).items():
         counts = sorted(by_pages)
         database, search = name.split("-", 1)
         chart = pygal.Line(
             title=f"{metric} latency against page count ({database}, {search} search)",
             x_title="pages", y_title=f"{metric} (ms)", style=STYLE, dots_size=4,
             legend_at_bottom=True, legend_at_bottom_columns=3, truncate_legend=-1,
-            logarithmic=True, width=900, height=500,
+            logarithmic=True, width=900, height=540,
         )  # fmt: skip
         chart.x_labels = [f"{count:,}" for count in counts]
         for scenario in SCENARIOS:
@@ -67,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     for name, chart in charts(runs, args.metric).items():
         path = args.out.with_name(f"{args.out.name}-{name}.svg")
         chart.render_to_file(str(path))
-        print(path)
+        print(f"{path}\n")
+        print(table(grouped(runs)[name], args.metric) + "\n")
 
 
 if __name__ == "__main__":
