@@ -558,7 +558,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--revisions", type=int, default=5, help="published versions per page")
     parser.add_argument("--proposals", type=int, help="open proposals (100; 8 with --quick)")
     parser.add_argument("--database", help="SQLAlchemy URL; PostgreSQL: a database to create")
-    parser.add_argument("--search", choices=["whoosh", "postgres"], default="whoosh")
+    parser.add_argument("--search", choices=["whoosh", "postgres"],
+                        help="search backend (whoosh, or the --seeded run's)")  # fmt: skip
     parser.add_argument("--rounds", type=int, help="rounds of every scenario (3; 1 with --quick)")
     parser.add_argument("--duration", type=int, help="seconds per scenario and round (10; 1)")
     parser.add_argument("--warmup", type=int, help="seconds of each scenario before round 1 (2; 0)")
@@ -590,6 +591,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     args.scenarios = [s for s in SCENARIOS if s.name in wanted]
+    args.search = args.search or (None if args.seeded else "whoosh")
     if args.seed_only and not args.workdir:
         parser.error("--seed-only needs --workdir (where the seed is kept)")
     if args.seeded and args.workdir and args.seeded.resolve() == args.workdir.resolve():
@@ -609,8 +611,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="peerwiki-load-")))
         state = json.loads((args.seeded / SEED_FILE).read_text()) if args.seeded else None
         if state is not None:
-            for key in ("pages", "revisions", "proposals", "search"):
+            for key in ("pages", "revisions", "proposals"):
                 setattr(args, key, state[key])
+            reindex = args.search not in (None, state["search"])
+            args.search = args.search or state["search"]
             if make_url(state["database"]).get_backend_name() != "sqlite" and not args.database:
                 raise SystemExit("The seed is in PostgreSQL: name the copy with --database URL")
             if args.seeded.resolve() != work.resolve():
@@ -626,6 +630,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             raise SystemExit(f"Migrations failed:\n{migrated.output}")
         if state is not None:
             seeded = Seeded(**state["seeded"])
+            if reindex:  # the seed was indexed for another backend
+                with app.extensions["wiki.sessionmaker"]() as session:
+                    indexing.rebuild(session, app.extensions["wiki.search"])
         else:
             print(
                 f"Seeding {args.pages:,} pages into {make_url(url).render_as_string()}", flush=True
