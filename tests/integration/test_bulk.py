@@ -115,6 +115,7 @@ def bulk_app(
 
 
 @pytest.mark.whoosh
+@pytest.mark.sqlite  # the second wiki is a SQLite copy, so the first must be SQLite too
 def test_bulk_pages_read_and_search_like_pages_made_through_the_services(
     app: Flask, session: Session, bulk_app: Flask
 ) -> None:
