@@ -31,8 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     #: SQLAlchemy URL; empty means a SQLite file ``instance/peerwiki.db``.
     "DATABASE_URL": "",
-    #: Search engine: ``whoosh`` (an index directory on this machine) or ``memory`` (for tests
-    #: and demos only: nothing is kept on disk and each process has its own index).
+    #: Search engine: ``whoosh`` (an index directory on this machine), ``postgres`` (full-text
+    #: search in the PostgreSQL database itself, for several app servers) or ``memory`` (for
+    #: tests and demos only: nothing is kept on disk and each process has its own index).
     "SEARCH_BACKEND": "whoosh",
     #: Where work that follows a commit (index updates, emails, gap checks, rebuilds) runs:
     #: ``thread`` (a background thread of each app process, so one command runs the whole wiki),
@@ -164,6 +165,13 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     _require_choice(app, "LOG_FORMAT", LOG_FORMATS)
     _check_base_url(app)
     _require_choice(app, "SEARCH_BACKEND", search.BACKENDS)
+    if app.config["SEARCH_BACKEND"] == "postgres" and not str(
+        app.config["DATABASE_URL"]
+    ).startswith("postgresql"):
+        raise ConfigError(
+            "PEERWIKI_SEARCH_BACKEND=postgres searches the database itself: it needs a "
+            "PostgreSQL PEERWIKI_DATABASE_URL."
+        )
     _require_choice(app, "BACKGROUND_RUNNER", jobs.RUNNERS)
     if not app.config["SIGNUP"]:
         app.config["SIGNUP"] = "off" if app.config["ENV"] == "production" else "open"

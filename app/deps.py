@@ -18,7 +18,7 @@ from app.mail import Mailer
 from app.models import ApiToken, User, utcnow
 from app.review.approval import ApprovalRules
 from app.search import SearchBackend, open_backend
-from app.services import accounts, background, notifications, queue, signup, tokens
+from app.services import accounts, background, indexing, notifications, queue, signup, tokens
 
 #: What a process's first request asks for: catch up on what was left queued before it started.
 _ON_START = frozenset({Job.INDEX, Job.MAIL})
@@ -33,7 +33,8 @@ def init_app(app: Flask) -> None:
     jobs.track(maker, durable=queue.enqueue if queued else None)
     app.extensions["wiki.sessionmaker"] = maker
     app.extensions["wiki.mailer"] = Mailer.from_config(app.config)
-    app.extensions["wiki.search"] = open_backend(app.config)
+    app.extensions["wiki.search"] = open_backend(app.config, engine)
+    indexing.track(maker, app.extensions["wiki.search"])
     work = background.Work(
         maker, app.extensions["wiki.search"], app.extensions["wiki.mailer"],
         base_url=app.config["BASE_URL"] or DEVELOPMENT_BASE_URL,

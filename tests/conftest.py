@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2.bccache import Bucket, BytecodeCache
-from sqlalchemy import Table, create_engine, select, text
+from sqlalchemy import Engine, Table, create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from app import create_app
 from app.db import SEEDED_BY_MIGRATION, Base
 from app.models import User
+from app.search import BACKENDS
 from app.services import tokens
 from tests import factories
 
@@ -131,6 +134,13 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
     app = create_app(config)
     app.jinja_env.bytecode_cache = _TEMPLATES
     return app
+
+
+#: Every search backend, for tests that run on each; PostgreSQL's are marked ``postgres``.
+EVERY_SEARCH_BACKEND = [
+    pytest.param(name, marks=pytest.mark.postgres) if name == "postgres" else name
+    for name in sorted(BACKENDS)
+]
 
 
 def search_backend(request: pytest.FixtureRequest) -> str:
@@ -257,22 +267,74 @@ def fresh_database(request: pytest.FixtureRequest, directory: Path) -> str:
     return f"sqlite:///{database}"
 
 
+def _postgres_base_url() -> str:
+    base_url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not base_url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_VARIABLE} (see README)")
+    return base_url
+
+
+def _extension_schema(admin: Engine) -> str:
+    """The schema holding pg_trgm in the test database, installed there first if need be.
+
+    Extensions belong to a database, not a schema: installed by a migration into one test's
+    private schema, pg_trgm would vanish with it while parallel tests rely on it.
+    """
+    find = text(
+        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
+    )
+    with admin.begin() as connection:
+        if (schema := connection.scalar(find)) is not None:
+            return str(schema)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text("CREATE SCHEMA IF NOT EXISTS peerwiki_extensions"))
+            connection.execute(
+                text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA peerwiki_extensions")
+            )
+    except DBAPIError:  # a parallel run installed it at the same moment
+        pass
+    with admin.begin() as connection:
+        return str(connection.scalar(find))
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """The URL of an empty private schema of the PostgreSQL test database (dropped afterwards),
     so parallel runs never meet; skips the test when no database is configured."""
-    base_url = os.environ.get(POSTGRES_URL_VARIABLE)
-    if not base_url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_VARIABLE} (see README)")
+    base_url = _postgres_base_url()
     schema = f"pw_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base_url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    path = f"{schema},{_extension_schema(admin)}"
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={path}"})
     yield url.render_as_string(hide_password=False)
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@contextmanager
+def postgres_database(tmp_path: Path) -> Iterator[str]:
+    """A throwaway PostgreSQL database, migrated with Alembic, for a whole test module (it is
+    dropped afterwards); skips when no database is configured."""
+    base_url = make_url(_postgres_base_url())
+    name = f"pw_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        app = make_app(tmp_path, url)
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        app.extensions["wiki.engine"].dispose()
+        assert result.exit_code == 0, result.output
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -8,11 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from markupsafe import Markup
 
 from app.search.query import ParsedQuery, parse
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 PUBLIC = "public"
 
@@ -125,22 +129,47 @@ class SearchBackend(Protocol):
     def save_checkpoint(self, position: int) -> None: ...
 
 
-def _whoosh(config: Any) -> SearchBackend:
+@runtime_checkable
+class WritesInTransaction(Protocol):
+    """A backend whose index lives in the application's database: a change's documents are
+    written through the change's own session, so they commit (or roll back) with it."""
+
+    def index_in(self, session: Session, documents: Iterable[SearchDocument]) -> None: ...
+
+    def remove_in(self, session: Session, keys: Iterable[str]) -> None: ...
+
+
+def _whoosh(config: Any, _engine: Engine | None) -> SearchBackend:
     from app.search.whoosh_backend import WhooshBackend
 
     return WhooshBackend(config["SEARCH_INDEX"], language=config["SEARCH_LANGUAGE"])
 
 
-def _memory(config: Any) -> SearchBackend:
+def _memory(config: Any, _engine: Engine | None) -> SearchBackend:
     from app.search.memory_backend import MemoryBackend
 
     return MemoryBackend(language=config["SEARCH_LANGUAGE"])
 
 
+def _postgres(config: Any, engine: Engine | None) -> SearchBackend:
+    from sqlalchemy import create_engine
+
+    from app.search.postgres_backend import PostgresBackend
+
+    if engine is None:
+        engine = create_engine(config["DATABASE_URL"])
+    return PostgresBackend(engine, language=config["SEARCH_LANGUAGE"])
+
+
 #: What ``SEARCH_BACKEND`` may name, and how each backend is opened (imported only when chosen).
-BACKENDS: dict[str, Callable[[Any], SearchBackend]] = {"whoosh": _whoosh, "memory": _memory}
+BACKENDS: dict[str, Callable[[Any, Engine | None], SearchBackend]] = {
+    "whoosh": _whoosh,
+    "memory": _memory,
+    "postgres": _postgres,
+}
 
 
-def open_backend(config: Any) -> SearchBackend:
-    """Create the backend ``SEARCH_BACKEND`` names."""
-    return BACKENDS[config["SEARCH_BACKEND"]](config)
+def open_backend(config: Any, engine: Engine | None = None) -> SearchBackend:
+    """Create the backend ``SEARCH_BACKEND`` names; one that keeps its index in the database
+    uses ``engine`` (the application's), or one of its own for ``DATABASE_URL``."""
+    return BACKENDS[config["SEARCH_BACKEND"]](config, engine)

@@ -1,4 +1,10 @@
-"""Keeping search indexes in step with the database, through a durable change log.
+"""Keeping search indexes in step with the database: in the change's own transaction, or
+through a durable change log.
+
+A backend whose index lives in the database (PostgreSQL's, ``WritesInTransaction``) gets each
+change's documents through the change's session just before it commits: search is consistent
+the moment the change commits, and there is no log, checkpoint or replay. Other backends (Whoosh,
+one index per machine) follow the log described below.
 
 Every change that affects search adds a row to the log (table ``search_outbox``) in its own
 transaction. Each index (one per machine) applies the log after commits, on start-up, when a
@@ -21,15 +27,21 @@ from datetime import timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from app import jobs, render
 from app.jobs import Job
 from app.models import Page, Proposal, Revision, SearchOutbox, utcnow
 from app.review import approval, policy
 from app.review.workflow import OPEN_STATES, State
-from app.search import PUBLIC, SearchBackend, SearchDocument, SearchUnavailable
+from app.search import (
+    PUBLIC,
+    SearchBackend,
+    SearchDocument,
+    SearchUnavailable,
+    WritesInTransaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +53,10 @@ SETTLE = timedelta(seconds=60)
 RETENTION = timedelta(days=7)
 #: Log rows past each index's checkpoint that this process has applied (not applied again).
 _applied_here: WeakKeyDictionary[SearchBackend, set[int]] = WeakKeyDictionary()
+#: ``Session.info`` keys: the backend a session writes documents to in its transaction, and the
+#: pages and proposals its transaction changed so far.
+_WRITER = "wiki.search.writer"
+_CHANGED = "wiki.search.changed"
 
 
 #: Pages the public index holds, and proposals the private part holds.
@@ -52,16 +68,56 @@ _OPEN_PROPOSAL = (
 )
 
 
+def track(maker: sessionmaker[Session], backend: SearchBackend) -> None:
+    """With a backend that writes in the transaction, make the sessions of ``maker`` write the
+    documents of the pages and proposals they changed as part of each commit."""
+    if not isinstance(backend, WritesInTransaction):
+        return
+    maker.configure(info={_WRITER: backend})
+    event.listen(maker, "before_commit", _write_changed)
+    event.listen(maker, "after_rollback", _forget_changed)
+
+
 def enqueue_page(session: Session, page_id: int) -> None:
-    """Queue re-indexing of a page's published version (the caller commits)."""
-    session.add(SearchOutbox(page_id=page_id))
-    jobs.after_commit(session, Job.INDEX)
+    """Re-index a page's published version with the caller's commit, or queue it."""
+    if _changed(session, ("page", page_id)):
+        jobs.after_commit(session, Job.GAPS)  # the index is written: only gap checks follow
+    else:
+        session.add(SearchOutbox(page_id=page_id))
+        jobs.after_commit(session, Job.INDEX)
 
 
 def enqueue_proposal(session: Session, proposal_id: int) -> None:
-    """Queue re-indexing of an open proposal, visible only to its author and reviewers."""
-    session.add(SearchOutbox(proposal_id=proposal_id))
-    jobs.after_commit(session, Job.INDEX)
+    """Re-index an open proposal (visible only to its author and reviewers) with the caller's
+    commit, or queue it."""
+    if not _changed(session, ("proposal", proposal_id)):
+        session.add(SearchOutbox(proposal_id=proposal_id))
+        jobs.after_commit(session, Job.INDEX)
+
+
+def _changed(session: Session, change: tuple[str, int]) -> bool:
+    """Note a change for the session's commit to write; False if the session has no backend
+    that writes in the transaction."""
+    if _WRITER not in session.info:
+        return False
+    session.info.setdefault(_CHANGED, set()).add(change)
+    return True
+
+
+def _write_changed(session: Session) -> None:
+    """Write the documents of the transaction's changes through it (a failure fails the commit:
+    the change and its search row commit together or not at all)."""
+    changes = sorted(session.info.pop(_CHANGED, ()))
+    if not changes:
+        return
+    writer: WritesInTransaction = session.info[_WRITER]
+    found = [_document_of(session, kind, row_id) for kind, row_id in changes]
+    writer.index_in(session, [document for _, document in found if document is not None])
+    writer.remove_in(session, [key for key, document in found if document is None])
+
+
+def _forget_changed(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
 
 
 PAGE_KEY_PREFIX = "page:"
@@ -110,7 +166,10 @@ class Applied:
 
 
 def process_outbox(session: Session, backend: SearchBackend) -> Applied:
-    """Apply the log rows this index has not taken yet. Safe to run concurrently."""
+    """Apply the log rows this index has not taken yet (none for an index written in the
+    changes' transactions). Safe to run concurrently."""
+    if isinstance(backend, WritesInTransaction):
+        return Applied()
     checkpoint = backend.checkpoint()
     done = _applied_here.setdefault(backend, set())
     position, settled_before, unsettled = checkpoint, utcnow() - SETTLE, False
@@ -192,6 +251,8 @@ def _apply(session: Session, backend: SearchBackend, rows: list[SearchOutbox]) -
 
 def behind(session: Session, backend: SearchBackend) -> bool:
     """Whether the log has rows this index has not applied (one indexed query)."""
+    if isinstance(backend, WritesInTransaction):
+        return False
     return session.scalar(select(SearchOutbox.id).where(*_waiting(backend)).limit(1)) is not None
 
 
@@ -204,6 +265,8 @@ def _waiting(backend: SearchBackend) -> tuple[Any, ...]:
 
 def queued(session: Session, backend: SearchBackend) -> tuple[int, str | None]:
     """How many log rows this index has yet to apply, and the latest error that held one up."""
+    if isinstance(backend, WritesInTransaction):
+        return 0, None
     waiting = _waiting(backend)
     count = session.scalar(select(func.count(SearchOutbox.id)).where(*waiting)) or 0
     error = session.scalar(
@@ -251,6 +314,8 @@ def rebuild(
     session: Session, backend: SearchBackend, progress: Callable[[int], Any] | None = None
 ) -> int:
     """Rebuild the index from the database; it then holds every log row written before."""
+    if isinstance(backend, WritesInTransaction):
+        return backend.rebuild(all_documents(session), progress)
     started = utcnow()
     newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
     settled = (
@@ -299,12 +364,19 @@ def check(session: Session, backend: SearchBackend) -> IndexReport:
 
 def _resolve(session: Session, row: SearchOutbox) -> list[tuple[str, SearchDocument | None]]:
     if row.page_id is not None:
-        page = session.get(Page, row.page_id)
-        return [(page_key(row.page_id), page_document(page) if page else None)]
+        return [_document_of(session, "page", row.page_id)]
     if row.proposal_id is not None:
-        proposal = session.get(Proposal, row.proposal_id)
-        return [(proposal_key(row.proposal_id), proposal_document(proposal) if proposal else None)]
+        return [_document_of(session, "proposal", row.proposal_id)]
     return []
+
+
+def _document_of(session: Session, kind: str, row_id: int) -> tuple[str, SearchDocument | None]:
+    """The key and current document of a page or proposal (None: it leaves the index)."""
+    if kind == "page":
+        page = session.get(Page, row_id)
+        return page_key(row_id), page_document(page) if page else None
+    proposal = session.get(Proposal, row_id)
+    return proposal_key(row_id), proposal_document(proposal) if proposal else None
 
 
 def _document(

@@ -6,24 +6,43 @@ test_search_whoosh.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine
+from sqlalchemy import text as sql
 
-from app.search import BACKENDS, SearchBackend, SearchQuery, open_backend
+from app.search import SearchBackend, SearchQuery, open_backend
+from tests.conftest import EVERY_SEARCH_BACKEND, postgres_database
 from tests.factories import NOW
 from tests.factories import search_document as doc
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(scope="module")
+def search_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """A migrated throwaway PostgreSQL database for this module's tests."""
+    with postgres_database(tmp_path_factory.mktemp("postgres")) as url:
+        engine = create_engine(url)
+        yield engine
+        engine.dispose()
+
+
+@pytest.fixture(params=EVERY_SEARCH_BACKEND)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> SearchBackend:
+    database: Engine | None = None
+    if request.param == "postgres":
+        database = request.getfixturevalue("search_database")
+        with database.begin() as connection:
+            connection.execute(sql("TRUNCATE search_documents, search_words"))
     engine = open_backend(
         {
             "SEARCH_BACKEND": request.param,
             "SEARCH_INDEX": tmp_path / "index",
             "SEARCH_LANGUAGE": "en",
-        }
+        },
+        database,
     )
     engine.index(
         [

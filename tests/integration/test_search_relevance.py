@@ -8,6 +8,7 @@ in the top three, and every one on the first page of results.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,10 @@ from flask import Flask
 from app.search import SearchBackend, SearchQuery
 from app.services import content, indexing, proposals, users
 from bench.corpus import generate
-from tests.conftest import fresh_database, make_app, search_backend
+from tests.conftest import fresh_database, make_app, postgres_database
 
-#: Ranking is judged on the index deployments use.
-pytestmark = pytest.mark.whoosh
+#: Ranking is judged on the indexes deployments use.
+DEPLOYED_BACKENDS = ["whoosh", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 
@@ -71,28 +72,31 @@ QUESTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=DEPLOYED_BACKENDS)
 def corpus(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SearchBackend]:
     work = tmp_path_factory.mktemp("relevance")
-    app: Flask = make_app(
-        work, fresh_database(request, work), SEARCH_BACKEND=search_backend(request)
-    )
-    session = app.extensions["wiki.sessionmaker"]()
-    report = content.import_directory(session, CONTENT)
-    assert not report.failed, report.failed
-    author = users.create_user(session, username="noise", password="noise-password", department="Support",
-                               create_department=True)  # fmt: skip
-    for page in generate(300, seed=5):
-        users.ensure_department(session, page.department)
-        proposals.create_page(session, author=author, title=page.title, body=page.body, tags=page.tags,
-                              department=page.department, publish=True)  # fmt: skip
-    backend: SearchBackend = app.extensions["wiki.search"]
-    indexing.rebuild(session, backend)
-    yield backend
-    session.close()
-    app.extensions["wiki.engine"].dispose()
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            url = stack.enter_context(postgres_database(work))
+        else:
+            url = fresh_database(request, work)
+        app: Flask = make_app(work, url, SEARCH_BACKEND=request.param)
+        session = app.extensions["wiki.sessionmaker"]()
+        stack.callback(app.extensions["wiki.engine"].dispose)
+        stack.callback(session.close)
+        report = content.import_directory(session, CONTENT)
+        assert not report.failed, report.failed
+        author = users.create_user(session, username="noise", password="noise-password", department="Support",
+                                   create_department=True)  # fmt: skip
+        for page in generate(300, seed=5):
+            users.ensure_department(session, page.department)
+            proposals.create_page(session, author=author, title=page.title, body=page.body, tags=page.tags,
+                                  department=page.department, publish=True)  # fmt: skip
+        backend: SearchBackend = app.extensions["wiki.search"]
+        indexing.rebuild(session, backend)
+        yield backend
 
 
 def rank(backend: SearchBackend, question: str, slug: str) -> int | None:

@@ -20,11 +20,13 @@ pytestmark = pytest.mark.postgres
 WITHIN = 1.0
 
 
-@pytest.fixture
-def servers(tmp_path: Path, postgres_url: str) -> Iterator[tuple[Flask, Flask]]:
+@pytest.fixture(params=["whoosh", "postgres"])
+def servers(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str
+) -> Iterator[tuple[Flask, Flask]]:
     """Two servers as production runs them (background work on their own threads), each with
-    its own Whoosh index replaying the shared change log."""
-    settings: dict[str, Any] = {"SEARCH_BACKEND": "whoosh", "BACKGROUND_RUNNER": "thread"}
+    its own Whoosh index replaying the shared change log, or both searching the database."""
+    settings: dict[str, Any] = {"SEARCH_BACKEND": request.param, "BACKGROUND_RUNNER": "thread"}
     first = make_app(tmp_path / "one", postgres_url, SEARCH_INDEX=str(tmp_path / "one"), **settings)
     assert first.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
     second = make_app(
@@ -33,7 +35,8 @@ def servers(tmp_path: Path, postgres_url: str) -> Iterator[tuple[Flask, Flask]]:
     yield first, second
     for server in (first, second):
         server.extensions["wiki.jobs"].stop()
-        server.extensions["wiki.search"].close()
+        if request.param == "whoosh":
+            server.extensions["wiki.search"].close()
         server.extensions["wiki.engine"].dispose()
 
 
@@ -81,6 +84,8 @@ def test_a_page_published_through_one_server_is_found_through_the_other(
         f"/api/v1/revisions/{revision_id}/reviews", json={"verdict": "approve"}
     )
     assert approved.status_code == 201, approved.get_data(as_text=True)
+    if one.config["SEARCH_BACKEND"] == "postgres":  # written with the publication itself
+        assert _found(alex_two, "quokka") == ["quokka-visits"]
     published = time.monotonic()
     while _found(alex_two, "quokka") != ["quokka-visits"]:
         assert time.monotonic() - published < WITHIN, "the second server did not find it in time"

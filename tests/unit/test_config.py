@@ -94,6 +94,13 @@ def test_search_backend_is_whoosh_unless_memory_is_chosen(
         config.load(_app(tmp_path))
 
 
+def test_postgres_search_needs_a_postgres_database(tmp_path: Path) -> None:
+    with pytest.raises(config.ConfigError, match="needs a PostgreSQL PEERWIKI_DATABASE_URL"):
+        config.load(
+            _app(tmp_path), {"SEARCH_BACKEND": "postgres", "DATABASE_URL": "sqlite:///x.db"}
+        )
+
+
 def test_background_work_runs_on_a_thread_unless_inline_or_the_queue_is_chosen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
