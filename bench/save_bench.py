@@ -164,7 +164,7 @@ def _load(config: Config, url: str, token: str, clients: int, seconds: float) ->
         slug = f"page-{number}"
         base = _call(url, token, "GET", f"/api/v1/pages/{slug}")["latest_revision"]["id"]
         edit = 0
-        while time.perf_counter() < stop_at:
+        while edit == 0 or time.perf_counter() < stop_at:  # one save at least
             edit += 1
             marker = f"zq{number}x{edit}x{int(time.time() * 1000)}"
             body = {"body": f"# Page {number}\n\nEdit {edit}: {marker} budget review.\n",
