@@ -21,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -562,21 +562,22 @@ class _Search:
         root = self.parsed.root
         translator = _Translator(self.connection, self.config)
         match = translator.translate(root).where()
-        total, facets = self._counts(match)
-        exact, fuzzy = total, False
-        if total < SUGGEST_BELOW and request.text.strip() and '"' not in request.text:
+        counts = self._counts(match, translator.ranked)
+        exact, fuzzy = counts.total, False
+        if exact < SUGGEST_BELOW and request.text.strip() and '"' not in request.text:
             close = spelling.close_spellings(root, stem=_unstemmed)
             if close is not None:  # few or no results: close spellings too, ranked below
                 root = spelling.widened(root, close)
                 translator = _Translator(self.connection, self.config)
                 match = translator.translate(root).where()
-                total, facets = self._counts(match)
-                fuzzy = not exact and total > 0
+                counts = self._counts(match, translator.ranked)
+                fuzzy = not exact and counts.total > 0
         suggestion = None
         if exact < SUGGEST_BELOW and request.text.strip():
             suggestion = spelling.corrected(request.text, self._pages, self._candidates)
-        hits = self._hits(match, translator) if total else []
-        return SearchResults(total, hits, facets, suggestion, fuzzy)
+        hits = self._hits(match, translator, counts) if counts.total else []
+        facets = {name: _ordered(found) for name, found in counts.facets.items()}
+        return SearchResults(counts.total, hits, facets, suggestion, fuzzy)
 
     def _allowed(self) -> ColumnElement[bool]:
         """The documents the asker may see that pass every filter (chosen or typed)."""
@@ -596,39 +597,57 @@ class _Search:
             )
         return and_(*conditions)
 
-    def _counts(self, match: ColumnElement[bool]) -> tuple[int, dict[str, dict[str, int]]]:
-        """How many documents match, and the department and tag counts among them."""
+    def _counts(self, match: ColumnElement[bool], ranked: list[ColumnElement[Any]]) -> _Counts:
+        """How many documents match, the department and tag counts among them, and how many
+        hold each ranked word (one pass over the matches)."""
+        vector = DOCUMENTS.c.vector
         matched = (
-            select(DOCUMENTS.c.department, DOCUMENTS.c.tags)
+            select(
+                DOCUMENTS.c.department,
+                DOCUMENTS.c.tags,
+                *(vector.op("@@")(leaf).label(f"holds_{number}") for number, leaf in enumerate(ranked)),
+            )
             .where(self.allowed, match)
             .cte("matched")
-        )
+        )  # fmt: skip
         tag = func.unnest(matched.c.tags).table_valued("value").render_derived(name="tag")
+        everything = select(func.count()).select_from(DOCUMENTS).scalar_subquery()
         statement = union_all(
             select(literal(""), literal(""), func.count()).select_from(matched),
+            select(literal("documents"), literal(""), everything),
+            *(
+                select(literal("holding"), literal(str(number)),
+                       func.count().filter(matched.c[f"holds_{number}"])).select_from(matched)
+                for number in range(len(ranked))
+            ),
             select(literal("department"), matched.c.department, func.count())
             .where(matched.c.department != "")
             .group_by(matched.c.department),
             select(literal("tag"), tag.c.value, func.count())
             .select_from(matched.join(tag, true()))
             .group_by(tag.c.value),
-        )
-        total = 0
-        facets: dict[str, Counter[str]] = {"department": Counter(), "tag": Counter()}
-        for facet, value, count in self.connection.execute(statement):
-            if facet:
-                facets[facet][value] = count
+        )  # fmt: skip
+        found = _Counts(holding=[0] * len(ranked))
+        for kind, value, count in self.connection.execute(statement):
+            if kind in found.facets:
+                found.facets[kind][value] = count
+            elif kind == "holding":
+                found.holding[int(value)] = count
+            elif kind == "documents":
+                found.documents = count
             else:
-                total = count
-        return total, {name: _ordered(counts) for name, counts in facets.items()}
+                found.total = count
+        return found
 
-    def _hits(self, match: ColumnElement[bool], translator: _Translator) -> list[SearchHit]:
+    def _hits(
+        self, match: ColumnElement[bool], translator: _Translator, counts: _Counts
+    ) -> list[SearchHit]:
         """The requested page of hits, highlighted; equal scores go to the most recently
         reviewed."""
         request = self.request
         page, size = max(1, request.page), max(1, min(request.per_page, 100))
         scored = request.sort != "date"
-        score = self._score(translator.ranked) if scored else literal(0.0)
+        score = _score(translator.ranked, counts) if scored else literal(0.0)
         reviewed = func.coalesce(DOCUMENTS.c.reviewed_at, DOCUMENTS.c.updated_at)
         order = (
             [score.desc(), reviewed.desc(), DOCUMENTS.c.key]
@@ -656,27 +675,6 @@ class _Search:
         ).order_by(*_reordered(chosen, scored))
         return [_hit(row, scored=scored) for row in self.connection.execute(statement)]
 
-    def _score(self, ranked: list[ColumnElement[Any]]) -> ColumnElement[Any]:
-        """Each matched word's ``ts_rank_cd`` weighted by its rarity (an inverse document
-        frequency, as Whoosh's BM25F weighs words): "checklist" counts for more than "week"."""
-        if not ranked:
-            return literal(0.0)
-        vector = DOCUMENTS.c.vector
-        counts = self.connection.execute(
-            select(
-                select(func.count()).select_from(DOCUMENTS).scalar_subquery(),
-                *(func.count().filter(vector.op("@@")(leaf)) for leaf in ranked),
-            ).where(vector.op("@@")(_any(ranked)))
-        ).one()
-        total = max(1, counts[0])
-        weights = cast(literal(_WEIGHTS), ARRAY(REAL))
-        parts = [
-            (math.log(total / (holding + 1)) + 1)
-            * func.ts_rank_cd(weights, vector, leaf, _NORMALISATION)
-            for leaf, holding in zip(ranked, counts[1:], strict=True)
-        ]
-        return _balanced(operator.add, parts)
-
     def _pages(self, word: str) -> int:
         """How many documents the asker may see hold ``word`` (a stop word counts as known)."""
         lexeme = _lexeme(self.config, word)
@@ -698,6 +696,34 @@ class _Search:
         )
         nearest = sorted(self.connection.scalars(statement))
         return spelling.close_words(nearest, word, maxdist=2, prefix=1)
+
+
+@dataclass
+class _Counts:
+    """What one pass over a search's matches counted."""
+
+    total: int = 0
+    facets: dict[str, Counter[str]] = field(
+        default_factory=lambda: {"department": Counter(), "tag": Counter()}
+    )
+    #: How many of the matches hold each ranked word, and how many documents there are.
+    holding: list[int] = field(default_factory=list)
+    documents: int = 0
+
+
+def _score(ranked: list[ColumnElement[Any]], counts: _Counts) -> ColumnElement[Any]:
+    """Each matched word's ``ts_rank_cd`` weighted by its rarity (an inverse document frequency,
+    as Whoosh's BM25F weighs words): "checklist" counts for more than "week". Words no match
+    holds (stop words) are left out: they add nothing."""
+    weights = cast(literal(_WEIGHTS), ARRAY(REAL))
+    total = max(1, counts.documents)
+    parts = [
+        (math.log(total / (holding + 1)) + 1)
+        * func.ts_rank_cd(weights, DOCUMENTS.c.vector, leaf, _NORMALISATION)
+        for leaf, holding in zip(ranked, counts.holding, strict=True)
+        if holding
+    ]
+    return _balanced(operator.add, parts) if parts else literal(0.0)
 
 
 def _hidden(column: ColumnElement[Any]) -> ColumnElement[Any]:
