@@ -191,7 +191,8 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
 
 def _check_base_url(app: Flask) -> None:
     """Require ``BASE_URL`` in production, as an absolute http(s) address without a trailing
-    slash (links are built by appending paths to it)."""
+    slash (links are built by appending paths to it); elsewhere it defaults to the address
+    ``flask run`` serves."""
     url = str(app.config["BASE_URL"]).strip().rstrip("/")
     if not url:
         if app.config["ENV"] == "production":
@@ -199,6 +200,8 @@ def _check_base_url(app: Flask) -> None:
                 "PEERWIKI_BASE_URL must be set when PEERWIKI_ENV=production: the site's public "
                 "address (https://wiki.example.com), which links in emails point to."
             )
+        # Never the request's Host header: anyone can send one, and emails would link there.
+        url = DEVELOPMENT_BASE_URL
     elif not (parsed := urlsplit(url)).netloc or parsed.scheme not in ("http", "https"):
         raise ConfigError(f"PEERWIKI_BASE_URL must be an http:// or https:// address, not {url!r}.")
     app.config["BASE_URL"] = url

@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import db, jobs
-from app.config import DEVELOPMENT_BASE_URL
 from app.exceptions import PermissionDenied
 from app.extensions import login_manager
 from app.jobs import Job
@@ -37,7 +36,7 @@ def init_app(app: Flask) -> None:
     indexing.track(maker, app.extensions["wiki.search"])
     work = background.Work(
         maker, app.extensions["wiki.search"], app.extensions["wiki.mailer"],
-        base_url=app.config["BASE_URL"] or DEVELOPMENT_BASE_URL,
+        base_url=app.config["BASE_URL"],
     )  # fmt: skip
     app.extensions["wiki.work"] = work
     runner: jobs.Runner = (
@@ -183,10 +182,10 @@ def repair_search() -> background.Repair:
 
 
 def base_url() -> str:
-    """Return the site's address for links that leave it (emails): ``BASE_URL``, else (in
-    development) the address this request came in on."""
+    """Return the site's address for links that leave it (emails, the API's ``url`` fields):
+    ``BASE_URL``, never the Host header a request claims."""
     configured: str = current_app.config["BASE_URL"]
-    return configured or request.host_url.rstrip("/")
+    return configured
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -209,8 +208,6 @@ def _run_committed_jobs(response: Response) -> Response:
         current_app.extensions["wiki.search_synced"] = True
         todo |= _ON_START
     if todo:
-        work: background.Work = current_app.extensions["wiki.work"]
-        work.base_url = base_url()  # the same unless in development
         batcher: jobs.Batcher = current_app.extensions["wiki.batcher"]
         batcher.ask(todo)
     return response

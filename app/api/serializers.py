@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from flask import url_for
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel, WithJsonSchema
 from sqlalchemy.orm import Session
 
@@ -158,7 +157,7 @@ def to_page_summary(page: models.Page) -> PageSummary:
         created_at=page.created_at,
         updated_at=page.updated_at,
         archived=page.is_archived,
-        url=url_for("pages.view", slug=page.slug, _external=True),
+        url=deps.external_url("pages.view", slug=page.slug),
     )
 
 
@@ -312,7 +311,7 @@ def to_proposal(proposal: models.Proposal) -> Proposal:
         created_at=proposal.created_at,
         updated_at=proposal.updated_at,
         published_at=proposal.published_at,
-        url=url_for("review.detail", proposal_id=proposal.id, _external=True),
+        url=deps.external_url("review.detail", proposal_id=proposal.id),
     )
 
 

@@ -162,6 +162,22 @@ def test_domain_mode_admits_company_addresses_once_confirmed(
     assert client.post("/login", data={"username": "nia", "password": PASSWORD}).status_code == 302
 
 
+def test_a_forged_host_header_never_reaches_an_email_or_an_api_link(
+    wiki: Callable[..., Flask], smtp_server: tuple[int, list[Any]]
+) -> None:
+    port, received = smtp_server
+    app = wiki(SIGNUP="domain", SIGNUP_DOMAINS="corp.example", SMTP_HOST="127.0.0.1", SMTP_PORT=port,
+               WTF_CSRF_ENABLED=False)  # its cookie is for localhost, not the forged host  # fmt: skip
+    client: Any = app.test_client()
+    forged = {"Host": "attacker.example"}
+    assert client.post("/signup", data={**NEWCOMER}, headers=forged).status_code == 200
+    email = received[0].content.decode()
+    assert "attacker.example" not in email
+    assert "http://127.0.0.1:5000/signup/confirm/" in email  # BASE_URL's development default
+    pages = client.get("/api/v1/pages", headers=forged).get_data(as_text=True)
+    assert "attacker.example" not in pages
+
+
 def test_only_administrators_manage_people(wiki: Callable[..., Flask]) -> None:
     app = wiki(SIGNUP="open")
     member: Any = app.test_client()
