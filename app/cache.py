@@ -107,7 +107,7 @@ def store_anonymous_page(version: PublishedVersion, html: str, *, expires_at: fl
     """Cache ``html`` as the page anonymous readers get for ``version``; return the answer."""
     body = html.encode()
     etag = quote_etag(hashlib.sha256(body).hexdigest()[:32])
-    stored = (body, etag, http_date(time.time()))
+    stored = (body, etag, http_date(version.changed_at))
     put("anonymous", version, stored, expires_at=expires_at)
     return _answer(*stored)
 

@@ -340,6 +340,8 @@ class ContentGeneration(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+    #: When ``value`` last moved on: the ``Last-Modified`` of every cached page view.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Proposal(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -230,18 +231,21 @@ class PublishedVersion:
     page_id: int
     revision_id: int
     generation: int
+    #: When the generation last moved on: no view of any page changed since then.
+    changed_at: datetime
 
 
 _PAGES = Page.__table__.c
+_GENERATION = ContentGeneration.__table__
 #: Built once: a page view's one query when the page is cached (compiled once, bound per call).
-_PUBLISHED_VERSION = select(
-    _PAGES.id,
-    _PAGES.published_revision_id,
-    select(ContentGeneration.__table__.c.value).where(ContentGeneration.id == 1).scalar_subquery(),
-).where(
-    _PAGES.slug == bindparam("slug"),
-    _PAGES.archived_at.is_(None),
-    _PAGES.published_revision_id.is_not(None),
+_PUBLISHED_VERSION = (
+    select(_PAGES.id, _PAGES.published_revision_id, _GENERATION.c.value, _GENERATION.c.changed_at)
+    .join_from(Page.__table__, _GENERATION, _GENERATION.c.id == 1)
+    .where(
+        _PAGES.slug == bindparam("slug"),
+        _PAGES.archived_at.is_(None),
+        _PAGES.published_revision_id.is_not(None),
+    )
 )
 
 
@@ -250,9 +254,11 @@ def published_version(session: Session, slug: str) -> PublishedVersion | None:
     old one) depends on, in one query; None for anything else (every reader may see the page
     then, so this tells no secret)."""
     row = session.connection().execute(_PUBLISHED_VERSION, {"slug": slug}).first()
-    if row is None or row[2] is None:
+    if row is None:
         return None
-    return PublishedVersion(page_id=row[0], revision_id=row[1], generation=row[2])
+    return PublishedVersion(
+        page_id=row[0], revision_id=row[1], generation=row[2], changed_at=row[3]
+    )
 
 
 def content_changed(session: Session) -> None:
@@ -261,7 +267,7 @@ def content_changed(session: Session) -> None:
     session.execute(
         update(ContentGeneration)
         .where(ContentGeneration.id == 1)
-        .values(value=ContentGeneration.value + 1)
+        .values(value=ContentGeneration.value + 1, changed_at=utcnow())
     )
 
 

@@ -3,6 +3,7 @@ and nobody gets a copy meant for someone else."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -226,6 +227,27 @@ def test_an_unreachable_cache_still_serves_pages(tmp_path: Path, database_url: s
             assert "Still here." in _text(client, "/wiki/expenses")
     finally:
         app.extensions["wiki.engine"].dispose()
+
+
+def test_servers_with_caches_of_their_own_agree_on_last_modified(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Last-Modified is when the wiki last changed, not when a process happened to cache the
+    page: each gunicorn worker answers the same If-Modified-Since the same way."""
+    apps = [make_app(tmp_path, database_url) for _ in range(2)]
+    try:
+        with apps[0].extensions["wiki.sessionmaker"]() as session:
+            make_page(session, _alex(session), title="Expenses", body="File receipts.\n")
+        first = apps[0].test_client().get("/wiki/expenses")
+        time.sleep(1.1)  # HTTP dates have whole seconds: a later cache would show a later one
+        second = apps[1].test_client().get("/wiki/expenses")
+        assert first.headers["Last-Modified"] == second.headers["Last-Modified"]
+        since = {"If-Modified-Since": first.headers["Last-Modified"]}
+        assert [app.test_client().get("/wiki/expenses", headers=since).status_code
+                for app in apps] == [304, 304]  # fmt: skip
+    finally:
+        for app in apps:
+            app.extensions["wiki.engine"].dispose()
 
 
 @pytest.fixture
