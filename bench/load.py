@@ -226,10 +226,11 @@ def serving(targets: dict[str, str], env: dict[str, str], args: argparse.Namespa
                 f"127.0.0.1:{port}", "--chdir", str(ROOT), "--log-level", "warning",
                 "--error-logfile", str(work / f"{name}.log"), target,
             ]  # fmt: skip
-            processes[name] = (
-                subprocess.Popen(command, env=env, cwd=ROOT),
-                f"http://127.0.0.1:{port}",
-            )
+            with (work / f"{name}.out").open("ab") as output:  # the app's own (access) logs
+                processes[name] = (
+                    subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=output),
+                    f"http://127.0.0.1:{port}",
+                )
         for name, (process, base) in processes.items():
             _wait_until_up(base, process, work / f"{name}.log")
         yield {name: (base, process.pid) for name, (process, base) in processes.items()}
