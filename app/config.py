@@ -127,7 +127,7 @@ DEFAULTS: dict[str, Any] = {
     #: The least severe level that is logged: ``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``.
     "LOG_LEVEL": "INFO",
     #: Serve Prometheus metrics at ``/metrics`` (with several worker processes, also set
-    #: ``PROMETHEUS_MULTIPROC_DIR``: see the README's production section).
+    #: ``PROMETHEUS_MULTIPROC_DIR``: see the README's "Health, logs and metrics").
     "METRICS": False,
     #: ``/healthz`` reports the queue down (and answers 503) once its oldest item has waited
     #: longer than this many seconds: nothing is working it off. 0: never.
