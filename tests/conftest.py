@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2.bccache import Bucket, BytecodeCache
-from sqlalchemy import Engine, Table, create_engine, select, text
+from sqlalchemy import Engine, Table, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -30,6 +30,26 @@ from app.models import User
 from app.search import BACKENDS
 from app.services import tokens
 from tests import factories
+
+
+def recorded_statements(app: Flask) -> Any:
+    """A context manager collecting the SQL statements ``app`` runs inside it, as a list."""
+    return _recorded(app.extensions["wiki.engine"])
+
+
+@contextmanager
+def _recorded(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
 
 POSTGRES_URL_VARIABLE = "PEERWIKI_TEST_POSTGRES_URL"
 #: Set to a PostgreSQL server's URL, it runs the whole suite on PostgreSQL (see ``RunDatabase``).

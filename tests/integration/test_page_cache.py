@@ -12,30 +12,19 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.models import Revision, User
 from app.services import pages, signup
-from tests.conftest import WikiClient, make_app
+from tests.conftest import WikiClient, make_app, recorded_statements
 from tests.factories import edit_page, make_page, make_user
 
 
 def _statements(app: Flask, client: Any, url: str, **kwargs: Any) -> tuple[Any, int]:
     """GET ``url``; return the response and how many SQL statements answering it took."""
-    count = 0
-
-    def counted(*_: Any) -> None:
-        nonlocal count
-        count += 1
-
-    engine = app.extensions["wiki.engine"]
-    event.listen(engine, "before_cursor_execute", counted)
-    try:
+    with recorded_statements(app) as statements:
         response = client.get(url, **kwargs)
-    finally:
-        event.remove(engine, "before_cursor_execute", counted)
-    return response, count
+    return response, len(statements)
 
 
 def _text(client: Any, url: str) -> str:

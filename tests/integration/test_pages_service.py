@@ -10,6 +10,7 @@ from app.exceptions import Conflict, EditConflict, NotFound, PermissionDenied, V
 from app.models import PageAlias, Revision, User
 from app.review.policy import SYSTEM
 from app.services import pages, proposals
+from tests.conftest import recorded_statements
 from tests.factories import edit_page, make_page, make_user
 
 
@@ -256,21 +257,13 @@ def test_concurrent_saves_of_one_proposal_conflict_instead_of_overwriting(
 def test_listing_loads_tags_and_authors_without_a_query_per_page(
     app, session: Session, author: User
 ) -> None:
-    from sqlalchemy import event
-
     for index in range(12):
         make_page(session, author, title=f"Listed {index}", tags=["a", f"t{index}"])
     session.expunge_all()
-    statements: list[str] = []
-    engine = app.extensions["wiki.engine"]
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(app) as statements:
         listing = pages.list_pages(session, per_page=12)
         shown = [
             (p.title, p.tag_names, p.created_by.username, p.department.name) for p in listing.items
         ]
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     assert len(shown) == 12
     assert len(statements) <= 3  # count, pages (+ authors, departments), tags

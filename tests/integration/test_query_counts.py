@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.models import Revision, User
 from app.review.approval import ApprovalRules
 from app.services import review
-from tests.conftest import make_app
+from tests.conftest import make_app, recorded_statements
 from tests.factories import edit_page, make_page, make_user
 
 READS = (
@@ -36,19 +35,9 @@ def _queries(app: Flask, client: Any, url: str) -> int:
     """The SQL statements of a GET of ``url`` (the second in a row, so the cache holds what it
     keeps)."""
     client.get(url).close()
-    count = 0
-
-    def counted(*_: Any) -> None:
-        nonlocal count
-        count += 1
-
-    engine = app.extensions["wiki.engine"]
-    event.listen(engine, "before_cursor_execute", counted)
-    try:
+    with recorded_statements(app) as statements:
         client.get(url).close()
-    finally:
-        event.remove(engine, "before_cursor_execute", counted)
-    return count
+    return len(statements)
 
 
 def _propose(
