@@ -1,0 +1,69 @@
+"""Database models, one module per concern; import them from here."""
+
+from app.models.accounts import ApiToken, Department, Invitation, LoginSession, User
+from app.models.base import DEFAULT_PASSWORD_METHOD, UTCDateTime, check_no_password, utcnow
+from app.models.operations import AuditEntry, QueuedJob
+from app.models.pages import (
+    ContentGeneration,
+    Page,
+    PageAlias,
+    PageContributor,
+    PageLink,
+    Revision,
+    Tag,
+    page_tags,
+)
+from app.models.review import (
+    Comment,
+    Notification,
+    Proposal,
+    ProposalEvent,
+    Review,
+    ReviewRequest,
+    RubricCriterion,
+)
+from app.models.search import (
+    GapAsker,
+    KnowledgeGap,
+    SearchLog,
+    SearchOutbox,
+    SynonymEvidence,
+    SynonymSet,
+    SynonymSuggestion,
+)
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Comment",
+    "ContentGeneration",
+    "DEFAULT_PASSWORD_METHOD",
+    "Department",
+    "GapAsker",
+    "Invitation",
+    "KnowledgeGap",
+    "LoginSession",
+    "Notification",
+    "Page",
+    "PageAlias",
+    "PageContributor",
+    "PageLink",
+    "Proposal",
+    "ProposalEvent",
+    "QueuedJob",
+    "Review",
+    "ReviewRequest",
+    "Revision",
+    "RubricCriterion",
+    "SearchLog",
+    "SearchOutbox",
+    "SynonymEvidence",
+    "SynonymSet",
+    "SynonymSuggestion",
+    "Tag",
+    "UTCDateTime",
+    "User",
+    "check_no_password",
+    "page_tags",
+    "utcnow",
+]
