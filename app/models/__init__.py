@@ -2,6 +2,7 @@
 
 from app.models.accounts import ApiToken, Department, Invitation, LoginSession, User
 from app.models.base import DEFAULT_PASSWORD_METHOD, UTCDateTime, check_no_password, utcnow
+from app.models.feedback import PageFeedback
 from app.models.operations import AuditEntry, QueuedJob
 from app.models.pages import (
     ContentGeneration,
@@ -47,6 +48,7 @@ __all__ = [
     "Page",
     "PageAlias",
     "PageContributor",
+    "PageFeedback",
     "PageLink",
     "Proposal",
     "ProposalEvent",

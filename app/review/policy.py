@@ -195,3 +195,63 @@ def require_manage_synonyms(user: User) -> None:
     """Raise PermissionDenied unless ``user`` is an administrator."""
     if not can_manage_synonyms(user):
         raise PermissionDenied("Only administrators manage synonyms.")
+
+
+# ---- insight: reader feedback, analytics, expert directory ------------------------------------
+
+
+def is_owner(user: User, page: Page) -> bool:
+    """The page's owners: whoever answers for it being true and reads its feedback.
+
+    Until pages have owners of their own, the person who created the page and administrators.
+    """
+    return user.is_admin or page.created_by_id == user.id
+
+
+def can_give_feedback(user: User, page: Page) -> bool:
+    """Signed-in readers of a live published page say whether it worked for them; the writer of
+    the version they read does not vouch for their own text."""
+    revision = page.published_revision
+    return (
+        revision is not None
+        and not page.is_archived
+        and can_view(user, page)
+        and revision.author_id != user.id
+    )
+
+
+def require_give_feedback(user: User, page: Page) -> None:
+    """Raise PermissionDenied unless ``user`` may give feedback on ``page``."""
+    if not can_give_feedback(user, page):
+        raise PermissionDenied(
+            "You wrote this version of the page; readers tell you whether it worked."
+        )
+
+
+def can_read_feedback(user: User | None, page: Page) -> bool:
+    """The page's owners read the "didn't work" count and the readers' private notes; other
+    readers see only how many it worked for."""
+    return user is not None and is_owner(user, page)
+
+
+def can_view_analytics(user: User) -> bool:
+    """Administrators read the peer-learning dashboard (aggregates, never one person's work)."""
+    return user.is_admin
+
+
+def require_view_analytics(user: User) -> None:
+    """Raise PermissionDenied unless ``user`` may read the analytics dashboard."""
+    if not can_view_analytics(user):
+        raise PermissionDenied("Only administrators read the analytics dashboard.")
+
+
+def can_view_activity(user: User, person: User) -> bool:
+    """One person's own activity (reviews given, pages published week by week): themselves and
+    administrators only."""
+    return user.is_admin or user.id == person.id
+
+
+def require_view_activity(user: User, person: User) -> None:
+    """Raise PermissionDenied unless ``user`` may read ``person``'s activity."""
+    if not can_view_activity(user, person):
+        raise PermissionDenied("A person's activity is shown only to them and to administrators.")

@@ -14,6 +14,7 @@ from app.views import (
     audit,
     auth,
     errors,
+    feedback,
     filters,
     health,
     pages,
@@ -59,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit.bp)
     app.register_blueprint(synonyms.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(feedback.bp)
     app.context_processor(
         lambda: {
             "unread_notifications": deps.unread_notifications,

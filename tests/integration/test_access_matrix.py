@@ -158,6 +158,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/admin/rubric"): MEMBER_WRITE,
     ("POST", "/departments"): MEMBER_WRITE,
     ("POST", "/departments/<name>/rules"): MEMBER_WRITE,
+    ("POST", "/wiki/<slug>/feedback"): Route("page", auth="member", payload={"worked": "yes"}),
     # -- the API: reading
     ("GET", "/api/docs"): READ,
     ("GET", "/api/docs/assets/<path:filename>"): READ,
@@ -182,10 +183,14 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/gaps"): READ,
     ("GET", "/api/v1/audit"): ADMIN_READ,
     ("GET", "/api/v1/synonyms"): ADMIN_READ,
+    ("GET", "/api/v1/pages/<slug>/feedback"): Route("page", unpublished=404),
     # -- the API: writing
     ("POST", "/api/v1/pages"): MEMBER_WRITE,
     ("POST", "/api/v1/synonyms"): Route(auth="admin", payload={"terms": ["a", "b"]}),
     ("DELETE", "/api/v1/synonyms/<int:set_id>"): Route(auth="admin"),
+    ("POST", "/api/v1/pages/<slug>/feedback"): Route(
+        "page", auth="member", payload={"worked": True}
+    ),
     ("POST", "/api/v1/render"): Route(auth="member", payload={"markdown": "*hi*"}),
     ("POST", "/api/v1/notifications/read"): MEMBER_WRITE,
     ("POST", "/api/v1/pages/<slug>/revisions"): Route(

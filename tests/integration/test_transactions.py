@@ -27,6 +27,7 @@ from app.services import (
     accounts,
     comments,
     content,
+    feedback,
     notifications,
     pages,
     proposals,
@@ -162,6 +163,7 @@ USE_CASES = [
     UseCase("change a password", lambda w: accounts.change_password(w.session, user=w.alex, current=PASSWORD, new="another-long-passphrase", password_method=FAST, client=BROWSER)),
     UseCase("deactivate someone", lambda w: accounts.set_active(w.session, actor=w.admin, username="hana", active=False)),
     UseCase("mark notifications read", lambda w: notifications.mark_read(w.session, w.fatima)),
+    UseCase("give feedback on a page", lambda w: feedback.give(w.session, reader=w.hana, slug="expenses", worked=False, note="Step 2 fails.")),
     UseCase("search and log a gap", lambda w: search.run(w.session, w.app.extensions["wiki.search"], SearchQuery(text="parking"), user=w.hana)),
 ]
 # fmt: on
