@@ -19,7 +19,18 @@ from app.db import Base
 from app.models import Page
 from app.review.approval import ApprovalRules, Verdict
 from app.search import SearchQuery
-from app.services import accounts, backup, demo, queue, review, search, signup, tokens, users
+from app.services import (
+    accounts,
+    backup,
+    demo,
+    feedback,
+    queue,
+    review,
+    search,
+    signup,
+    tokens,
+    users,
+)
 from app.services import synonyms as synonym_sets
 from tests.conftest import WikiClient, make_app, table_rows
 from tests.factories import FAST_PASSWORD_METHOD, PASSWORD, edit_page, make_page, make_user
@@ -62,6 +73,7 @@ def _populate(session: Session, app: Flask) -> None:
     queue.enqueue(session, "gaps")  # work waiting for a worker
     synonym_sets.add_set(session, actor=admin, terms=["PTO", "time off"])
     synonym_sets.note_pair(session, first="vacation", then="pto", user_id=fatima.id)
+    feedback.give(session, reader=fatima, slug="onboarding", worked=False, note="Step 2 fails")
     session.commit()
 
 
