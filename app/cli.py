@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -37,6 +37,7 @@ from app.services import (
     queue,
     tokens,
     users,
+    verification,
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -51,6 +52,8 @@ DEMO_ACCOUNTS = [
 DEMO_PASSWORD = "peerwiki-demo"
 #: Seconds without jobs after which the worker merges what index commits left unmerged.
 WORKER_IDLE_AFTER = 2.0
+#: Seconds between the worker's passes over the verification schedule (open due, remind).
+VERIFY_EVERY = 3600.0
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -63,6 +66,7 @@ def init_app(app: Flask) -> None:
         content_group,
         notifications_group,
         search_group,
+        verifications_group,
     ):
         app.cli.add_command(group)
     app.cli.add_command(backup_command)
@@ -420,6 +424,31 @@ def notifications_deliver(base_url: str | None) -> None:
     click.echo(f"Sent {sent} notification emails.")
 
 
+# -- verifications ----------------------------------------------------------------------------
+
+
+@click.group("verifications", cls=AppGroup)
+def verifications_group() -> None:
+    """Recurring verification of pages (the worker does this every hour by itself)."""
+
+
+@verifications_group.command("open-due")
+@click.option(
+    "--now", "as_of", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    default=None, help="Open what is due as of this time (ISO 8601, UTC unless it says); default now.",
+)  # fmt: skip
+def verifications_open_due(as_of: datetime | None) -> None:
+    """Open a verification for every page that has fallen due (none twice), and send reminders."""
+    now = utcnow() if as_of is None else _utc(as_of)
+    with _session() as session:
+        opened, reminded = verification.run_schedule(session, now=now)
+    click.echo(f"Opened {opened} verifications; reminded {reminded} as of {now.isoformat()}.")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 # -- worker and job queue ---------------------------------------------------------------------
 
 
@@ -470,7 +499,7 @@ def _work_until(
         work, name=f"{socket.gethostname()}:{os.getpid()}", stopping=stop.is_set
     )
     periodic = [Job.INDEX, Job.MAIL] if work.mailer is not None else [Job.INDEX]
-    due = {"periodic": 0.0, "gaps": 0.0}
+    due = {"periodic": 0.0, "gaps": 0.0, "verify": 0.0}
     busy_until = 0.0  # housekeeping (merging index segments) waits for a pause in the work
     click.echo(f"Worker {worker.name} is running jobs (Ctrl+C stops it).")
     while not stop.is_set():
@@ -481,6 +510,9 @@ def _work_until(
         if now >= due["gaps"]:
             worker.schedule([Job.GAPS])
             due["gaps"] = now + gaps_every
+        if now >= due["verify"]:
+            worker.schedule([Job.VERIFY])
+            due["verify"] = now + VERIFY_EVERY
         if worker.drain():
             busy_until = time.monotonic() + WORKER_IDLE_AFTER
         if stop.is_set():

@@ -36,6 +36,7 @@ class Job(StrEnum):
     MAIL = "mail"  #: send pending notification emails
     GAPS = "gaps"  #: mark knowledge gaps that published pages now answer
     REBUILD = "rebuild"  #: rebuild the search index from the database
+    VERIFY = "verify"  #: open verifications of pages that fell due, remind people of open ones
 
 
 def after_commit(session: Session, job: Job) -> None:

@@ -209,4 +209,5 @@ def search_query_from_args() -> SearchQuery:
         pending_for=user.username
         if user is not None and request.args.get("pending") == "1"
         else None,
+        verified_only=request.args.get("verified") == "1",
     )

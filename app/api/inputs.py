@@ -202,6 +202,10 @@ class SearchArgs(BaseModel):
     per_page: Annotated[int, Field(ge=1, le=web.SEARCH_MAX_PER_PAGE)] = 10
     sort: Literal[web.SEARCH_SORTS] = "relevance"  # type: ignore[valid-type]
     pending: bool = Field(default=False, description="Include your own pending proposals.")
+    verified: bool = Field(
+        default=False,
+        description="Only pages verified as still accurate and not yet due for verification.",
+    )
 
     def to_query(self, user: User | None) -> SearchQuery:
         """Return the search to run for ``user``."""
@@ -209,6 +213,7 @@ class SearchArgs(BaseModel):
             text=self.q, tag=self.tag or None, department=self.department or None,
             author=self.author or None, page=self.page, per_page=self.per_page, sort=self.sort,
             pending_for=user.username if user is not None and self.pending else None,
+            verified_only=self.verified,
         )  # fmt: skip
 
 

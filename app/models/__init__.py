@@ -32,6 +32,7 @@ from app.models.search import (
     SynonymSet,
     SynonymSuggestion,
 )
+from app.models.verification import PageOwner, PageSchedule, Verification, VerificationState
 
 __all__ = [
     "ApiToken",
@@ -50,6 +51,8 @@ __all__ = [
     "PageContributor",
     "PageFeedback",
     "PageLink",
+    "PageOwner",
+    "PageSchedule",
     "Proposal",
     "ProposalEvent",
     "QueuedJob",
@@ -65,6 +68,8 @@ __all__ = [
     "Tag",
     "UTCDateTime",
     "User",
+    "Verification",
+    "VerificationState",
     "check_no_password",
     "page_tags",
     "utcnow",

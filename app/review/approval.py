@@ -81,6 +81,8 @@ class ApprovalRules:
 
     required: int = 1
     cross_department: bool = False
+    #: One approval must come from an owner of the page who did not contribute (code owners).
+    owner_approval: bool = False
 
     def for_department(self, department: DepartmentRules | None) -> ApprovalRules:
         """Apply a department's own settings over the global ones."""
@@ -93,6 +95,7 @@ class ApprovalRules:
                 if department.require_cross_department is None
                 else department.require_cross_department
             ),
+            owner_approval=self.owner_approval,
         )
 
 
@@ -104,13 +107,16 @@ class ApprovalStatus:
     approvers: list[Person]
     blockers: list[Person]
     cross_department_approval: bool
+    #: Whether an owner who did not contribute approved (True when the rule is off).
+    owner_approved: bool = True
 
     @property
     def satisfied(self) -> bool:
         """Whether the proposal may be published now."""
         enough = len(self.approvers) >= self.rules.required
         crossed = self.cross_department_approval or not self.rules.cross_department
-        return enough and crossed and not self.blockers
+        owned = self.owner_approved or not self.rules.owner_approval
+        return enough and crossed and owned and not self.blockers
 
     def describe(self) -> str:
         """Say in one sentence what publication still waits for."""
@@ -123,6 +129,8 @@ class ApprovalStatus:
             parts.append(f"{missing} more approval{'s' if missing > 1 else ''}")
         if self.rules.cross_department and not self.cross_department_approval:
             parts.append("an approval from another department")
+        if self.rules.owner_approval and not self.owner_approved:
+            parts.append("an owner's approval")
         if not parts:
             return "All approval rules are met."
         return "Needs " + " and ".join(parts) + "."
@@ -162,12 +170,14 @@ def evaluate(
     head_revision_id: int | None,
     department_id: int,
     contributor_ids: Collection[int],
+    owner_ids: Collection[int] = (),
 ) -> ApprovalStatus:
     """Evaluate a proposal's reviews against ``rules`` (already specific to its department).
 
     An approval counts when it is the reviewer's latest verdict, is on the head revision, was
     not dismissed, the reviewer wrote none of the proposal's revisions and an administrator
-    confirmed their department.
+    confirmed their department. With ``rules.owner_approval`` one of the approvers must be in
+    ``owner_ids`` (the page's owners).
     """
     approvers = [
         ballot.reviewer
@@ -180,4 +190,5 @@ def evaluate(
     ]
     blockers = [ballot.reviewer for ballot in blocking(ballots)]
     crossed = any(person.department_id != department_id for person in approvers)
-    return ApprovalStatus(rules, approvers, blockers, crossed)
+    owned = any(person.id in owner_ids for person in approvers)
+    return ApprovalStatus(rules, approvers, blockers, crossed, owned)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Final
 
 from sqlalchemy import ColumnElement, exists, or_, true
@@ -255,3 +256,31 @@ def require_view_activity(user: User, person: User) -> None:
     """Raise PermissionDenied unless ``user`` may read ``person``'s activity."""
     if not can_view_activity(user, person):
         raise PermissionDenied("A person's activity is shown only to them and to administrators.")
+
+
+def can_manage_owners(user: User, owners: Collection[int]) -> bool:
+    """A page's owners (``owners``: their ids) and administrators change its owners, its
+    owner-approval rule and its review interval."""
+    return user.is_admin or user.id in owners
+
+
+def require_manage_owners(user: User, page: Page, owners: Collection[int]) -> None:
+    """Raise PermissionDenied unless ``user`` may change who owns ``page``."""
+    if not can_manage_owners(user, owners):
+        raise PermissionDenied(
+            f"Only the owners of “{page.title}” or an administrator can change its owners."
+        )
+
+
+def can_verify(user: User, *, assignee_id: int | None, owners: Collection[int]) -> bool:
+    """The person a verification is assigned to, the page's owners and administrators record
+    its outcome."""
+    return user.is_admin or user.id == assignee_id or user.id in owners
+
+
+def require_verify(user: User, *, assignee_id: int | None, owners: Collection[int]) -> None:
+    """Raise PermissionDenied unless ``user`` may record a verification's outcome."""
+    if not can_verify(user, assignee_id=assignee_id, owners=owners):
+        raise PermissionDenied(
+            "Only the person asked, the page's owners or an administrator can verify this page."
+        )

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 PUBLIC = "public"
+#: What an overdue page's relevance score is multiplied by (every backend: it ranks lower,
+#: without vanishing below weaker matches of every other page).
+OVERDUE_DEMOTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,12 @@ class SearchQuery:
     pending_for: str | None = None
     #: ``text`` parsed already, with the wiki's synonyms added (None: backends parse ``text``).
     parsed: ParsedQuery | None = None
+    #: Only pages verified and not yet due ("verified only"); the service fills ``only_pages``.
+    verified_only: bool = False
+    #: When set, only documents of these pages match.
+    only_pages: frozenset[int] | None = None
+    #: Pages overdue for verification: their scores are multiplied by ``OVERDUE_DEMOTION``.
+    demoted_pages: frozenset[int] = frozenset()
 
     def tree(self) -> ParsedQuery:
         """What to match: ``parsed``, or else ``text`` parsed."""

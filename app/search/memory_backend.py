@@ -18,6 +18,7 @@ from typing import Any
 from markupsafe import Markup
 
 from app.search import (
+    OVERDUE_DEMOTION,
     PUBLIC,
     SearchDocument,
     SearchHit,
@@ -147,6 +148,14 @@ def _search(index: MemoryIndex, request: SearchQuery) -> SearchResults:
         "department": _ordered(Counter(doc.department for doc in documents if doc.department)),
         "tag": _ordered(Counter(tag for doc in documents for tag in doc.tags if tag)),
     }
+    if request.demoted_pages and request.sort != "date":  # overdue for verification
+        demoted = request.demoted_pages
+        found = {
+            key: score * OVERDUE_DEMOTION
+            if index.records[key].document.page_id in demoted
+            else score
+            for key, score in found.items()
+        }
     hits = _page_of_hits(index, root, found, request) if total else []
     return SearchResults(total, hits, facets, suggestion, fuzzy)
 
@@ -161,10 +170,12 @@ def _allowed(index: MemoryIndex, request: SearchQuery, filters: Iterable[query.F
     wanted = [(choice.field, set(choice.values)) for choice in filters]
     chosen = {"tags": request.tag, "department": request.department, "author": request.author}
     wanted += [(name, {value.lower()}) for name, value in chosen.items() if value]
+    only = request.only_pages
     return {
         key
         for key, record in index.records.items()
         if viewers & _viewers(record.document)
+        and (only is None or record.document.page_id in only)
         and all(values & record.terms[name].keys() for name, values in wanted)
     }
 

@@ -38,6 +38,7 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -59,6 +60,7 @@ from sqlalchemy.sql import ColumnElement
 
 from app.db import NAMING_CONVENTION
 from app.search import (
+    OVERDUE_DEMOTION,
     PUBLIC,
     SearchDocument,
     SearchHit,
@@ -595,6 +597,8 @@ class _Search:
             conditions.append(
                 column.overlap(values) if name in _ARRAY_FIELDS else column.in_(values)
             )
+        if request.only_pages is not None:
+            conditions.append(DOCUMENTS.c.page_id == any_(_ids(request.only_pages)))
         return and_(*conditions)
 
     def _counts(self, match: ColumnElement[bool], ranked: list[ColumnElement[Any]]) -> _Counts:
@@ -648,6 +652,9 @@ class _Search:
         page, size = max(1, request.page), max(1, min(request.per_page, 100))
         scored = request.sort != "date"
         score = _score(translator.ranked, counts) if scored else literal(0.0)
+        if scored and request.demoted_pages:  # overdue for verification: ranked lower
+            overdue = DOCUMENTS.c.page_id == any_(_ids(request.demoted_pages))
+            score = case((overdue, score * OVERDUE_DEMOTION), else_=score)
         reviewed = func.coalesce(DOCUMENTS.c.reviewed_at, DOCUMENTS.c.updated_at)
         order = (
             [score.desc(), reviewed.desc(), DOCUMENTS.c.key]
@@ -724,6 +731,11 @@ def _score(ranked: list[ColumnElement[Any]], counts: _Counts) -> ColumnElement[A
         if holding
     ]
     return _balanced(operator.add, parts) if parts else literal(0.0)
+
+
+def _ids(ids: frozenset[int]) -> ColumnElement[Any]:
+    """Page ids as one array parameter (a search's statement stays the same size)."""
+    return bindparam(None, sorted(ids), type_=ARRAY(Integer))
 
 
 def _hidden(column: ColumnElement[Any]) -> ColumnElement[Any]:

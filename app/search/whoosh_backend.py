@@ -28,6 +28,7 @@ from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from app.search import (
+    OVERDUE_DEMOTION,
     PUBLIC,
     IndexDamaged,
     SearchDocument,
@@ -56,7 +57,7 @@ _T = TypeVar("_T")
 #: How long a writer waits for another process's lock before giving up (work stays queued).
 WRITE_LOCK_TIMEOUT = 10.0
 #: Bump when ``build_schema`` changes: ``search rebuild`` then starts from a new, empty index.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: page_id is a column (verified-only filter, overdue demotion)
 _LAYOUT_FILE = "peerwiki-schema-version"
 #: Where the index keeps how far it has applied the database's change log.
 _CHECKPOINT_FILE = "peerwiki-checkpoint"
@@ -70,7 +71,7 @@ def build_schema(language: str) -> Schema:
     stemmed, exact = stemming_analyzer(language), exact_analyzer(language)
     return Schema(
         key=ID(unique=True, stored=True),
-        page_id=NUMERIC(stored=True),
+        page_id=NUMERIC(stored=True, sortable=True),
         proposal_id=NUMERIC(stored=True),
         slug=ID(stored=True),
         title=TEXT(analyzer=stemmed, field_boost=2.5, stored=True),
@@ -197,6 +198,8 @@ class WhooshBackend:
         parsed = request.tree()
         narrowing = [_filters(request), *translator.filters(parsed.filters)]
         allowed = evaluate(arrays, query.And(narrowing)).matched
+        if request.only_pages is not None:
+            allowed = allowed & _of_pages(arrays, request.only_pages)
         q = translator.translate(parsed.root)
         found = _restricted(evaluate(arrays, q), allowed)
         total = exact = int(np.count_nonzero(found.matched))
@@ -216,6 +219,11 @@ class WhooshBackend:
             "department": _ordered(arrays.count("department", found.matched)),
             "tag": _ordered(arrays.count("tag_list", found.matched)),
         }
+        if request.demoted_pages and request.sort != "date":  # overdue for verification
+            demoted = _of_pages(arrays, request.demoted_pages)
+            found = Scored(
+                found.matched, np.where(demoted, found.scores * OVERDUE_DEMOTION, found.scores)
+            )
         hits = _page_of_hits(arrays, q, found, request) if total else []
         return SearchResults(total, hits, facets, suggestion, fuzzy)
 
@@ -350,6 +358,11 @@ def _log_damage(message: str, exc: BaseException) -> None:
     """Log a failure to read the index with its traceback as text (a record holding the
     traceback would keep Whoosh's failed frames, and the files they opened, alive)."""
     log.error("%s\n%s", message, "".join(traceback.format_exception(exc)).rstrip())
+
+
+def _of_pages(arrays: IndexArrays, page_ids: frozenset[int]) -> np.ndarray:
+    """Which documents belong to one of ``page_ids`` (a mask over document numbers)."""
+    return np.isin(arrays.column("page_id"), np.fromiter(page_ids, np.int64, len(page_ids)))
 
 
 def _restricted(found: Scored, allowed: np.ndarray) -> Scored:

@@ -21,7 +21,7 @@ from app.exceptions import Conflict, NotFound, ValidationError
 from app.models import LoginSession, User, utcnow
 from app.review import policy
 from app.review.policy import System
-from app.services import audit, tokens, users
+from app.services import audit, tokens, users, verification
 from app.services.content import SYSTEM_USERNAME
 
 #: How precisely a session's last activity is recorded (reads should not all become writes).
@@ -177,6 +177,7 @@ def set_active(session: Session, *, actor: User | System, username: str, active:
     if not active:
         end_sessions(session, user)
         tokens.revoke_all(session, user)
+        verification.owner_departed(session, user)  # their pages go to their spaces' queues
     audit.record(
         session, "user.activate" if active else "user.deactivate",
         actor=actor if isinstance(actor, User) else None, target=f"user:{user.username}",

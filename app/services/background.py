@@ -17,7 +17,7 @@ from app.jobs import Job
 from app.mail import Mailer
 from app.models import QueuedJob, utcnow
 from app.search import SearchBackend
-from app.services import indexing, notifications, queue, search
+from app.services import indexing, notifications, queue, search, verification
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +77,19 @@ class Work:
                     log.exception("Background job %s failed; its work stays queued", job)
 
     def do(
-        self, session: Session, job: Job, *, stopping: Callable[[], bool] = lambda: False
+        self,
+        session: Session,
+        job: Job,
+        *,
+        stopping: Callable[[], bool] = lambda: False,
+        now: datetime | None = None,
     ) -> None:
-        """Do one job; raise when some of it must be tried again (it stays queued), or
-        Stopping when ``stopping`` turned true halfway through a long job."""
-        if job is Job.INDEX:
+        """Do one job (as of ``now``, for the work that depends on the time); raise when some
+        of it must be tried again (it stays queued), or Stopping when ``stopping`` turned true
+        halfway through a long job."""
+        if job is Job.VERIFY:
+            verification.run_schedule(session, now=now or utcnow())
+        elif job is Job.INDEX:
             self._index(session)
         elif job is Job.MAIL:
             self._mail(session)
@@ -161,7 +169,7 @@ class Worker:
                 return None
             log.info("Running job %s (%s, attempt %s)", job.id, job.kind, job.attempts)
             try:
-                self.work.do(session, Job(job.kind), stopping=self.stopping)
+                self.work.do(session, Job(job.kind), stopping=self.stopping, now=self.clock())
             except Stopping:
                 session.rollback()
                 queue.release(session, job, now=self.clock())

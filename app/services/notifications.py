@@ -34,6 +34,11 @@ KINDS = {
     "merge_conflict": "Update needed",
     "suggestion_applied": "Suggestion applied",
     "gap_answered": "Your question has an answer",
+    "verification_due": "Verification due",
+    "verification_reminder": "Verification reminder",
+    "verification_changes": "Verification: changes needed",
+    "verified": "Page verified",
+    "owner_left": "Pages without an owner",
 }
 #: Pending emails older than this are dropped instead of sent late.
 EMAIL_MAX_AGE = timedelta(days=1)

@@ -20,7 +20,7 @@ from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
 from app.models import Page, Proposal, ProposalEvent, Revision, User, utcnow
 from app.review import approval, policy
 from app.review.workflow import OPEN_STATES, Action, State, advance
-from app.services import audit, indexing, pages
+from app.services import audit, indexing, ownership, pages
 from app.slugs import slugify
 
 
@@ -49,6 +49,7 @@ def create_page(
         page = Page(slug=slug, title=fields["title"], department=dept, created_by=author)
         session.add(page)
         session.flush()
+        ownership.start_owning(session, page, author)
         proposal = _new_proposal(session, page, author, base=None)
         revision = _push(session, proposal, author=author, base=None, department=dept, **fields)
         pages.content_changed(session)  # links to its slug no longer show as missing
@@ -273,6 +274,7 @@ def publish(session: Session, proposal: Proposal, actor: User | None) -> Revisio
 def _publish(session: Session, proposal: Proposal, head: Revision, actor: User | None) -> None:
     """Make ``head`` what readers see, and audit it."""
     pages.publish_revision(session, proposal.page, head)
+    ownership.schedule_after_publication(session, proposal.page)  # its clock restarts
     proposal.published_at = utcnow()
     audit.record(
         session, "proposal.publish", actor=actor, target=f"proposal:{proposal.id}",
@@ -432,3 +434,15 @@ def _write_guard(
 
 class _StaleHead(Exception):
     """The proposal's head moved since the edit started."""
+
+
+def start_draft(session: Session, page: Page, *, author: User, summary: str) -> Revision:
+    """Open a draft proposal for ``page`` whose first revision is its published text, for
+    ``author`` to change (a verification found the page needs work). Does not commit."""
+    published = page.published_revision
+    assert published is not None
+    proposal = _new_proposal(session, page, author, base=published)
+    return _push(
+        session, proposal, author=author, base=published, department=published.department,
+        title=published.title, body=published.body, tags=list(published.tags), summary=summary,
+    )  # fmt: skip

@@ -8,7 +8,7 @@ them) and are applied by the pure ``app.review.approval`` module.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -18,7 +18,7 @@ from app.models import Department, Proposal, Review, ReviewRequest, Revision, Us
 from app.review import approval, policy
 from app.review.approval import ApprovalRules, ApprovalStatus, Verdict
 from app.review.workflow import OPEN_STATES, REVIEWABLE_STATES, Action, InvalidTransition, State
-from app.services import audit, notifications, proposals, users
+from app.services import audit, notifications, ownership, proposals, users
 from app.services import comments as comment_service
 from app.services import rubric as rubric_service
 from app.services.content import SYSTEM_USERNAME
@@ -274,12 +274,16 @@ def approval_status(session: Session, proposal: Proposal, rules: ApprovalRules) 
     """Evaluate ``proposal`` against the rules of its department."""
     head = proposal.head_revision
     department = (head.department if head else None) or proposal.author.department
+    owners = ownership.owners(session, proposal.page)
+    if owners.require_owner_approval:
+        rules = replace(rules, owner_approval=True)
     return approval.evaluate(
         proposal.reviews,
         rules=rules.for_department(department),
         head_revision_id=proposal.head_revision_id,
         department_id=department.id,
         contributor_ids=proposal.contributor_ids,
+        owner_ids=ownership.owner_ids(session, proposal.page),
     )
 
 

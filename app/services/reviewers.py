@@ -29,8 +29,19 @@ def suggest_reviewers(session: Session, proposal: Proposal, *, limit: int = 6) -
     """Suggest reviewers who know the subject, always including someone from another department."""
     head = proposal.head_revision
     assert head is not None
-    home = head.department or proposal.author.department
     excluded = {proposal.author_id, *(request.reviewer_id for request in proposal.requests)}
+    return suggest_for_revision(
+        session, head, home=head.department or proposal.author.department, excluded=excluded,
+        limit=limit,
+    )  # fmt: skip
+
+
+def suggest_for_revision(
+    session: Session, head: Revision, *, home: Department, excluded: set[int], limit: int = 6
+) -> list[Suggestion]:
+    """Suggest people who know the subject of ``head`` (a page's department is ``home``), always
+    including someone from another department; nobody in ``excluded``."""
+    page = head.page
     scores: Counter[int] = Counter()
     reasons: dict[int, str] = {}
 
@@ -42,16 +53,16 @@ def suggest_reviewers(session: Session, proposal: Proposal, *, limit: int = 6) -
             reasons.setdefault(user.id, reason)
 
     for tag in head.tags:
-        tagged = select(Page.id).where(Page.tags.any(name=tag), Page.id != proposal.page_id)
+        tagged = select(Page.id).where(Page.tags.any(name=tag), Page.id != page.id)
         consider(_authors_of(session, tagged), f"Wrote pages tagged #{tag}", 3)
         consider(_reviewers_of(session, tagged), f"Reviewed pages tagged #{tag}", 3)
     linked_slugs = render.wikilink_targets(head.html)
     linked = select(Page.id).where(Page.slug.in_(linked_slugs))
     consider(_authors_of(session, linked), "Wrote a page this one links to", 2)
-    linking = select(PageLink.source_page_id).where(PageLink.target_slug == proposal.page.slug)
+    linking = select(PageLink.source_page_id).where(PageLink.target_slug == page.slug)
     consider(_authors_of(session, linking), "Wrote a page that links here", 2)
     consider(
-        _authors_of(session, select(Page.id).where(Page.id == proposal.page_id)),
+        _authors_of(session, select(Page.id).where(Page.id == page.id)),
         "Wrote earlier versions of this page",
         4,
     )

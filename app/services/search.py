@@ -18,7 +18,7 @@ from app.pagination import Paginated, paginate
 from app.search import SearchBackend, SearchQuery, SearchResults
 from app.search.spelling import typo_distance
 from app.search.synonyms import with_synonyms
-from app.services import indexing, notifications, synonyms
+from app.services import indexing, notifications, synonyms, verification
 
 #: A search with results that nobody opened within this time counts as unanswered.
 UNOPENED_AFTER = timedelta(minutes=30)
@@ -69,7 +69,8 @@ def run(
     """
     text = request.text.strip()[:MAX_QUERY_CHARS]
     words = synonyms.words(session, language=backend.language)
-    results = backend.search(with_synonyms(_with_text(request, text), words))
+    asked = verification.search_request(session, _with_text(request, text))
+    results = backend.search(with_synonyms(asked, words))
     if indexing.behind(session, backend):  # another server changed pages: catch up after this
         jobs.after_commit(session, Job.INDEX)
     log_id = None
