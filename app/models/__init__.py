@@ -32,6 +32,7 @@ from app.models.search import (
     SynonymSet,
     SynonymSuggestion,
 )
+from app.models.spaces import Space, SpaceKind, SpaceMember, SpaceRole
 from app.models.verification import PageOwner, PageSchedule, Verification, VerificationState
 
 __all__ = [
@@ -62,6 +63,10 @@ __all__ = [
     "RubricCriterion",
     "SearchLog",
     "SearchOutbox",
+    "Space",
+    "SpaceKind",
+    "SpaceMember",
+    "SpaceRole",
     "SynonymEvidence",
     "SynonymSet",
     "SynonymSuggestion",

@@ -24,6 +24,7 @@ from app.review.workflow import State
 if TYPE_CHECKING:
     from app.models.accounts import Department, User
     from app.models.review import Proposal
+    from app.models.spaces import Space
 
 
 page_tags = Table(
@@ -65,8 +66,18 @@ class Page(Base):
     latest_revision_id: Mapped[int | None] = mapped_column(
         ForeignKey("revisions.id", use_alter=True), nullable=True
     )
+    #: The space whose tree the page is in (``app.services.spaces``).
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"), index=True)
+    #: The page it sits under in the space's tree; None: at the top of the tree.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pages.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    #: Order among the pages with the same parent (smallest first, then by title).
+    position: Mapped[int] = mapped_column(Integer, server_default="0")
 
     department: Mapped[Department | None] = relationship(lazy="joined")
+    space: Mapped[Space] = relationship(foreign_keys=[space_id])
+    parent: Mapped[Page | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     tags: Mapped[list[Tag]] = relationship(secondary=page_tags, order_by=Tag.name)
     published_revision: Mapped[Revision | None] = relationship(
@@ -124,12 +135,20 @@ class Revision(Base):
     proposal_id: Mapped[int | None] = mapped_column(
         ForeignKey("proposals.id", use_alter=True), nullable=True, index=True
     )
+    #: Where the revision puts the page: its space and parent page (publication applies them
+    #: when they differ from the base revision's, see ``pages.publish_revision``).
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id"), nullable=True)
+    parent_page_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pages.id", ondelete="SET NULL"), nullable=True
+    )
 
     page: Mapped[Page] = relationship(foreign_keys=[page_id])
     proposal: Mapped[Proposal | None] = relationship(foreign_keys=[proposal_id])
     author: Mapped[User] = relationship(lazy="joined")
     department: Mapped[Department | None] = relationship()
     parent: Mapped[Revision | None] = relationship(remote_side=[id])
+    space: Mapped[Space | None] = relationship(foreign_keys=[space_id])
+    parent_page: Mapped[Page | None] = relationship(foreign_keys=[parent_page_id])
 
 
 class PageLink(Base):

@@ -7,7 +7,7 @@ and the unit tests pass plain values.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypeVar
@@ -75,6 +75,13 @@ class DepartmentRules(Protocol):
 B = TypeVar("B", bound=Ballot)
 
 
+class SpaceRules(Protocol):
+    """A space's own approval count (None: the department's or the global one)."""
+
+    @property
+    def required_approvals(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class ApprovalRules:
     """How many approvals publication needs, and whether one must cross departments."""
@@ -97,6 +104,12 @@ class ApprovalRules:
             ),
             owner_approval=self.owner_approval,
         )
+
+    def for_space(self, space: SpaceRules | None) -> ApprovalRules:
+        """Apply a space's approval count over the department's and global ones."""
+        if space is None or space.required_approvals is None:
+            return self
+        return replace(self, required=space.required_approvals)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, exists, or_, true
 from sqlalchemy.orm import selectinload
 
 from app.exceptions import PermissionDenied
-from app.models import Page, Proposal, Revision, User
+from app.models import Page, Proposal, Revision, Space, SpaceKind, SpaceRole, User
 from app.review.workflow import State
 
 
@@ -283,4 +283,59 @@ def require_verify(user: User, *, assignee_id: int | None, owners: Collection[in
     if not can_verify(user, assignee_id=assignee_id, owners=owners):
         raise PermissionDenied(
             "Only the person asked, the page's owners or an administrator can verify this page."
+        )
+
+
+def is_space_member(user: User | None, space: Space) -> bool:
+    """Named members and maintainers belong to a space, and so does everyone in the department
+    of a department space (implicitly: no rows are copied for them)."""
+    if user is None:
+        return False
+    if space.department_id is not None and user.department_id == space.department_id:
+        return True
+    return any(member.user_id == user.id for member in space.members)
+
+
+def can_add_to_space(user: User, space: Space) -> bool:
+    """Anyone may put pages in a department space (pages of any department are open to all);
+    a project space takes pages from its members and administrators."""
+    return user.is_admin or space.kind == SpaceKind.DEPARTMENT.value or is_space_member(user, space)
+
+
+def can_create_space(user: User) -> bool:
+    """Administrators create project spaces."""
+    return user.is_admin
+
+
+def require_create_space(user: User) -> None:
+    """Raise PermissionDenied unless ``user`` is an administrator."""
+    if not can_create_space(user):
+        raise PermissionDenied("Only administrators create spaces.")
+
+
+def can_manage_space(user: User, space: Space) -> bool:
+    """Administrators and the space's maintainers change its settings and members."""
+    return user.is_admin or any(
+        member.user_id == user.id and member.role == SpaceRole.MAINTAINER.value
+        for member in space.members
+    )
+
+
+def require_manage_space(user: User, space: Space) -> None:
+    """Raise PermissionDenied unless ``user`` may manage ``space``."""
+    if not can_manage_space(user, space):
+        raise PermissionDenied(f"Only administrators and maintainers of {space.name} manage it.")
+
+
+def can_move_directly(user: User) -> bool:
+    """Administrators move pages at once (recorded in the audit log); everyone else proposes a
+    move with an edit, which is reviewed."""
+    return user.is_admin
+
+
+def require_move_directly(user: User) -> None:
+    """Raise PermissionDenied unless ``user`` may move a page without review."""
+    if not can_move_directly(user):
+        raise PermissionDenied(
+            "Only administrators move pages directly; propose the move in an edit instead."
         )

@@ -41,7 +41,7 @@ from app.models import (
 )
 from app.review.approval import Verdict
 from app.review.workflow import Action, State, advance
-from app.services import backup, pages
+from app.services import backup, pages, spaces
 from app.slugs import slugify
 
 #: Pages written per transaction.
@@ -134,6 +134,18 @@ class _Names:
         }
         self.tags = {name: id_ for name, id_ in session.execute(select(Tag.name, Tag.id))}
         self.new_tags: list[dict[str, Any]] = []
+        self._session = session
+        self._spaces: dict[int, int] = {}
+
+    def space(self, department_id: int) -> int:
+        """The id of the department's space (made now if it has none)."""
+        if department_id not in self._spaces:
+            department = self._session.get(Department, department_id)
+            assert department is not None
+            self._spaces[department_id] = spaces.ensure_department_space(
+                self._session, department
+            ).id
+        return self._spaces[department_id]
 
     def user(self, username: str) -> int:
         try:
@@ -221,7 +233,8 @@ class _Rows:
                     },
                 )
             if number == 1:
-                self._page(page_id, history, fields, department, author, version)
+                self._page(page_id, history, fields, department, author, version,
+                           space=names.space(department))  # fmt: skip
             parent_id, revision_id = revision_id, ids.take(Revision)
             proposal_id = ids.take(Proposal)
             latest = number == len(history.versions)
@@ -240,7 +253,8 @@ class _Rows:
                  "summary": fields["summary"],
                  "status": (_PUBLISHED if latest else _SUPERSEDED).value,
                  "created_at": version.proposed_at, "published_at": version.published_at,
-                 "proposal_id": proposal_id}
+                 "proposal_id": proposal_id, "space_id": names.space(department),
+                 "parent_page_id": None}
             )  # fmt: skip
             self._review(ids, proposal_id, revision_id, author, reviewer, version)
         self.pointers.append({"_id": page_id, "_revision": revision_id})
@@ -274,6 +288,8 @@ class _Rows:
         department: int,
         author: int,
         first: Version,
+        *,
+        space: int,
     ) -> None:
         slug = slugify(fields["title"])
         if slug in self.slugs:
@@ -283,7 +299,8 @@ class _Rows:
             {"id": page_id, "slug": slug, "title": fields["title"], "department_id": department,
              "created_by_id": author, "created_at": first.proposed_at,
              "updated_at": history.versions[-1].published_at, "archived_at": None,
-             "archived_by_id": None, "published_revision_id": None, "latest_revision_id": None}
+             "archived_by_id": None, "published_revision_id": None, "latest_revision_id": None,
+             "space_id": space, "parent_id": None, "position": 0}
         )  # fmt: skip
 
     def _review(

@@ -31,7 +31,7 @@ from app.models import (
 from app.pagination import Paginated, paginate
 from app.review import policy
 from app.review.workflow import Action, State, advance
-from app.services import audit, indexing, users
+from app.services import audit, indexing, spaces, users
 from app.slugs import slugify
 
 #: Largest page body accepted, in characters (about 100 printed pages).
@@ -66,6 +66,8 @@ def archive(session: Session, *, actor: User, slug: str) -> Page:
         raise Conflict("This page is archived already.")
     page.archived_at = utcnow()
     page.archived_by_id = actor.id
+    # The pages under it stay in the tree: they move up to its parent.
+    spaces.lift_children(session, page)
     _reindex_page_and_proposals(session, page)
     content_changed(session)
     audit.record(session, "page.archive", actor=actor, target=f"page:{page.slug}")
@@ -384,9 +386,16 @@ def append_revision(
     tags: list[str],
     summary: str,
     proposal: Proposal | None = None,
+    place: spaces.Place | None = None,
 ) -> Revision:
-    """Add the next numbered revision of ``page``; the only place revision numbers are chosen."""
+    """Add the next numbered revision of ``page``; the only place revision numbers are chosen.
+
+    ``place`` is where the revision puts the page; None: where ``base`` put it (or where the
+    page is, without a base)."""
     output = rendered(body)
+    if place is None:
+        place = spaces.place_of_revision(base) if base is not None else None
+        place = place or spaces.place_of(page)
     number = (
         session.scalar(select(func.max(Revision.number)).where(Revision.page_id == page.id)) or 0
     ) + 1
@@ -404,6 +413,8 @@ def append_revision(
         summary=summary,
         status=State(proposal.state).value if proposal else State.DRAFT.value,
         proposal=proposal,
+        space=place.space,
+        parent_page=place.parent,
     )
     session.add(revision)
     session.flush()
@@ -437,6 +448,7 @@ def publish_revision(session: Session, page: Page, revision: Revision) -> None:
     page.tags = _tags(session, revision.tags)
     page.published_revision = revision
     page.updated_at = now
+    spaces.apply_proposed_place(session, page, revision)
     indexing.enqueue_page(session, page.id)
     session.execute(delete(PageLink).where(PageLink.source_page_id == page.id))
     session.add_all(

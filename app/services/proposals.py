@@ -20,7 +20,7 @@ from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
 from app.models import Page, Proposal, ProposalEvent, Revision, User, utcnow
 from app.review import approval, policy
 from app.review.workflow import OPEN_STATES, Action, State, advance
-from app.services import audit, indexing, ownership, pages
+from app.services import audit, indexing, ownership, pages, spaces
 from app.slugs import slugify
 
 
@@ -35,8 +35,13 @@ def create_page(
     summary: str = "",
     publish: bool = False,
     then: Callable[[Revision], object] | None = None,
+    space: str | None = None,
+    parent: str | None = None,
 ) -> Revision:
     """Propose a new page; it stays unpublished until reviewed (``publish``: trusted imports).
+
+    ``space`` (a slug; default: the department's space) and ``parent`` (a page slug; default:
+    the top of the space) say where it goes in the tree.
 
     ``then`` runs on the new revision in the same transaction (asking for review, say): when it
     fails, nothing of the page remains.
@@ -45,13 +50,23 @@ def create_page(
     slug = slugify(fields["title"])
     pages.claim_slug(session, slug, page=None)
     dept = pages.resolve_department(session, department, default=author.department)
+    place = spaces.resolve_place(
+        session, actor=author, page=None, space=space, parent=parent,
+        default=spaces.default_place(session, author=author, department=dept),
+    )  # fmt: skip
     with _write_guard(session, page=None, proposal=None, base=None):
-        page = Page(slug=slug, title=fields["title"], department=dept, created_by=author)
+        page = Page(
+            slug=slug, title=fields["title"], department=dept, created_by=author,
+            space=place.space, parent=place.parent,
+            position=spaces.next_position(session, place.space, place.parent),
+        )  # fmt: skip
         session.add(page)
         session.flush()
         ownership.start_owning(session, page, author)
         proposal = _new_proposal(session, page, author, base=None)
-        revision = _push(session, proposal, author=author, base=None, department=dept, **fields)
+        revision = _push(
+            session, proposal, author=author, base=None, department=dept, place=place, **fields
+        )
         pages.content_changed(session)  # links to its slug no longer show as missing
         _finish(session, proposal, revision, author, publish=publish, then=then)
     return revision
@@ -70,8 +85,13 @@ def save_revision(
     summary: str = "",
     publish: bool = False,
     then: Callable[[Revision], object] | None = None,
+    space: str | None = None,
+    parent: str | None = None,
 ) -> Revision:
     """Save an edit made on top of ``base_revision_id``.
+
+    ``space`` and ``parent`` propose a move (``parent=""``: to the top of the space; both None:
+    where the base revision had it); a place equal to where the page is now proposes none.
 
     On the head of an open proposal it adds a revision to that proposal (its author only); on
     the published revision it starts a new proposal. Any other base is stale: EditConflict.
@@ -109,9 +129,10 @@ def save_revision(
         if department
         else base.department
     )
+    place = _proposed_place(session, author, page, base, space=space, parent=parent)
     if (fields["title"], fields["body"], fields["tags"], dept) == (
         base.title, base.body, base.tags, base.department,
-    ):  # fmt: skip
+    ) and spaces.proposed_move(place, base) is None:  # fmt: skip
         raise ValidationError(
             "Nothing changed.", {"body": "This is the same as the version you started from."}
         )
@@ -123,9 +144,38 @@ def save_revision(
             proposal = _new_proposal(session, page, author, base=published_base)
         else:
             _revise(session, proposal, author)
-        revision = _push(session, proposal, author=author, base=base, department=dept, **fields)
+        revision = _push(
+            session, proposal, author=author, base=base, department=dept, place=place, **fields
+        )
         _finish(session, proposal, revision, author, publish=publish, then=then)
     return revision
+
+
+def _proposed_place(
+    session: Session,
+    author: User,
+    page: Page,
+    base: Revision,
+    *,
+    space: str | None,
+    parent: str | None,
+) -> spaces.Place:
+    """Where an edit puts the page: where its base did, unless it asks for another place than
+    the page's present one."""
+    kept = spaces.place_of_revision(base) or spaces.place_of(page)
+    if space is None and parent is None:
+        return kept
+    current = spaces.place_of(page)
+    if parent is None:  # a space without a parent: same parent in the same space, else the top
+        same_space = space == current.space.slug
+        parent = current.parent.slug if same_space and current.parent is not None else ""
+    wanted = spaces.resolve_place(
+        session, actor=author, page=page, space=space, parent=parent or None,
+        default=spaces.Place(current.space, None),
+    )  # fmt: skip
+    if spaces.same_place(wanted, current):
+        return kept
+    return wanted
 
 
 def _finish(

@@ -277,9 +277,10 @@ def approval_status(session: Session, proposal: Proposal, rules: ApprovalRules) 
     owners = ownership.owners(session, proposal.page)
     if owners.require_owner_approval:
         rules = replace(rules, owner_approval=True)
+    space = (head.space if head else None) or proposal.page.space
     return approval.evaluate(
         proposal.reviews,
-        rules=rules.for_department(department),
+        rules=rules.for_department(department).for_space(space),
         head_revision_id=proposal.head_revision_id,
         department_id=department.id,
         contributor_ids=proposal.contributor_ids,

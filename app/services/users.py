@@ -21,7 +21,7 @@ from app.models import (
     utcnow,
 )
 from app.review import policy
-from app.services import audit
+from app.services import audit, spaces
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 #: Length is what makes a password hard to guess; no rules about digits or symbols (NIST
@@ -212,6 +212,7 @@ def ensure_department(session: Session, name: str, description: str = "") -> Dep
     department = Department(name=name, description=description)
     session.add(department)
     session.flush()
+    spaces.ensure_department_space(session, department)
     return department
 
 

@@ -28,6 +28,7 @@ from app.services import (
     review,
     search,
     signup,
+    spaces,
     tokens,
     users,
 )
@@ -74,6 +75,8 @@ def _populate(session: Session, app: Flask) -> None:
     synonym_sets.add_set(session, actor=admin, terms=["PTO", "time off"])
     synonym_sets.note_pair(session, first="vacation", then="pto", user_id=fatima.id)
     feedback.give(session, reader=fatima, slug="onboarding", worked=False, note="Step 2 fails")
+    spaces.create_space(session, actor=admin, name="Handbook", home_page="onboarding",
+                        members=["hana"], maintainers=["fatima"])  # fmt: skip
     session.commit()
 
 

@@ -11,10 +11,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import Engine, MetaData, insert, inspect, update
+from sqlalchemy import Engine, MetaData, insert, inspect, select, update
 
 from app.db import Base
-from app.models import Department, Page, Revision, User
+from app.models import Department, Page, Revision, Space, User
 from app.search import postgres_backend
 from app.services import pages
 from tests.conftest import make_app
@@ -112,3 +112,56 @@ def test_upgrade_lists_the_writers_of_the_published_history_already_there(
         assert [user.username for user in pages.contributors(session, found)] == ["alex", "sam"]
         version = pages.published_version(session, "expenses")
         assert version is not None and version.generation == 0
+
+
+def test_upgrade_puts_every_page_in_its_departments_space_and_the_rest_in_general(
+    empty_app: Flask,
+) -> None:
+    engine = empty_app.extensions["wiki.engine"]
+    _migrate(empty_app, "upgrade", "0014")
+    with engine.begin() as connection:
+
+        def add(model: Any, **values: Any) -> int:
+            key: int = connection.execute(insert(model.__table__).values(**values)).inserted_primary_key[0]  # fmt: skip
+            return key
+
+        engineering, general = add(Department, name="Engineering"), add(Department, name="General")
+        alex = add(User, username="alex", name="Alex", email="alex@example.com",
+                   password_hash="-", department_id=engineering)  # fmt: skip
+        deploys = add(Page, slug="deploys", title="Deploys", created_by_id=alex,
+                      department_id=engineering)  # fmt: skip
+        add(Page, slug="lunch", title="Lunch", created_by_id=alex, department_id=general)
+        add(Page, slug="orphan", title="Orphan", created_by_id=alex)
+        revision = add(Revision, page_id=deploys, number=1, author_id=alex, title="Deploys",
+                       body="-", html="-", status="published")  # fmt: skip
+        connection.execute(
+            update(Page).where(Page.id == deploys).values(published_revision_id=revision)
+        )
+    _migrate(empty_app, "upgrade")
+    with empty_app.extensions["wiki.sessionmaker"]() as session:
+        found = {page.slug: page for page in session.scalars(select(Page))}
+        assert {slug: (p.space.slug, p.space.kind) for slug, p in found.items()} == {
+            "deploys": ("engineering", "department"),
+            # The department called General keeps "general"; the homeless pages' space steps aside.
+            "lunch": ("general", "department"),
+            "orphan": ("general-2", "project"),
+        }
+        assert found["deploys"].parent_id is None and found["deploys"].position == 0
+        # Rebuilding the pages table deleted nothing that refers to it.
+        kept = session.get(Revision, revision)
+        assert kept is not None and kept.space is not None and kept.space.slug == "engineering"
+        assert found["deploys"].published_revision_id == revision
+        spaces_by_department = {
+            space.department.name: space.slug
+            for space in session.scalars(select(Space))
+            if space.department is not None
+        }
+        assert spaces_by_department == {"Engineering": "engineering", "General": "general"}
+    _migrate(empty_app, "downgrade", "0014")
+    _migrate(empty_app, "upgrade")
+
+
+def test_upgrade_of_an_empty_database_adds_no_space(empty_app: Flask) -> None:
+    _migrate(empty_app, "upgrade")
+    with empty_app.extensions["wiki.sessionmaker"]() as session:
+        assert session.scalars(select(Space)).all() == []

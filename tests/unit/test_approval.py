@@ -185,3 +185,14 @@ def test_an_approval_from_an_unconfirmed_department_counts_for_nothing() -> None
     newcomer = Person(9, "Nia", department_id=2, department_confirmed=False)
     result = status(Ballot(newcomer, Verdict.APPROVE))
     assert not result.satisfied and result.approvers == []
+
+
+def test_a_spaces_approval_count_overrides_the_departments_and_keeps_the_other_rules() -> None:
+    class Space:
+        required_approvals: int | None = 3
+
+    rules = ApprovalRules(required=1, cross_department=True, owner_approval=True)
+    assert rules.for_space(Space()) == ApprovalRules(3, cross_department=True, owner_approval=True)
+    Space.required_approvals = None
+    assert rules.for_space(Space()) == rules
+    assert rules.for_space(None) == rules
