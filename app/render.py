@@ -409,3 +409,59 @@ _CLEANER = bleach.Cleaner(
     strip_comments=True,
     filters=[partial(_ExternalLinkFilter)],
 )
+
+
+# -- sections (direct answers) ---------------------------------------------------------------
+
+#: A heading with an anchor, as this module renders it.
+_HEADING = re.compile(r'<h([1-4]) id="([^"]+)">(.*?)</h\1>', re.DOTALL)
+#: Top-level blocks of rendered HTML: a run up to the end of a line that closes a block.
+_BLOCK_END = re.compile(r"</(?:p|ul|ol|pre|table|blockquote|details|div)>\n?")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading of a rendered page and what stands under it up to the next heading."""
+
+    level: int
+    id: str
+    heading: str
+    html: str
+
+    @property
+    def text(self) -> str:
+        """The section's readable text (without its heading)."""
+        return plain_text(self.html)
+
+
+def sections(html: str) -> list[Section]:
+    """The sections of HTML this module rendered, in page order (text before the first heading
+    belongs to none)."""
+    html = str(html)
+    found = list(_HEADING.finditer(html))
+    return [
+        Section(
+            level=int(match.group(1)),
+            id=html_lib.unescape(match.group(2)),
+            heading=plain_text(match.group(3)),
+            html=html[match.end() : found[number + 1].start() if number + 1 < len(found) else len(html)],
+        )
+        for number, match in enumerate(found)
+    ]  # fmt: skip
+
+
+def excerpt(html: str, *, characters: int = 320) -> Markup:
+    """The first blocks of rendered HTML, up to about ``characters`` of text (at least one
+    block), sanitised again so that every element the cut leaves open is closed."""
+    kept: list[str] = []
+    length = position = 0
+    for end in _BLOCK_END.finditer(html):
+        block = html[position : end.end()]
+        position = end.end()
+        if kept and length + len(plain_text(block)) > characters:
+            break
+        kept.append(block)
+        length += len(plain_text(block))
+        if length >= characters:
+            break
+    return Markup(sanitize("".join(kept) if kept else html[:characters]).strip())

@@ -206,6 +206,10 @@ class SearchArgs(BaseModel):
         default=False,
         description="Only pages verified as still accurate and not yet due for verification.",
     )
+    all: bool = Field(
+        default=False,
+        description="Every result of the page: no cut-off where scores fall off (see `cut_off`).",
+    )
 
     def to_query(self, user: User | None) -> SearchQuery:
         """Return the search to run for ``user``."""

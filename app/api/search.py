@@ -15,7 +15,9 @@ def search_pages(query: inputs.SearchArgs) -> Answer:
     """Full-text search of published pages (and, with pending=1, your open proposals)."""
     wanted = query.to_query(deps.actor())
     with observability.timed_search():
-        outcome = search.run(deps.session(), deps.search_backend(), wanted, user=deps.actor())
+        outcome = search.run(
+            deps.session(), deps.search_backend(), wanted, user=deps.actor(), everything=query.all
+        )
     return out.to_search_results(outcome, wanted.page, wanted.per_page)
 
 

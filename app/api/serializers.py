@@ -574,6 +574,18 @@ class SearchResults(Shape):
     fuzzy: bool = Field(description="Nothing matched exactly; these are close spellings.")
     facets: dict[str, dict[str, int]] = Field(description="department and tag -> value -> count")
     search_id: int | None
+    cut_off: bool = Field(
+        description="The list stops where scores fall below half of the best result's; "
+        "ask again with all=true for the rest."
+    )
+    more: int = Field(description="How many matches the cut-off leaves out (0 when not cut).")
+    answer: DirectAnswer | None = Field(
+        description="The section of the best page that clearly answers the question, if one does."
+    )
+    unanswered: bool = Field(
+        description="Nothing found, only close spellings, or a weak best result: the question "
+        "is recorded as a knowledge gap."
+    )
 
 
 def to_search_hit(hit: Hit) -> SearchHit:
@@ -592,15 +604,20 @@ def to_search_hit(hit: Hit) -> SearchHit:
 
 def to_search_results(outcome: search_service.Outcome, page: int, per_page: int) -> SearchResults:
     results = outcome.results
+    answer = outcome.answer
     return SearchResults(
         total=results.total,
         page=page,
         per_page=per_page,
-        results=[to_search_hit(hit) for hit in results.hits],
+        results=[to_search_hit(hit) for hit in outcome.hits],
         suggestion=results.suggestion,
         fuzzy=results.fuzzy,
         facets=results.facets,
         search_id=outcome.log_id,
+        cut_off=outcome.cut_off,
+        more=outcome.more,
+        answer=None if answer is None else to_direct_answer(answer),
+        unanswered=outcome.unanswered,
     )
 
 
@@ -719,3 +736,24 @@ def to_synonym_set(synonyms: models.SynonymSet) -> SynonymSet:
 
 class OpenAPIDocument(RootModel[dict[str, Any]]):
     """An OpenAPI 3.1 document."""
+
+
+# -- direct answers (search) -------------------------------------------------------------------
+
+
+class DirectAnswer(Shape):
+    slug: str
+    title: str
+    heading: str
+    anchor: str = Field(description="The heading's id on the page: /wiki/{slug}#{anchor}.")
+    excerpt_html: str = Field(description="The first lines under the heading, sanitised HTML.")
+
+
+def to_direct_answer(answer: search_service.DirectAnswer) -> DirectAnswer:
+    return DirectAnswer(
+        slug=answer.slug,
+        title=answer.title,
+        heading=answer.heading,
+        anchor=answer.anchor,
+        excerpt_html=str(answer.excerpt_html),
+    )

@@ -58,3 +58,26 @@ def vocabulary(document: SearchDocument) -> set[str]:
     """Every distinct word of a document as written (lowercased, folded): spelling candidates."""
     text = " ".join((document.title, document.headings, document.body))
     return set(_WORDS.findall(fold(text.lower())))  # folding the text once is ~5x faster
+
+
+def forms_of(text: str, language: str) -> set[str]:
+    """Every word form of ``text`` (as :func:`word_forms`, stop words kept; not cached, for
+    whole pages)."""
+    return {token.text for token in _stemmer(language)(text, removestops=False)}
+
+
+def phrase_pattern(text: str, language: str) -> str | None:
+    """What a phrase with stop words must also match in a page's text, or None when it has none.
+
+    The stemmed fields leave stop words out, so on its own the phrase "time off" would be the
+    word "time". The pattern asks for the phrase's words in order, separated by anything but
+    letters and digits: its stop words exactly, its other words by their stems (with any ending:
+    "time off" finds "times off"). It is written so that Python's ``re`` and PostgreSQL's
+    regular expressions read it alike; match it case-insensitively against folded text.
+    """
+    analysed = _stemmer(language)(fold(text.lower()), removestops=False)
+    tokens = [(token.text, token.stopped) for token in analysed]  # Whoosh reuses one token
+    if len(tokens) < 2 or not any(stopped for _, stopped in tokens):
+        return None
+    words = [re.escape(word) + ("" if stopped else r"\w*") for word, stopped in tokens]
+    return r"(?<!\w)" + r"\W+".join(words) + r"(?!\w)"

@@ -7,6 +7,7 @@ Python. Not thread-safe by itself; ``MemoryBackend`` serialises access.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
@@ -15,7 +16,13 @@ from whoosh.analysis import Analyzer, Token
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from app.search import SearchDocument, query, spelling
-from app.search.analysis import exact_analyzer, fold, stemming_analyzer, vocabulary
+from app.search.analysis import (
+    exact_analyzer,
+    fold,
+    phrase_pattern,
+    stemming_analyzer,
+    vocabulary,
+)
 
 #: Whoosh's BM25F parameters (its defaults, which the Whoosh backend uses).
 _B, _K1 = 0.75, 1.2
@@ -49,6 +56,7 @@ class MemoryIndex:
         self.analyzers: dict[str, Analyzer] = {
             "title": stemmed, "title_exact": exact, "headings": stemmed, "body": stemmed,
         }  # fmt: skip
+        self.language = language
         self.records: dict[str, _Record] = {}
         self._postings: dict[str, dict[str, set[str]]] = {}
         self._total_lengths: dict[str, int] = {}
@@ -166,10 +174,22 @@ class MemoryIndex:
 
     def _leaf(self, leaf: query.Word, name: str) -> Scores:
         terms = self.terms(leaf, name)
-        if isinstance(leaf, query.Phrase) and len(terms) > 1:
-            return self._phrase(name, terms)
+        if isinstance(leaf, query.Phrase) and name in TEXT_FIELDS:
+            found = self._phrase(name, terms) if len(terms) > 1 else self._terms(name, terms)
+            pattern = phrase_pattern(leaf.text, self.language)
+            if pattern is None:
+                return found
+            stop_words = re.compile(pattern, re.IGNORECASE)
+            return {
+                key: score
+                for key, score in found.items()
+                if stop_words.search(fold(_text(self.records[key].document, name)))
+            }
         if isinstance(leaf, query.Range):  # like Whoosh: a match scores a constant
             return dict.fromkeys(self.matching(leaf, name), 1.0)
+        return self._terms(name, terms)
+
+    def _terms(self, name: str, terms: list[str]) -> Scores:
         return _summed(self._term(name, term) for term in dict.fromkeys(terms))
 
     def _term(self, name: str, term: str) -> Scores:
@@ -212,6 +232,11 @@ class MemoryIndex:
             for token in analyzer(text, positions=True, chars=True, removestops=False)
             if token.text in wanted
         ]
+
+
+def _text(document: SearchDocument, name: str) -> str:
+    """The text of a text field (``title_exact`` is the title's)."""
+    return document.title if name in ("title", "title_exact") else getattr(document, name)
 
 
 def fields_of(name: str | None) -> tuple[str, ...]:

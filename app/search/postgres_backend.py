@@ -71,7 +71,7 @@ from app.search import (
     snippets,
     spelling,
 )
-from app.search.analysis import fold, vocabulary
+from app.search.analysis import fold, phrase_pattern, vocabulary
 from app.search.spelling import SUGGEST_BELOW
 
 #: The search tables; migration 0011 creates them (on PostgreSQL only).
@@ -236,7 +236,7 @@ class PostgresBackend:
     def search(self, request: SearchQuery) -> SearchResults:
         """Run a query with filters, facets, highlights, spelling help and fuzzy fallback."""
         with self._connection() as connection:
-            return _Search(connection, self.config, request).run()
+            return _Search(connection, self.config, self.language, request).run()
 
     def suggest(self, prefix: str, *, limit: int = 8) -> list[tuple[str, str]]:
         """Return (title, slug) of published pages whose title words start like ``prefix``."""
@@ -425,9 +425,10 @@ class _Translation:
 class _Translator:
     """Translate query trees for one search (close spellings and ranges read the vocabulary)."""
 
-    def __init__(self, connection: Connection, config: str) -> None:
+    def __init__(self, connection: Connection, config: str, language: str) -> None:
         self.connection = connection
         self.config = config
+        self.language = language
         #: The words that a match's snippet marks (the positive text leaves', as typed too).
         self.highlights: list[ColumnElement[Any]] = []
         #: The tsqueries that rank a match (the positive text leaves).
@@ -442,13 +443,13 @@ class _Translator:
             return _Translation(condition=true())
         if isinstance(node, query.Not):
             inner = self.translate(node.child, positive=False)
-            if inner.tsquery is not None:
+            if inner.tsquery is not None and inner.condition is None:
                 return _Translation(tsquery=func.tsquery_not(inner.tsquery))
             return _Translation(condition=not_(inner.where()))
         if isinstance(node, query.And | query.Or):
             parts = [self.translate(child, positive=positive) for child in node.children]
             both = isinstance(node, query.And)
-            if all(part.tsquery is not None for part in parts):
+            if all(part.tsquery is not None and part.condition is None for part in parts):
                 tsqueries = [part.tsquery for part in parts if part.tsquery is not None]
                 return _Translation(tsquery=_all(tsqueries) if both else _any(tsqueries))
             conditions = [part.where() for part in parts]
@@ -471,8 +472,20 @@ class _Translator:
             star = ":*" if isinstance(leaf, query.Prefix) else ""
             suffix = f":{star[1:]}{label}" if label else star
             forms = dict.fromkeys((leaf.text, fold(leaf.text)))  # as typed, and as indexed
+            tsquery = _lexeme(self.config, fold(leaf.text), suffix)
+            pattern = (
+                phrase_pattern(leaf.text.translate(_CLEAN), self.language)
+                if isinstance(leaf, query.Phrase)
+                else None
+            )
             return _Translation(
-                tsquery=_lexeme(self.config, fold(leaf.text), suffix),
+                tsquery=tsquery,
+                # The vector leaves stop words out: the text must hold the phrase's too.
+                condition=None
+                if pattern is None
+                else and_(
+                    DOCUMENTS.c.vector.op("@@")(tsquery), _text_of(leaf.field).op("~*")(pattern)
+                ),
                 highlight=_any(_lexeme(self.config, form, star) for form in forms),
             )
         if isinstance(leaf, query.Fuzzy):
@@ -516,6 +529,15 @@ class _Translator:
         return list(self.connection.scalars(statement))
 
 
+def _text_of(field: str | None) -> ColumnElement[Any]:
+    """The stored text a phrase in ``field`` stands in (the body holds the headings)."""
+    if field == "title":
+        return DOCUMENTS.c.title
+    if field in ("headings", "body"):
+        return getattr(DOCUMENTS.c, field)  # type: ignore[no-any-return]
+    return DOCUMENTS.c.title + " " + DOCUMENTS.c.body
+
+
 def _value_condition(leaf: query.Leaf) -> ColumnElement[bool]:
     """A leaf on a field of plain values (tags, department, author, reviewers)."""
     assert not isinstance(leaf, query.Every) and leaf.field is not None
@@ -544,9 +566,12 @@ def _value_condition(leaf: query.Leaf) -> ColumnElement[bool]:
 class _Search:
     """One search: matching, facets, spelling help and the page of hits."""
 
-    def __init__(self, connection: Connection, config: str, request: SearchQuery) -> None:
+    def __init__(
+        self, connection: Connection, config: str, language: str, request: SearchQuery
+    ) -> None:
         self.connection = connection
         self.config = config
+        self.language = language
         self.request = request = replace(
             request,
             text=request.text.translate(_CLEAN),
@@ -562,7 +587,7 @@ class _Search:
     def run(self) -> SearchResults:
         request = self.request
         root = self.parsed.root
-        translator = _Translator(self.connection, self.config)
+        translator = _Translator(self.connection, self.config, self.language)
         match = translator.translate(root).where()
         counts = self._counts(match, translator.ranked)
         exact, fuzzy = counts.total, False
@@ -570,7 +595,7 @@ class _Search:
             close = spelling.close_spellings(root, stem=_unstemmed)
             if close is not None:  # few or no results: close spellings too, ranked below
                 root = spelling.widened(root, close)
-                translator = _Translator(self.connection, self.config)
+                translator = _Translator(self.connection, self.config, self.language)
                 match = translator.translate(root).where()
                 counts = self._counts(match, translator.ranked)
                 fuzzy = not exact and counts.total > 0

@@ -12,6 +12,7 @@ matchers, so a query always gets Whoosh's scores; of the queries searches make
 
 from __future__ import annotations
 
+import re
 import threading
 from bisect import bisect_left
 from collections import OrderedDict
@@ -27,7 +28,9 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
+from app.search.analysis import fold
 from app.search.spelling import close_words
+from app.search.whoosh_query import WithText
 
 _Arrays = tuple[np.ndarray, ...]
 #: How many terms' joined postings a searcher's view keeps (oldest dropped first).
@@ -199,6 +202,11 @@ class IndexArrays:
             dtype=bool,
         )
 
+    def positions(self, field: str, btext: bytes, docs: np.ndarray) -> dict[int, list[int]]:
+        """The positions of one term in each of ``docs`` that contains it."""
+        ids, _, _ = self._postings(field, btext)
+        return self._positions(field, btext, docs[np.isin(docs, ids)])
+
     def _positions(self, field: str, btext: bytes, docs: np.ndarray) -> dict[int, list[int]]:
         """The positions of one term in each of ``docs`` (which all contain it)."""
         decode = self.searcher.schema[field].format.decoder("positions")
@@ -259,6 +267,8 @@ class _Evaluator:
             return _only(self._whoosh(q).matched, np.full(self.arrays.size, float(q.boost)))
         if isinstance(q, query.Phrase) and q.fieldname in self.searcher.schema:
             return self._phrase(q)
+        if isinstance(q, WithText):
+            return self._with_text(q)
         if isinstance(q, query.Or) and not q.minmatch and not q.scale:
             return self._sum(q.subqueries, all_required=False, boost=q.boost)
         if isinstance(q, query.And):
@@ -336,6 +346,16 @@ class _Evaluator:
         matched = np.zeros(self.arrays.size, bool)
         matched[candidates[keep]] = True
         return Scored(matched, np.where(matched, found.scores * q.boost, 0.0))
+
+    def _with_text(self, q: WithText) -> Scored:
+        """The child's matches whose stored text matches the pattern (read for those only)."""
+        found = self.run(q.child)
+        pattern = re.compile(q.pattern, re.IGNORECASE)
+        for docnum in np.flatnonzero(found.matched & self.arrays.live).tolist():
+            text = self.searcher.stored_fields(docnum).get(q.stored, "")
+            if not pattern.search(fold(text)):
+                found.matched[docnum] = False
+        return _only(found.matched, found.scores)
 
     def _whoosh(self, q: query.Query) -> Scored:
         """Walk Whoosh's own matcher (phrases and other positional queries)."""

@@ -36,10 +36,12 @@ from app.search import (
     SearchQuery,
     SearchResults,
     SearchUnavailable,
+    proximity,
     snippets,
     spelling,
 )
-from app.search.analysis import exact_analyzer, stemming_analyzer, vocabulary
+from app.search import query as tree
+from app.search.analysis import exact_analyzer, fold, stemming_analyzer, vocabulary
 from app.search.spelling import SUGGEST_BELOW
 from app.search.whoosh_arrays import (
     EXPANDING,
@@ -194,7 +196,7 @@ class WhooshBackend:
     def _search(self, request: SearchQuery) -> SearchResults:
         searcher = self._searcher()
         arrays = self._arrays(searcher)
-        translator = Translator(searcher.schema)
+        translator = Translator(searcher.schema, self.language)
         parsed = request.tree()
         narrowing = [_filters(request), *translator.filters(parsed.filters)]
         allowed = evaluate(arrays, query.And(narrowing)).matched
@@ -212,6 +214,16 @@ class WhooshBackend:
                 found = _restricted(evaluate(arrays, q), allowed)
                 total = int(np.count_nonzero(found.matched))
                 fuzzy = not exact and total > 0
+        elif total and request.text.strip():
+            # Results, but a word that no page holds (a typo among correct words): add its
+            # close spellings, so that the word carrying the meaning counts too.
+            close = spelling.close_spellings(_unknown_words(arrays, parsed.root), translator.stem)
+            if close is not None:
+                q = translator.translate(spelling.widened(parsed.root, close))
+                found = _restricted(evaluate(arrays, q), allowed)
+                total = int(np.count_nonzero(found.matched))
+        if request.sort != "date" and total:
+            found = _with_proximity(arrays, translator, parsed.root, found)
         suggestion = None
         if exact < SUGGEST_BELOW and request.text.strip():
             suggestion = _suggestion(arrays, request.text, allowed)
@@ -363,6 +375,49 @@ def _log_damage(message: str, exc: BaseException) -> None:
 def _of_pages(arrays: IndexArrays, page_ids: frozenset[int]) -> np.ndarray:
     """Which documents belong to one of ``page_ids`` (a mask over document numbers)."""
     return np.isin(arrays.column("page_id"), np.fromiter(page_ids, np.int64, len(page_ids)))
+
+
+def _unknown_words(arrays: IndexArrays, root: tree.Node | None) -> tree.Node | None:
+    """The plain words of the query that no document holds (as written), as alternatives."""
+    to_bytes = arrays.searcher.schema["vocabulary"].to_bytes
+    unknown: list[tree.Node] = [
+        leaf
+        for leaf in tree.positive_leaves(root)
+        if type(leaf) is tree.Term and leaf.field is None
+        and len(leaf.text) > 2 and leaf.text.isalpha()
+        and not len(arrays.term("vocabulary", to_bytes(fold(leaf.text.lower())))[0])
+    ]  # fmt: skip
+    if not unknown:
+        return None
+    return unknown[0] if len(unknown) == 1 else tree.Or(tuple(unknown))
+
+
+def _with_proximity(
+    arrays: IndexArrays, translator: Translator, root: tree.Node | None, found: Scored
+) -> Scored:
+    """``found`` with the best matches' scores raised by ``proximity.bonus``: their query
+    words together in the body."""
+    searcher = arrays.searcher
+    body = searcher.schema["body"]
+    words: dict[bytes, float] = {}
+    for leaf in tree.positive_leaves(root):
+        if isinstance(leaf, tree.Term | tree.Phrase) and leaf.field in (None, "body"):
+            for term in translator.terms("body", leaf.text):
+                btext = body.to_bytes(term)
+                if btext not in words and len(arrays.term("body", btext)[0]):
+                    words[btext] = float(searcher.idf("body", btext))
+    if not words:
+        return found
+    candidates = top(found, [-found.scores], proximity.RERANKED)
+    terms = list(words)
+    positions = [arrays.positions("body", btext, candidates) for btext in terms]
+    weights = list(words.values())
+    scores = found.scores.copy()
+    for docnum in candidates.tolist():
+        scores[docnum] += proximity.bonus(
+            [found_in.get(docnum, []) for found_in in positions], weights
+        )
+    return Scored(found.matched, scores)
 
 
 def _restricted(found: Scored, allowed: np.ndarray) -> Scored:

@@ -11,17 +11,21 @@ Whoosh's own matcher walks).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from whoosh import query
 from whoosh.fields import TEXT, Schema
+from whoosh.query.wrappers import WrappingQuery
 
 from app.search import query as tree
-from app.search.analysis import fold
+from app.search.analysis import fold, phrase_pattern
 
 #: The fields a leaf without a field searches.
 DEFAULT_FIELDS = ("title", "title_exact", "headings", "body", "tags")
 #: The index field of a tree's field name, where they differ.
 _INDEX_FIELDS = {"department": "department_key"}
+#: The stored field whose text holds each text field's words (headings stand in the body).
+_STORED_TEXT = {"title": "title", "title_exact": "title", "headings": "body", "body": "body"}
 #: Prefixes shorter than this (after analysis) would expand to most of the vocabulary.
 _SHORTEST_PREFIX = 2
 
@@ -29,8 +33,9 @@ _SHORTEST_PREFIX = 2
 class Translator:
     """Translates query trees for one index's schema."""
 
-    def __init__(self, schema: Schema) -> None:
+    def __init__(self, schema: Schema, language: str = "en") -> None:
         self.schema = schema
+        self.language = language
 
     def translate(self, node: tree.Node | None) -> query.Query:
         """The Whoosh query matching what ``node`` matches (None: nothing)."""
@@ -69,8 +74,13 @@ class Translator:
                 return query.Term(name, " ".join(leaf.text.split()).lower())  # one tag or name
             words = self._terms(name, leaf.text)
             if len(words) > 1:
-                return query.Phrase(name, words)
-            return _either(query.Term(name, word) for word in words)  # stop words left one
+                found: query.Query = query.Phrase(name, words)
+            else:  # stop words left one word (or none)
+                found = _either(query.Term(name, word) for word in words)
+            pattern = phrase_pattern(leaf.text, self.language)
+            if pattern is None or found is query.NullQuery:
+                return found
+            return WithText(found, pattern, _STORED_TEXT[name])
         if isinstance(leaf, tree.Prefix):
             start = self._one_term(name, leaf.text)
             return query.Prefix(name, start) if len(start) >= _SHORTEST_PREFIX else query.NullQuery
@@ -85,6 +95,10 @@ class Translator:
             endexcl=not leaf.end_inclusive,
             constantscore=True,  # as Whoosh's parser made them: every match scores the same
         )
+
+    def terms(self, name: str, text: str) -> list[str]:
+        """The terms ``text`` stands for in the index field ``name``, in order."""
+        return self._terms(name, text)
 
     def _analysed(self, name: str) -> bool:
         return isinstance(self.schema[name], TEXT)
@@ -102,6 +116,28 @@ class Translator:
         analyzer = self.schema[name].analyzer
         tokens = analyzer(text, mode="query", tokenize=False, removestops=False)
         return next((str(token.text) for token in tokens), fold(text.lower()))
+
+
+class WithText(WrappingQuery):  # type: ignore[misc]
+    """The documents ``child`` matches whose stored ``stored`` text also matches ``pattern``
+    (a phrase's stop words, which the index leaves out: ``analysis.phrase_pattern``)."""
+
+    def __init__(self, child: query.Query, pattern: str, stored: str) -> None:
+        super().__init__(child)
+        self.pattern, self.stored = pattern, stored
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WithText) and (self.child, self.pattern, self.stored) == (
+            other.child,
+            other.pattern,
+            other.stored,
+        )
+
+    def __hash__(self) -> int:
+        return hash((WithText, self.child, self.pattern, self.stored))
+
+    def _rewrap(self, child: Any) -> WithText:
+        return WithText(child, self.pattern, self.stored)
 
 
 def _index_field(name: str) -> str:

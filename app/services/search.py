@@ -6,20 +6,28 @@ import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from markupsafe import Markup
 from rapidfuzz.distance import OSA
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app import jobs
+from app import jobs, render
 from app.exceptions import NotFound
 from app.jobs import Job
 from app.models import GapAsker, KnowledgeGap, Page, SearchLog, User, utcnow
 from app.pagination import Paginated, paginate
-from app.search import SearchBackend, SearchQuery, SearchResults
+from app.review import policy
+from app.search import SearchBackend, SearchHit, SearchQuery, SearchResults, query
+from app.search.analysis import forms_of, word_forms
 from app.search.spelling import typo_distance
-from app.search.synonyms import with_synonyms
+from app.search.synonyms import Thesaurus, with_synonyms
 from app.services import indexing, notifications, synonyms, verification
 
+#: The one relevance threshold (docs/search-relevance.md, "Noise"): a result scoring less than
+#: this share of the best result's score is cut from the list (behind "show more"), and a best
+#: result holding less than this share of the question's words is weak, which makes the search
+#: an unanswered question (a knowledge gap) at once.
+CUT_OFF = 0.5
 #: A search with results that nobody opened within this time counts as unanswered.
 UNOPENED_AFTER = timedelta(minutes=30)
 MAX_QUERY_CHARS = 300
@@ -38,11 +46,38 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True)
+class DirectAnswer:
+    """The section of the best page that clearly answers the question."""
+
+    slug: str
+    title: str
+    heading: str
+    anchor: str
+    excerpt_html: Markup
+
+
+@dataclass(frozen=True)
 class Outcome:
     """Results of one search, and the log id that result links report clicks against."""
 
     results: SearchResults
     log_id: int | None
+    #: How many of ``results.hits`` to show: the rest score below ``CUT_OFF`` of the best.
+    shown: int = 0
+    #: Matches left out by the cut-off (this page's weaker hits and every later page's).
+    more: int = 0
+    answer: DirectAnswer | None = None
+    #: Nothing found, only close spellings, or a weak best result: a knowledge gap at once.
+    unanswered: bool = False
+
+    @property
+    def hits(self) -> list[SearchHit]:
+        """The hits to show (the cut-off applied)."""
+        return self.results.hits[: self.shown]
+
+    @property
+    def cut_off(self) -> bool:
+        return self.more > 0
 
 
 def normalise(question: str) -> str:
@@ -61,18 +96,34 @@ def run(
     *,
     user: User | None,
     record: bool = True,
+    everything: bool = False,
 ) -> Outcome:
     """Search, and log first-page searches so unanswered questions become knowledge gaps.
+
+    The first page of a search by relevance is cut where scores fall below ``CUT_OFF`` of the
+    best (unless ``everything``), and carries the direct answer when one section of the best
+    page clearly answers the question. A search that finds nothing, only close spellings, or a
+    weak best result is counted as a knowledge gap at once; one with results counts when nobody
+    opens any within ``UNOPENED_AFTER``.
 
     The search's log is its only write: it also counts older searches whose results nobody
     opened into their gaps, so that reading the gaps changes nothing.
     """
     text = request.text.strip()[:MAX_QUERY_CHARS]
     words = synonyms.words(session, language=backend.language)
-    asked = verification.search_request(session, _with_text(request, text))
-    results = backend.search(with_synonyms(asked, words))
+    asked = with_synonyms(verification.search_request(session, _with_text(request, text)), words)
+    results = backend.search(asked)
     if indexing.behind(session, backend):  # another server changed pages: catch up after this
         jobs.after_commit(session, Job.INDEX)
+    ranked = request.sort != "date" and request.page == 1 and bool(text)
+    shown = _shown(results.hits) if ranked and not everything else len(results.hits)
+    wanted = _wanted(asked.tree().root, words)
+    best = _best_page(session, results, user) if ranked else None
+    weak = best is not None and _share(wanted, _forms(best, words.language)) < CUT_OFF
+    answer = None
+    if best is not None and not weak and not results.fuzzy:
+        answer = direct_answer(best, wanted, words.language)
+    unanswered = bool(text) and (results.total == 0 or results.fuzzy or weak)
     log_id = None
     if record:
         _count_unopened(session)
@@ -81,11 +132,97 @@ def run(
                           results=results.total)  # fmt: skip
         session.add(entry)
         session.flush()
-        if results.total == 0:
+        if unanswered:
             _count_gap(session, entry)
         log_id = entry.id
     session.commit()
-    return Outcome(results, log_id)
+    more = results.total - shown if shown < len(results.hits) else 0
+    return Outcome(results, log_id, shown, more, answer, unanswered)
+
+
+def _shown(hits: list[SearchHit]) -> int:
+    """How many of the (best first) hits score at least ``CUT_OFF`` of the best one."""
+    if not hits or hits[0].score <= 0:
+        return len(hits)
+    floor = hits[0].score * CUT_OFF
+    return next((number for number, hit in enumerate(hits) if hit.score < floor), len(hits))
+
+
+#: A question's words: for each, the word forms that hold it (its own, or a synonym's).
+Wanted = list[list[tuple[str, ...]]]
+
+
+def _wanted(root: query.Node | None, words: Thesaurus) -> Wanted:
+    """The meaningful words of the question's text (not its exclusions or filters), each with
+    the forms of its synonyms."""
+    typed = " ".join(
+        leaf.text
+        for leaf in query.positive_leaves(root)
+        if isinstance(leaf, query.Term | query.Phrase | query.Prefix | query.Fuzzy)
+        and leaf.field in (None, "title", "headings", "body")
+    )
+    wanted: Wanted = []
+    for word in dict.fromkeys(_meaningful(typed)):
+        forms = word_forms(word, words.language)
+        if forms and all(forms != choice[0] for choice in wanted):
+            others = words.alternatives.get(forms, ())
+            wanted.append([forms, *(word_forms(other, words.language) for other in others)])
+    return wanted
+
+
+def _share(wanted: Wanted, held: set[str]) -> float:
+    """The share of the question's words that ``held`` (word forms) holds; 1 without words."""
+    if not wanted:
+        return 1.0
+    found = sum(any(set(forms) <= held for forms in choice) for choice in wanted)
+    return found / len(wanted)
+
+
+def _best_page(session: Session, results: SearchResults, reader: User | None) -> Page | None:
+    """The best result's page, when it is a published page the reader may see."""
+    hit = results.hits[0] if results.hits else None
+    if hit is None or hit.proposal_id is not None:
+        return None
+    page = session.get(Page, hit.page_id)
+    if page is None or page.published_revision is None or not policy.can_view(reader, page):
+        return None
+    return page
+
+
+def _forms(page: Page, language: str) -> set[str]:
+    revision = page.published_revision
+    assert revision is not None
+    return forms_of(f"{revision.title} {render.plain_text(revision.html)}", language)
+
+
+def direct_answer(page: Page, wanted: Wanted, language: str) -> DirectAnswer | None:
+    """The section of ``page`` that clearly answers the question, or None.
+
+    A section answers clearly when its heading holds at least one of the question's words and
+    the heading with the text under it holds at least ``CUT_OFF`` of them and more of them than
+    any other section of the page.
+    """
+    revision = page.published_revision
+    if revision is None or not wanted:
+        return None
+    scored = []
+    for section in render.sections(revision.html):
+        held = forms_of(f"{section.heading} {section.text}", language)
+        titled = _share(wanted, forms_of(section.heading, language)) > 0
+        scored.append((_share(wanted, held), titled, section))
+    if not scored:
+        return None
+    scored.sort(key=lambda entry: -entry[0])
+    share, titled, section = scored[0]
+    if share < CUT_OFF or not titled or (len(scored) > 1 and scored[1][0] >= share):
+        return None
+    return DirectAnswer(
+        slug=page.slug,
+        title=revision.title,
+        heading=section.heading,
+        anchor=section.id,
+        excerpt_html=render.excerpt(section.html),
+    )
 
 
 def record_open(session: Session, *, log_id: int, page_id: int) -> None:

@@ -22,8 +22,9 @@ def results() -> ResponseReturnValue:
         try:
             with observability.timed_search():
                 outcome = search.run(
-                    deps.session(), deps.search_backend(), query, user=deps.actor()
-                )
+                    deps.session(), deps.search_backend(), query, user=deps.actor(),
+                    everything=request.args.get("all") == "1",
+                )  # fmt: skip
         except SearchUnavailable as exc:
             error = web.search_trouble(exc)
     status = 503 if error else 200
