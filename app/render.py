@@ -58,6 +58,7 @@ PAGE_IDS = frozenset(
         "recent-heading", "results-heading", "review-form", "review-heading", "review-summary",
         "reviews", "reviews-heading", "revisions-heading", "search-q", "status-heading",
         "submit-heading", "tags-heading", "timeline-heading", "toc-heading", "waiting-heading",
+        "direct-answer-heading", "results-more",
     }
 )  # fmt: skip
 _FOOTNOTE_ID = re.compile(r"fn(ref)?\d+(:\d+)?")
