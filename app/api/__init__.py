@@ -90,6 +90,7 @@ def _search_unavailable(exc: SearchUnavailable) -> tuple[Response, int]:
 from app.api import audit as _audit  # noqa: E402,F401 - registers the routes on bp
 from app.api import feedback as _feedback  # noqa: E402,F401
 from app.api import pages as _pages  # noqa: E402,F401
+from app.api import paths as _paths  # noqa: E402,F401
 from app.api import review as _review  # noqa: E402,F401
 from app.api import search as _search  # noqa: E402,F401
 from app.api import synonyms as _synonyms  # noqa: E402,F401

@@ -66,6 +66,8 @@ _PATH_PARAMETERS = {
     "comment_id": "A comment's id.",
     "username": "A user's sign-in name.",
     "set_id": "A synonym set's id.",
+    "path_id": "An onboarding path's id.",
+    "assignment_id": "An assignment's id (from the path's assignments).",
 }
 
 #: What a view returns: its response model (spectree writes it as JSON), optionally with a

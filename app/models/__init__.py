@@ -14,6 +14,14 @@ from app.models.pages import (
     Tag,
     page_tags,
 )
+from app.models.paths import (
+    Path,
+    PathAssignment,
+    PathEnrolment,
+    PathReview,
+    PathStepDone,
+    PathVersion,
+)
 from app.models.review import (
     Comment,
     Notification,
@@ -48,6 +56,12 @@ __all__ = [
     "LoginSession",
     "Notification",
     "Page",
+    "Path",
+    "PathAssignment",
+    "PathEnrolment",
+    "PathReview",
+    "PathStepDone",
+    "PathVersion",
     "PageAlias",
     "PageContributor",
     "PageFeedback",

@@ -188,6 +188,8 @@ class Notification(Base):
         ForeignKey("comments.id", ondelete="CASCADE"), nullable=True
     )
     message: Mapped[str] = mapped_column(Text)
+    #: Where the notification leads inside the site ("/wiki/expenses"), when not a proposal.
+    link: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     #: Waiting to be emailed (only when SMTP is configured); cleared once sent.

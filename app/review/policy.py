@@ -9,7 +9,17 @@ from sqlalchemy import ColumnElement, exists, or_, true
 from sqlalchemy.orm import selectinload
 
 from app.exceptions import PermissionDenied
-from app.models import Page, Proposal, Revision, Space, SpaceKind, SpaceRole, User
+from app.models import (
+    Page,
+    Path,
+    PathVersion,
+    Proposal,
+    Revision,
+    Space,
+    SpaceKind,
+    SpaceRole,
+    User,
+)
 from app.review.workflow import State
 
 
@@ -338,4 +348,74 @@ def require_move_directly(user: User) -> None:
     if not can_move_directly(user):
         raise PermissionDenied(
             "Only administrators move pages directly; propose the move in an edit instead."
+        )
+
+
+# ---- onboarding paths ----
+
+
+def can_view_path(reader: Reader, path: Path, latest: PathVersion | None) -> bool:
+    """A path follows :func:`can_view`'s rules for pages: once published every reader sees it;
+    before that, a version in review is for signed-in members and a draft (or a withdrawn one)
+    for its author and administrators."""
+    if isinstance(reader, System) or path.is_published:
+        return True
+    if reader is None or latest is None:
+        return False
+    if State(latest.state) in PRIVATE_STATES:
+        return reader.is_admin or reader.id == latest.author_id
+    return True
+
+
+def can_manage_path_version(user: User, version: PathVersion) -> bool:
+    """A version's author (and administrators) submit it for review."""
+    return user.is_admin or version.author_id == user.id
+
+
+def require_manage_path_version(user: User, version: PathVersion) -> None:
+    """Raise PermissionDenied unless ``user`` may submit ``version``."""
+    if not can_manage_path_version(user, version):
+        raise PermissionDenied("Only the author of this version can submit it for review.")
+
+
+def can_approve_path(user: User, version: PathVersion) -> bool:
+    """As with pages, nobody approves a version of a path they wrote."""
+    return version.author_id != user.id
+
+
+def require_approve_path(user: User, version: PathVersion) -> None:
+    """Raise PermissionDenied when ``user`` wrote ``version``."""
+    if not can_approve_path(user, version):
+        raise PermissionDenied(
+            "You wrote this version of the path, so your review would not be independent."
+        )
+
+
+def can_own_path(user: User, path: Path, *, authors: Collection[int]) -> bool:
+    """A path's owners are who made it and who wrote a version of it that was published
+    (``authors``); they and administrators see who follows it and how far."""
+    return user.is_admin or user.id == path.created_by_id or user.id in authors
+
+
+def require_own_path(user: User, path: Path, *, authors: Collection[int]) -> None:
+    """Raise PermissionDenied unless ``user`` owns ``path`` or is an administrator."""
+    if not can_own_path(user, path, authors=authors):
+        raise PermissionDenied("Only the path's owners and administrators see its progress.")
+
+
+def can_assign_path(
+    user: User, path: Path, *, authors: Collection[int], space_member: bool = False
+) -> bool:
+    """Administrators, the path's owners and members of its space give it to people or
+    departments."""
+    return can_own_path(user, path, authors=authors) or space_member
+
+
+def require_assign_path(
+    user: User, path: Path, *, authors: Collection[int], space_member: bool = False
+) -> None:
+    """Raise PermissionDenied unless ``user`` may assign ``path``."""
+    if not can_assign_path(user, path, authors=authors, space_member=space_member):
+        raise PermissionDenied(
+            "Only administrators, the path's owners and members of its space can assign it."
         )

@@ -39,6 +39,9 @@ KINDS = {
     "verification_changes": "Verification: changes needed",
     "verified": "Page verified",
     "owner_left": "Pages without an owner",
+    "path_assigned": "A path for you",
+    "path_review": "Path review",
+    "help_wanted": "A question for your space",
 }
 #: Pending emails older than this are dropped instead of sent late.
 EMAIL_MAX_AGE = timedelta(days=1)
@@ -53,9 +56,11 @@ def notify(
     message: str,
     proposal: Proposal | None = None,
     comment: Comment | None = None,
+    link: str | None = None,
 ) -> list[Notification]:
     """Queue a notification for each recipient except the actor and those who may not see the
-    proposal (the caller commits)."""
+    proposal (the caller commits); ``link`` is where it leads in the site ("/wiki/expenses")
+    when that is not the proposal."""
     created = []
     seen: set[int] = set()
     for user in recipients:
@@ -66,7 +71,7 @@ def notify(
         seen.add(user.id)
         notification = Notification(
             user=user, kind=kind, actor=actor, message=message, proposal=proposal,
-            comment_id=comment.id if comment is not None else None, email_pending=True,
+            comment_id=comment.id if comment is not None else None, email_pending=True, link=link,
         )  # fmt: skip
         session.add(notification)
         jobs.after_commit(session, Job.MAIL)
@@ -176,11 +181,12 @@ def pending_emails(session: Session) -> int:
 
 def _email(notification: Notification, base_url: str) -> tuple[str, str, str]:
     subject = f"[Peerwiki] {KINDS.get(notification.kind, 'Notification')}: {notification.message}"
-    link = (
-        f"{base_url}/proposals/{notification.proposal_id}"
-        if notification.proposal_id
-        else f"{base_url}/inbox"
-    )
+    if notification.proposal_id:
+        link = f"{base_url}/proposals/{notification.proposal_id}"
+    elif notification.link:
+        link = f"{base_url}{notification.link}"
+    else:
+        link = f"{base_url}/inbox"
     body = (
         f"Hello {notification.user.name},\n\n{notification.message}\n\n"
         f"Open it: {link}\n\nYour inbox: {base_url}/inbox\n"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.exceptions import Conflict, NotFound, PermissionDenied, ValidationError
 from app.models import Invitation, User, utcnow
 from app.review import policy
-from app.services import accounts, audit, pages, users
+from app.services import accounts, audit, pages, paths, users
 
 #: How long an invitation link stays valid.
 INVITATION_LIFETIME = timedelta(days=7)
@@ -174,6 +174,7 @@ def set_department(
             )
         user.department = dept
         pages.content_changed(session)  # pages name their writers' and reviewers' departments
+        paths.joined_department(session, user)
     user.department_confirmed = True
     audit.record(
         session, "user.department", actor=actor, target=f"user:{user.username}",

@@ -21,7 +21,7 @@ from app.models import (
     utcnow,
 )
 from app.review import policy
-from app.services import audit, spaces
+from app.services import audit, paths, spaces
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 #: Length is what makes a password hard to guess; no rules about digits or symbols (NIST
@@ -111,6 +111,7 @@ def add_user(
     user.set_password(password, password_method)
     session.add(user)
     session.flush()
+    paths.joined_department(session, user)  # the paths given to the department are theirs too
     return user
 
 

@@ -18,6 +18,7 @@ from app.views import (
     filters,
     health,
     pages,
+    paths,
     people,
     review,
     search,
@@ -59,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(settings.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(synonyms.bp)
+    app.register_blueprint(paths.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(feedback.bp)
     app.context_processor(

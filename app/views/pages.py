@@ -17,6 +17,7 @@ from app.models import Page, Revision
 from app.review import policy
 from app.services import pages, proposals, review, users
 from app.views import filters
+from app.views import paths as path_views
 from app.views.forms import ActionForm, PageForm
 
 bp = Blueprint("pages", __name__)
@@ -153,6 +154,7 @@ def _render_revision(page: Page, revision: Revision, parts: _Parts) -> str:
         revision=revision,
         parts=parts,
         can_archive=user is not None and policy.can_archive(user, page),
+        path_bar=path_views.path_bar(page) if revision.id == page.published_revision_id else "",
         pending=proposals.open_for_page(deps.session(), page, reader=user)
         if user is not None
         else [],

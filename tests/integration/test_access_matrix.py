@@ -125,6 +125,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/assets/highlight.css"): READ,
     ("GET", "/static/<path:filename>"): READ,
     ("GET", "/healthz"): READ,  # monitors poll it unsigned, even with ANONYMOUS_READ off
+    ("GET", "/paths"): READ,
+    ("GET", "/paths/mine"): MEMBER_READ,
+    ("GET", "/paths/new"): MEMBER_READ,
+    ("GET", "/paths/<int:path_id>"): Route(ok=404),  # no path in this wiki: not there for anyone
+    ("GET", "/paths/<int:path_id>/edit"): Route(auth="member", ok=404),
+    ("GET", "/paths/<int:path_id>/stats"): Route(auth="member", ok=404),
     # -- the site: writing
     ("POST", "/login"): Route(payload={"username": "nobody", "password": "wrong-password"}),
     ("POST", "/signup"): Route(payload={"username": ""}),
@@ -159,6 +165,15 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/departments"): MEMBER_WRITE,
     ("POST", "/departments/<name>/rules"): MEMBER_WRITE,
     ("POST", "/wiki/<slug>/feedback"): Route("page", auth="member", payload={"worked": "yes"}),
+    ("POST", "/paths/new"): Route(auth="member", ok=400, payload={"title": ""}),
+    ("POST", "/paths/<int:path_id>/edit"): Route(auth="member", ok=404),
+    ("POST", "/paths/<int:path_id>/submit"): Route(auth="member", ok=404),
+    ("POST", "/paths/<int:path_id>/reviews"): Route(auth="member", ok=404),
+    ("POST", "/paths/<int:path_id>/assignments"): Route(auth="member", ok=404),
+    ("POST", "/paths/<int:path_id>/assignments/<int:assignment_id>/delete"): Route(
+        auth="member", ok=404
+    ),
+    ("POST", "/paths/<int:path_id>/steps/<int:page_id>/done"): Route(auth="member", ok=404),
     # -- the API: reading
     ("GET", "/api/docs"): READ,
     ("GET", "/api/docs/assets/<path:filename>"): READ,
@@ -184,6 +199,11 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/audit"): ADMIN_READ,
     ("GET", "/api/v1/synonyms"): ADMIN_READ,
     ("GET", "/api/v1/pages/<slug>/feedback"): Route("page", unpublished=404),
+    ("GET", "/api/v1/paths"): READ,
+    ("GET", "/api/v1/paths/<int:path_id>"): Route(ok=404),
+    ("GET", "/api/v1/paths/<int:path_id>/progress"): Route(auth="member", ok=404),
+    ("GET", "/api/v1/paths/<int:path_id>/assignments"): Route(auth="member", ok=404),
+    ("GET", "/api/v1/paths/<int:path_id>/stats"): Route(auth="member", ok=404),
     # -- the API: writing
     ("POST", "/api/v1/pages"): MEMBER_WRITE,
     ("POST", "/api/v1/synonyms"): Route(auth="admin", payload={"terms": ["a", "b"]}),
@@ -215,6 +235,24 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/comments/<int:comment_id>/resolve"): Route("comment", auth="member"),
     ("POST", "/api/v1/comments/<int:comment_id>/reopen"): Route("comment", auth="member"),
     ("POST", "/api/v1/comments/<int:comment_id>/apply"): Route("comment", auth="member"),
+    ("POST", "/api/v1/paths"): Route(auth="member", ok=422, payload={"title": "", "pages": []}),
+    ("PUT", "/api/v1/paths/<int:path_id>"): Route(auth="member", ok=404),
+    ("POST", "/api/v1/paths/<int:path_id>/submit"): Route(auth="member", ok=404),
+    ("POST", "/api/v1/paths/<int:path_id>/reviews"): Route(
+        auth="member", ok=404, payload={"verdict": "approve"}
+    ),
+    ("POST", "/api/v1/paths/<int:path_id>/progress"): Route(
+        auth="member", ok=404, payload={"page": "expenses-guide"}
+    ),
+    ("PUT", "/api/v1/paths/<int:path_id>/progress"): Route(
+        auth="member", ok=404, payload={"page": "expenses-guide"}
+    ),
+    ("POST", "/api/v1/paths/<int:path_id>/assignments"): Route(
+        auth="member", ok=404, payload={"username": "alex"}
+    ),
+    ("DELETE", "/api/v1/paths/<int:path_id>/assignments/<int:assignment_id>"): Route(
+        auth="member", ok=404
+    ),
 }
 
 #: What every role gets for a route of each kind when it may use it.
@@ -226,6 +264,9 @@ FIXED_VALUES = {
     "token_id": 1,
     "set_id": 1,
     "suggestion_id": 1,
+    "path_id": 1,
+    "assignment_id": 1,
+    "page_id": 1,
 }
 API_DOCS_ASSET = "css/swagger-ui.css"
 
@@ -468,7 +509,9 @@ def test_writes_by_those_who_may_not_see_their_subject_change_nothing(
         url = world.url(rule, subject)
         client = world.client(role)
         if method == "DELETE":
-            response = client.delete(url)
+            signed_in = role != "anonymous"
+            headers = {"X-CSRFToken": client.csrf_token()} if signed_in else {}
+            response = client.delete(url, headers=headers)
         elif rule.startswith("/api/"):
             response = client.post(url, json=payload)
         else:
