@@ -24,6 +24,7 @@ from app.services import (
     backup,
     demo,
     feedback,
+    paths,
     queue,
     review,
     search,
@@ -77,6 +78,11 @@ def _populate(session: Session, app: Flask) -> None:
     feedback.give(session, reader=fatima, slug="onboarding", worked=False, note="Step 2 fails")
     spaces.create_space(session, actor=admin, name="Handbook", home_page="onboarding",
                         members=["hana"], maintainers=["fatima"])  # fmt: skip
+    path = paths.create(session, author=alex, title="First week", description="Read these.",
+                        pages=["time-off", "onboarding"], submit=True)  # fmt: skip
+    paths.review(session, actor=fatima, path_id=path.path_id, verdict="approve", comment="", rules=RULES)  # fmt: skip
+    paths.assign(session, actor=alex, path_id=path.path_id, department="People")
+    paths.mark_done(session, actor=hana, path_id=path.path_id, page="time-off")
     session.commit()
 
 
