@@ -360,7 +360,10 @@ def search_check() -> None:
 def search_sync() -> None:
     """Apply queued index work now (normally done after each change)."""
     with _session() as session:
-        applied = indexing.process_outbox(session, deps.search_backend())
+        try:
+            applied = indexing.process_outbox(session, deps.search_backend())
+        except SearchUnavailable as exc:
+            raise click.ClickException(f"Index updates are still queued: {exc}") from exc
         waiting, error = indexing.queued(session, deps.search_backend())
     click.echo(f"Applied {applied.rows} queued index updates.")
     if waiting:

@@ -26,9 +26,8 @@ if TYPE_CHECKING:
 
 class SearchOutbox(Base):
     """The search change log: one row per change that affects search, written in the same
-    transaction as the change. Each index applies rows past its own checkpoint (so a crash
-    between the commit and the index write is caught up, and every app server's index follows
-    the same log); rows are dropped after ``indexing.RETENTION``.
+    transaction as the change, applied to a Whoosh index after the commit and then deleted (so a
+    crash between the commit and the index write is caught up; see ``app.services.indexing``).
     """
 
     __tablename__ = "search_outbox"

@@ -6,6 +6,7 @@ Only plain values cross this boundary: no Whoosh or SQL types leave the backend.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -131,11 +132,10 @@ class SearchBackend(Protocol):
 
     def document_count(self) -> int: ...
 
-    def checkpoint(self) -> int:
-        """The change-log position this index has applied everything up to (0: nothing)."""
+    def applying(self) -> AbstractContextManager[object]:
+        """Hold the index for one pass over the change log: one holder at a time, across the
+        machine's processes and threads (raises SearchUnavailable after waiting too long)."""
         ...
-
-    def save_checkpoint(self, position: int) -> None: ...
 
 
 @runtime_checkable

@@ -12,6 +12,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,8 +43,8 @@ class MemoryBackend:
     def __init__(self, *, language: str = "en") -> None:
         self.language = language
         self._index = MemoryIndex(language)
-        self._checkpoint = 0
         self._lock = threading.Lock()
+        self._applying = threading.Lock()
 
     def index(self, documents: Iterable[SearchDocument]) -> None:
         """Add or replace documents."""
@@ -114,13 +115,9 @@ class MemoryBackend:
         with self._lock:
             return len(self._index.records)
 
-    def checkpoint(self) -> int:
-        """The change-log position this index has applied everything up to (0: nothing)."""
-        return self._checkpoint
-
-    def save_checkpoint(self, position: int) -> None:
-        """Record the checkpoint."""
-        self._checkpoint = position
+    def applying(self) -> AbstractContextManager[object]:
+        """Hold the index for one pass over the change log (this process is the only one)."""
+        return self._applying
 
 
 def _search(index: MemoryIndex, request: SearchQuery) -> SearchResults:

@@ -20,7 +20,7 @@ import operator
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -274,12 +274,9 @@ class PostgresBackend:
         with self._connection() as connection:
             return int(connection.scalar(select(func.count()).select_from(DOCUMENTS)) or 0)
 
-    def checkpoint(self) -> int:
-        """Always 0: the index changes in the changes' own transactions, with no log to apply."""
-        return 0
-
-    def save_checkpoint(self, position: int) -> None:
-        """Nothing to record (see ``checkpoint``)."""
+    def applying(self) -> AbstractContextManager[None]:
+        """Nothing to hold: the index changes in the changes' own transactions, with no log."""
+        return nullcontext()
 
     @contextmanager
     def _connection(self, *, write: bool = False) -> Iterator[Connection]:

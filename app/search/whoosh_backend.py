@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 import threading
+import time
 import traceback
-from collections.abc import Callable, Iterable
-from contextlib import suppress
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from whoosh import query, searching, writing
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.index import Index, LockError, create_in, exists_in, open_dir
 from whoosh.searching import Searcher
+from whoosh.util.filelock import FileLock
 from whoosh.writing import IndexWriter
 
 from app.search import (
@@ -61,8 +62,8 @@ WRITE_LOCK_TIMEOUT = 10.0
 #: Bump when ``build_schema`` changes: ``search rebuild`` then starts from a new, empty index.
 SCHEMA_VERSION = 3  # 3: page_id is a column (verified-only filter, overdue demotion)
 _LAYOUT_FILE = "peerwiki-schema-version"
-#: Where the index keeps how far it has applied the database's change log.
-_CHECKPOINT_FILE = "peerwiki-checkpoint"
+#: The lock file held while a process applies the change log to the index.
+_APPLYING_LOCK = "peerwiki-applying.lock"
 #: Fields whose matches are marked in snippets.
 _HIGHLIGHTED = frozenset({"title", "body"})
 _TERM = re.compile(r"\w+", re.UNICODE)
@@ -326,20 +327,21 @@ class WhooshBackend:
         (self.directory / _LAYOUT_FILE).write_text(f"{SCHEMA_VERSION}\n")
         return created
 
-    def checkpoint(self) -> int:
-        """The change-log position this index has applied everything up to (0: nothing)."""
-        try:
-            return int((self.directory / _CHECKPOINT_FILE).read_text())
-        except (OSError, ValueError):
-            return 0
-
-    def save_checkpoint(self, position: int) -> None:
-        """Record the checkpoint (atomically: a reader sees the old or the new one)."""
+    @contextmanager
+    def applying(self) -> Iterator[None]:
+        """Hold the index directory's apply lock (an ``flock``, so every process and thread of
+        the machine takes turns), waiting up to ``WRITE_LOCK_TIMEOUT``."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=".checkpoint-")
-        with os.fdopen(fd, "w") as file:
-            file.write(f"{position}\n")
-        os.replace(temporary, self.directory / _CHECKPOINT_FILE)
+        lock = FileLock(str(self.directory / _APPLYING_LOCK))
+        deadline = time.monotonic() + WRITE_LOCK_TIMEOUT
+        while not lock.acquire(blocking=False):
+            if time.monotonic() > deadline:
+                raise SearchUnavailable("The search index is being updated by another process.")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _layout(self) -> int | None:
         """The SCHEMA_VERSION the index was created with (None: before versions were kept)."""

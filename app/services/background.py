@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.jobs import Job
 from app.mail import Mailer
 from app.models import QueuedJob, utcnow
-from app.search import SearchBackend
+from app.search import SearchBackend, SearchUnavailable
 from app.services import indexing, notifications, queue, search, verification
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,10 @@ class Work:
 
     def _index(self, session: Session) -> None:
         apply = indexing.process_outbox if self._caught_up else indexing.catch_up
-        applied = apply(session, self.backend)
+        try:
+            applied = apply(session, self.backend)
+        except SearchUnavailable as exc:  # another process held the index too long
+            raise WorkPostponed(f"Index updates are still queued: {exc}") from exc
         self._caught_up = True
         if applied.rows:
             self._unmerged += 1

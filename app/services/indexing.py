@@ -3,19 +3,15 @@ through a durable change log.
 
 A backend whose index lives in the database (PostgreSQL's, ``WritesInTransaction``) gets each
 change's documents through the change's session just before it commits: search is consistent
-the moment the change commits, and there is no log, checkpoint or replay. Other backends (Whoosh,
-one index per machine) follow the log described below.
+the moment the change commits, and there is no log. That is the backend for several app servers.
 
-Every change that affects search adds a row to the log (table ``search_outbox``) in its own
-transaction. Each index (one per machine) applies the log after commits, on start-up, when a
-search finds it behind, and from the CLI, and remembers how far it got (its checkpoint). A crash
-between a commit and the index write leaves work to catch up on, never a silently wrong index;
-several app servers, each with its own index, all catch up from the same log.
-
-Applying a row re-indexes the page or proposal as the database has it now, so applying twice is
-harmless. The checkpoint passes a row only once it is ``SETTLE`` old: a transaction that got an
-earlier id but committed later is still picked up. Rows are kept for ``RETENTION``; an index that
-was offline for longer needs ``flask --app app search rebuild``.
+Whoosh keeps its index in one directory on one machine. Every change that affects search adds a
+row to a log (table ``search_outbox``) in its own transaction; after commits, on start-up and
+from the CLI, a pass applies the rows to the index and deletes them. A crash between a commit
+and the index write leaves rows to apply, never a silently wrong index. A pass holds the index's
+apply lock (``SearchBackend.applying``) from reading the rows to deleting them, so the machine's
+processes take turns and none writes an older version of a page over a newer one. Applying a row
+re-indexes the page or proposal as the database has it now, so applying twice is harmless.
 """
 
 from __future__ import annotations
@@ -23,16 +19,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from app import jobs, render
 from app.jobs import Job
-from app.models import Page, Proposal, Revision, SearchOutbox, utcnow
+from app.models import Page, Proposal, Revision, SearchOutbox
 from app.review import approval, policy
 from app.review.workflow import OPEN_STATES, State
 from app.search import (
@@ -47,12 +41,6 @@ log = logging.getLogger(__name__)
 
 #: Log rows applied per batch.
 BATCH = 200
-#: How old a log row must be before an index's checkpoint passes it (longer than a transaction).
-SETTLE = timedelta(seconds=60)
-#: How long log rows are kept for indexes to catch up.
-RETENTION = timedelta(days=7)
-#: Log rows past each index's checkpoint that this process has applied (not applied again).
-_applied_here: WeakKeyDictionary[SearchBackend, set[int]] = WeakKeyDictionary()
 #: ``Session.info`` keys: the backend a session writes documents to in its transaction, and the
 #: pages and proposals its transaction changed so far.
 _WRITER = "wiki.search.writer"
@@ -166,46 +154,24 @@ class Applied:
 
 
 def process_outbox(session: Session, backend: SearchBackend) -> Applied:
-    """Apply the log rows this index has not taken yet (none for an index written in the
-    changes' transactions). Safe to run concurrently."""
+    """Apply the log's rows to the index and delete them (nothing to do for an index written in
+    the changes' transactions). Safe to run concurrently: passes take turns."""
     if isinstance(backend, WritesInTransaction):
         return Applied()
-    checkpoint = backend.checkpoint()
-    done = _applied_here.setdefault(backend, set())
-    position, settled_before, unsettled = checkpoint, utcnow() - SETTLE, False
     applied = Applied()
-    try:
-        while True:
-            rows = list(
-                session.scalars(
-                    select(SearchOutbox).where(SearchOutbox.id > position)
-                    .order_by(SearchOutbox.id).limit(BATCH)
-                )
-            )  # fmt: skip
-            if not rows:
-                break
-            fresh = [row for row in rows if row.id not in done]
-            keys = _apply(session, backend, fresh) if fresh else set()
+    with backend.applying():
+        while rows := list(
+            session.scalars(select(SearchOutbox).order_by(SearchOutbox.id).limit(BATCH))
+        ):
+            keys = _apply(session, backend, rows)
             if keys is None:
                 break
-            done.update(row.id for row in fresh)
-            for row in rows:  # the checkpoint stops at the first row that may still have company
-                unsettled = unsettled or row.created_at >= settled_before
-                if not unsettled:
-                    checkpoint = row.id
-            position = rows[-1].id
+            session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
+            session.commit()
             applied = Applied(
-                applied.rows + len(fresh),
+                applied.rows + len(rows),
                 applied.pages_changed or any(key.startswith(PAGE_KEY_PREFIX) for key in keys),
             )
-    finally:
-        moved = checkpoint > backend.checkpoint()
-        if moved:
-            backend.save_checkpoint(checkpoint)
-        done.difference_update([row_id for row_id in done.copy() if row_id <= checkpoint])
-    if moved:  # rows only age out of the log behind a moving checkpoint
-        session.execute(delete(SearchOutbox).where(SearchOutbox.created_at < utcnow() - RETENTION))
-        session.commit()
     return applied
 
 
@@ -249,29 +215,14 @@ def _apply(session: Session, backend: SearchBackend, rows: list[SearchOutbox]) -
     return {*documents, *removals}
 
 
-def behind(session: Session, backend: SearchBackend) -> bool:
-    """Whether the log has rows this index has not applied (one indexed query)."""
-    if isinstance(backend, WritesInTransaction):
-        return False
-    return session.scalar(select(SearchOutbox.id).where(*_waiting(backend)).limit(1)) is not None
-
-
-def _waiting(backend: SearchBackend) -> tuple[Any, ...]:
-    """Conditions on log rows this index has yet to apply."""
-    # The applied ids are copied in one step: other threads of this process add to the set.
-    applied = frozenset(_applied_here.get(backend, ()))
-    return SearchOutbox.id > backend.checkpoint(), SearchOutbox.id.not_in(applied)
-
-
 def queued(session: Session, backend: SearchBackend) -> tuple[int, str | None]:
     """How many log rows this index has yet to apply, and the latest error that held one up."""
     if isinstance(backend, WritesInTransaction):
         return 0, None
-    waiting = _waiting(backend)
-    count = session.scalar(select(func.count(SearchOutbox.id)).where(*waiting)) or 0
+    count = session.scalar(select(func.count(SearchOutbox.id))) or 0
     error = session.scalar(
         select(SearchOutbox.last_error)
-        .where(*waiting, SearchOutbox.last_error.is_not(None))
+        .where(SearchOutbox.last_error.is_not(None))
         .order_by(SearchOutbox.id.desc())
         .limit(1)
     )
@@ -313,23 +264,11 @@ def count_documents(session: Session) -> int:
 def rebuild(
     session: Session, backend: SearchBackend, progress: Callable[[int], Any] | None = None
 ) -> int:
-    """Rebuild the index from the database; it then holds every log row written before."""
-    if isinstance(backend, WritesInTransaction):
-        return backend.rebuild(all_documents(session), progress)
-    started = utcnow()
-    newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
-    settled = (
-        session.scalar(
-            select(func.max(SearchOutbox.id)).where(SearchOutbox.created_at < started - SETTLE)
-        )
-        or 0
-    )
-    count = backend.rebuild(all_documents(session), progress)
-    backend.save_checkpoint(settled)
-    covered = session.scalars(
-        select(SearchOutbox.id).where(SearchOutbox.id > settled, SearchOutbox.id <= newest)
-    )
-    _applied_here[backend] = set(covered)
+    """Rebuild the index from the database, then apply the log (passes over it wait for the
+    rebuild; the rows it already covered are applied again, which is harmless)."""
+    with backend.applying():
+        count = backend.rebuild(all_documents(session), progress)
+    process_outbox(session, backend)
     return count
 
 

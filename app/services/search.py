@@ -11,9 +11,8 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app import jobs, render
+from app import render
 from app.exceptions import NotFound
-from app.jobs import Job
 from app.models import GapAsker, KnowledgeGap, Page, SearchLog, User, utcnow
 from app.pagination import Paginated, paginate
 from app.review import policy
@@ -21,7 +20,7 @@ from app.search import SearchBackend, SearchHit, SearchQuery, SearchResults, que
 from app.search.analysis import forms_of, word_forms
 from app.search.spelling import typo_distance
 from app.search.synonyms import Thesaurus, with_synonyms
-from app.services import indexing, notifications, synonyms, verification
+from app.services import notifications, synonyms, verification
 
 #: The one relevance threshold (docs/search-relevance.md, "Noise"): a result scoring less than
 #: this share of the best result's score is cut from the list (behind "show more"), and a best
@@ -113,8 +112,6 @@ def run(
     words = synonyms.words(session, language=backend.language)
     asked = with_synonyms(verification.search_request(session, _with_text(request, text)), words)
     results = backend.search(asked)
-    if indexing.behind(session, backend):  # another server changed pages: catch up after this
-        jobs.after_commit(session, Job.INDEX)
     ranked = request.sort != "date" and request.page == 1 and bool(text)
     shown = _shown(results.hits) if ranked and not everything else len(results.hits)
     wanted = _wanted(asked.tree().root, words)

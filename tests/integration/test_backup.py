@@ -117,6 +117,20 @@ def _contents(app: Flask) -> list[Any]:
     return [json.loads(line) for line in out.getvalue().splitlines()[1:]]
 
 
+def _applied(contents: list[Any]) -> list[Any]:
+    """``contents`` once its search log is applied, as a restore's index rebuild does."""
+    kept, in_log = [], False
+    for item in contents:
+        if isinstance(item, dict) and "end" in item:
+            item = {"end": {**item["end"], "search_outbox": 0}}
+        if isinstance(item, dict):
+            in_log = item.get("table") == "search_outbox"
+        elif in_log:
+            continue
+        kept.append(item)
+    return kept
+
+
 def _restore(app: Flask, path: Path) -> Any:
     return app.test_cli_runner().invoke(args=["restore", str(path)])
 
@@ -152,7 +166,7 @@ def test_backup_is_private_and_restores_every_row_into_sqlite(
 
     assert result.exit_code == 0, result.output
     assert "search index was rebuilt" in result.output
-    assert _contents(app) == _contents(source)
+    assert _contents(app) == _applied(_contents(source))
     _check_restored_wiki_works(app)
 
 
@@ -170,7 +184,7 @@ def test_sqlite_to_postgres_and_back_keeps_every_row(
         assert target.test_cli_runner().invoke(args=["backup", str(again)]).exit_code == 0
         lines = again.read_text(encoding="utf-8").splitlines()
         assert json.loads(lines[0])["source"] == "postgresql"
-        assert [json.loads(line) for line in lines[1:]] == _contents(source)
+        assert [json.loads(line) for line in lines[1:]] == _applied(_contents(source))
         _check_restored_wiki_works(target)
     finally:
         target.extensions["wiki.engine"].dispose()

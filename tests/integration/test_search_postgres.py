@@ -17,7 +17,7 @@ from app.jobs import Job
 from app.models import KnowledgeGap, SearchOutbox, User
 from app.review.approval import ApprovalRules
 from app.search import SearchBackend, SearchQuery
-from app.services import indexing, pages, review, search
+from app.services import pages, review, search
 from tests.conftest import make_app
 from tests.factories import edit_page, make_page, make_user
 
@@ -70,7 +70,6 @@ def test_a_published_page_is_found_as_soon_as_its_publication_commits(
     pages.restore(pg_session, actor=alex, slug="laptop-guide")
     assert titles(backend, "vpn") == ["Laptop Guide"]
     assert pg_session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
-    assert not indexing.behind(pg_session, backend)
 
 
 def test_proposals_are_found_by_their_people_from_the_moment_they_commit(
