@@ -32,6 +32,7 @@ from app.services import (
     spaces,
     tokens,
     users,
+    verification,
 )
 from app.services import synonyms as synonym_sets
 from tests.conftest import WikiClient, make_app, table_rows
@@ -83,6 +84,8 @@ def _populate(session: Session, app: Flask) -> None:
     paths.review(session, actor=fatima, path_id=path.path_id, verdict="approve", comment="", rules=RULES)  # fmt: skip
     paths.assign(session, actor=alex, path_id=path.path_id, department="People")
     paths.mark_done(session, actor=hana, path_id=path.path_id, page="time-off")
+    time_off = session.scalars(select(Page).where(Page.slug == "time-off")).one()
+    verification.open_verification_early(session, time_off, "Readers say step 2 fails")
     session.commit()
 
 
