@@ -68,6 +68,7 @@ _PATH_PARAMETERS = {
     "set_id": "A synonym set's id.",
     "path_id": "An onboarding path's id.",
     "assignment_id": "An assignment's id (from the path's assignments).",
+    "verification_id": "A verification's id.",
 }
 
 #: What a view returns: its response model (spectree writes it as JSON), optionally with a

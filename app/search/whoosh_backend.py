@@ -74,7 +74,9 @@ def build_schema(language: str) -> Schema:
     stemmed, exact = stemming_analyzer(language), exact_analyzer(language)
     return Schema(
         key=ID(unique=True, stored=True),
-        page_id=NUMERIC(stored=True, sortable=True),
+        page_id=NUMERIC(
+            stored=True, sortable=True, signed=False
+        ),  # a column of the ids as they are
         proposal_id=NUMERIC(stored=True),
         slug=ID(stored=True),
         title=TEXT(analyzer=stemmed, field_boost=2.5, stored=True),

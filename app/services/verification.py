@@ -331,6 +331,11 @@ def queue_for(session: Session, user: User, *, now: datetime | None = None) -> l
     )
 
 
+def unassigned(session: Session, *, now: datetime | None = None) -> list[Listed]:
+    """Open verifications nobody is assigned to (pages whose owners left): the spaces' queue."""
+    return _listed(session, _open_query().where(Verification.assignee_id.is_(None)), now)
+
+
 def queue_for_space(
     session: Session, space_id: int, *, now: datetime | None = None
 ) -> list[Listed]:

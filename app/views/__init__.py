@@ -25,6 +25,7 @@ from app.views import (
     settings,
     synonyms,
     users,
+    verification,
 )
 
 #: Scripts, styles and images come only from the site itself (images also from the hosts of
@@ -63,6 +64,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(paths.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(feedback.bp)
+    app.register_blueprint(verification.bp)
     app.context_processor(
         lambda: {
             "unread_notifications": deps.unread_notifications,

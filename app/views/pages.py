@@ -16,7 +16,7 @@ from app.exceptions import EditConflict, NotFound, ValidationError
 from app.models import Page, Revision
 from app.review import policy
 from app.services import pages, proposals, review, users
-from app.views import filters
+from app.views import filters, verification
 from app.views import paths as path_views
 from app.views.forms import ActionForm, PageForm
 
@@ -83,7 +83,9 @@ def view(slug: str) -> ResponseReturnValue:
     parts = _shared_parts(page, page.published_revision, version)
     html = _render_revision(page, page.published_revision, parts)
     if shared is not None:
-        return cache.store_anonymous_page(shared, html, expires_at=parts.expires_at)
+        # The page's freshness ("due in 3 days", the overdue banner) changes with time.
+        expires_at = min(parts.expires_at, verification.freshness_expires(page))
+        return cache.store_anonymous_page(shared, html, expires_at=expires_at)
     return html
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app.models import KnowledgeGap, Revision, SearchLog
 from app.review.approval import ApprovalRules
 from app.search import SearchQuery
-from app.services import comments, indexing, proposals, review, search
+from app.services import comments, indexing, proposals, review, search, verification
 from tests.conftest import WikiClient, fresh_database, make_app, table_rows
 from tests.factories import make_user
 
@@ -253,6 +253,19 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("DELETE", "/api/v1/paths/<int:path_id>/assignments/<int:assignment_id>"): Route(
         auth="member", ok=404
     ),
+    # -- owners and verification (members; only owners, the assignee and administrators may
+    # change owners or record an outcome: tests/integration/test_verification_web.py)
+    ("GET", "/verifications"): MEMBER_READ,
+    ("GET", "/verifications/<int:verification_id>"): MEMBER_READ,
+    ("POST", "/verifications/<int:verification_id>"): MEMBER_WRITE,
+    ("GET", "/wiki/<slug>/owners"): Route("page", auth="member"),
+    ("POST", "/wiki/<slug>/owners"): Route("page", auth="member", payload={"users": "alex"}),
+    ("GET", "/api/v1/pages/<slug>/owners"): PAGE_READ,
+    ("PUT", "/api/v1/pages/<slug>/owners"): Route("page", auth="member"),
+    ("GET", "/api/v1/verifications"): MEMBER_READ,
+    ("POST", "/api/v1/verifications/<int:verification_id>"): Route(
+        auth="member", payload={"outcome": "verified"}
+    ),
 }
 
 #: What every role gets for a route of each kind when it may use it.
@@ -267,6 +280,7 @@ FIXED_VALUES = {
     "path_id": 1,
     "assignment_id": 1,
     "page_id": 1,
+    "verification_id": 1,
 }
 API_DOCS_ASSET = "css/swagger-ui.css"
 
@@ -359,6 +373,9 @@ def _build(session: Session) -> dict[str, Any]:
     open_comment = comments.add_comment(
         session, actor=fatima, revision_id=opened.id, body="Which form?", line=4
     )
+
+    verification.open_verification_early(session, first.page, "the access matrix")
+    session.commit()
 
     draft = proposals.create_page(
         session, author=alex, title="Quarterly Zebra Draft", body="DRAFTSECRET plans\n"
@@ -477,7 +494,7 @@ def test_reads_answer_each_role_as_the_policy_says_and_change_nothing(
 def _writes() -> list[tuple[str, str, Route, Subject]]:
     cases = []
     for (method, rule), route in ROUTES.items():
-        if method not in ("POST", "DELETE"):
+        if method not in ("POST", "PUT", "DELETE"):
             continue
         subjects = SUBJECTS if route.address is not None else ("published",)
         cases.extend((method, rule, route, subject) for subject in subjects)
@@ -512,6 +529,9 @@ def test_writes_by_those_who_may_not_see_their_subject_change_nothing(
             signed_in = role != "anonymous"
             headers = {"X-CSRFToken": client.csrf_token()} if signed_in else {}
             response = client.delete(url, headers=headers)
+        elif method == "PUT":
+            headers = {"X-CSRFToken": client.csrf_token()} if role != "anonymous" else {}
+            response = client.put(url, json=payload, headers=headers)
         elif rule.startswith("/api/"):
             response = client.post(url, json=payload)
         else:

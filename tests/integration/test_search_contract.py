@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, create_engine
 from sqlalchemy import text as sql
 
-from app.search import SearchBackend, SearchQuery, open_backend
+from app.search import OVERDUE_DEMOTION, SearchBackend, SearchQuery, open_backend
 from tests.conftest import EVERY_SEARCH_BACKEND, postgres_database
 from tests.factories import NOW
 from tests.factories import search_document as doc
@@ -241,3 +241,30 @@ def test_fields_headings_and_operators(backend: SearchBackend) -> None:
     assert titles(backend, "(laptop OR receipts) -buddy") == ["Submitting Expense Reports"]
     assert titles(backend, "labtop~") == ["Onboarding Checklist"]
     assert titles(backend, "onboard*") == ["Onboarding Checklist"]
+
+
+def test_verified_only_keeps_the_pages_named(backend: SearchBackend) -> None:
+    assert set(titles(backend, "laptop OR receipts OR postmortem")) == {
+        "Onboarding Checklist", "Submitting Expense Reports", "Incident Postmortems",
+    }  # fmt: skip
+    only = frozenset({2, 3})
+    assert set(titles(backend, "laptop OR receipts OR postmortem", only_pages=only)) == {
+        "Submitting Expense Reports", "Incident Postmortems",
+    }  # fmt: skip
+    results = backend.search(SearchQuery(text="laptop", only_pages=frozenset()))
+    assert (results.total, results.hits) == (0, [])
+
+
+def test_overdue_pages_rank_lower_but_are_still_found(backend: SearchBackend) -> None:
+    backend.index([
+        doc(60, "Laptop setup", "laptop laptop setup for laptops"),
+        doc(61, "Laptop returns", "return a laptop"),
+    ])  # fmt: skip
+    plain = titles(backend, "laptop")
+    assert plain[0] == "Laptop setup"
+    demoted = backend.search(SearchQuery(text="laptop", demoted_pages=frozenset({60})))
+    order = [hit.title for hit in demoted.hits]
+    assert set(order) == set(plain) and order.index("Laptop setup") > order.index("Laptop returns")
+    scores = {hit.page_id: hit.score for hit in demoted.hits}
+    undemoted = {hit.page_id: hit.score for hit in backend.search(SearchQuery(text="laptop")).hits}
+    assert scores[60] == pytest.approx(undemoted[60] * OVERDUE_DEMOTION, rel=1e-3)
