@@ -256,12 +256,40 @@ class Wiki:
     skipped: list[tuple[str, str]]
 
     def ranking(self, question: str) -> list[str]:
-        """Corpus ids of the top results, as /api/v1/search ranks them."""
-        outcome = search.run(
+        """Corpus ids of the top results, as /api/v1/search ranks them (with all=true: the
+        whole ranking, before the cut-off)."""
+        return [self.ids.get(hit.slug, hit.slug) for hit in self.outcome(question).results.hits]
+
+    def outcome(self, question: str) -> search.Outcome:
+        """The search as /api/v1/search answers it (cut-off and direct answer included)."""
+        return search.run(
             self.session, self.backend, SearchQuery(text=question, per_page=DEPTH), user=None,
             record=False,
         )  # fmt: skip
-        return [self.ids.get(hit.slug, hit.slug) for hit in outcome.results.hits]
+
+    def answers(self, questions: Sequence[Question]) -> str:
+        """What the cut-off and the direct answers do to the questions: how many answers the
+        cut-off hides, how many direct answers come from a right page."""
+        kept = hidden = answered = right = weak = 0
+        for q in questions:
+            outcome = self.outcome(q.q)
+            ranked = [self.ids.get(hit.slug, hit.slug) for hit in outcome.results.hits]
+            shown = [self.ids.get(hit.slug, hit.slug) for hit in outcome.hits]
+            if first_rank(ranked, q.answers) is not None:
+                if first_rank(shown, q.answers) is not None:
+                    kept += 1
+                else:
+                    hidden += 1
+            if outcome.answer is not None:
+                answered += 1
+                right += self.ids.get(outcome.answer.slug, outcome.answer.slug) in q.answers
+            weak += outcome.unanswered
+        return (
+            f"Peerwiki ({self.name}): of {kept + hidden} answers in the top {DEPTH}, {kept} stay "
+            f'above the cut-off and {hidden} are behind "show more"; {answered} questions get a '
+            f"direct answer, {right} of them from a page that answers; {weak} count as "
+            "unanswered at once"
+        )
 
     def documents(self) -> list[SearchDocument]:
         """The documents Peerwiki indexes (the baseline indexes the same texts)."""
@@ -558,9 +586,12 @@ def main() -> None:
         systems[Baseline.name] = next(iter(boosts.values()))
         run = evaluate(questions, systems)
         boosted = evaluate(questions, boosts)
+        shown = [loaded.answers(questions) for loaded in wikis]
 
     print()
     print(run.table())
+    print()
+    print("\n".join(shown))
     print()
     for line in run.verdicts(Baseline.name):
         print(line)

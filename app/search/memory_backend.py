@@ -26,9 +26,11 @@ from app.search import (
     SearchQuery,
     SearchResults,
     query,
+    ranking,
     snippets,
     spelling,
 )
+from app.search.analysis import fold
 from app.search.memory_index import MemoryIndex, Scores, fields_of
 from app.search.spelling import SUGGEST_BELOW
 
@@ -137,6 +139,18 @@ def _search(index: MemoryIndex, request: SearchQuery) -> SearchResults:
             found = _restricted(index.evaluate(root), allowed)
             total = len(found)
             fuzzy = not exact and total > 0
+    elif total and request.text.strip():
+        # Results, but a word that no page holds: its close spellings too (``ranking``).
+        close = spelling.close_spellings(
+            ranking.unknown_words(root, lambda word: bool(index.keys("vocabulary", fold(word.lower())))),
+            lambda word: (index.analysed("body", word) or [word])[0],
+        )  # fmt: skip
+        if close is not None:
+            root = spelling.widened(root, close)
+            found = _restricted(index.evaluate(root), allowed)
+            total = len(found)
+    if request.sort != "date" and total:
+        found = _with_proximity(index, root, found)
     suggestion = None
     if exact < SUGGEST_BELOW and request.text.strip():
         suggestion = _suggestion(index, request.text, allowed)
@@ -155,6 +169,28 @@ def _search(index: MemoryIndex, request: SearchQuery) -> SearchResults:
         }
     hits = _page_of_hits(index, root, found, request) if total else []
     return SearchResults(total, hits, facets, suggestion, fuzzy)
+
+
+def _with_proximity(index: MemoryIndex, root: query.Node | None, found: Scores) -> Scores:
+    """``found`` with the best matches' scores raised by ``ranking.bonus``: their query words
+    together in the body."""
+    words = {
+        term: index.idf("body", term)
+        for leaf in query.positive_leaves(root)
+        if isinstance(leaf, query.Term | query.Phrase) and leaf.field in (None, "body")
+        for term in index.analysed("body", leaf.text)
+        if index.keys("body", term)
+    }
+    if not words:
+        return found
+    best = sorted(found, key=lambda key: -found[key])[: ranking.RERANKED]
+    raised = dict(found)
+    for key in best:
+        positions = index.records[key].terms.get("body", {})
+        raised[key] += ranking.bonus(
+            [positions.get(term, []) for term in words], list(words.values())
+        )
+    return raised
 
 
 def _viewers(document: SearchDocument) -> set[str]:

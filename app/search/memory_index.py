@@ -200,7 +200,7 @@ class MemoryIndex:
         if name not in _SCORED:
             return {key: len(self.records[key].terms[name][term]) * boost for key in keys}
         count = len(self.records)
-        idf = math.log(count / (len(keys) + 1)) + 1
+        idf = self.idf(name, term)
         average = self._total_lengths.get(name, 0) / count or 1
         scores = {}
         for key in keys:
@@ -209,6 +209,10 @@ class MemoryIndex:
             norm = (1 - _B) + _B * _stored_length(record.lengths[name]) / average
             scores[key] = idf * (weight * (_K1 + 1)) / (weight + _K1 * norm)
         return scores
+
+    def idf(self, name: str, term: str) -> float:
+        """How rare ``term`` is in field ``name``, as Whoosh's BM25F weighs it."""
+        return math.log(len(self.records) / (len(self.keys(name, term)) + 1)) + 1
 
     def _phrase(self, name: str, terms: list[str]) -> Scores:
         """Documents with ``terms`` at consecutive positions, scored as the sum of the terms."""

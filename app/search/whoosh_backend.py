@@ -37,7 +37,7 @@ from app.search import (
     SearchQuery,
     SearchResults,
     SearchUnavailable,
-    proximity,
+    ranking,
     snippets,
     spelling,
 )
@@ -220,7 +220,9 @@ class WhooshBackend:
         elif total and request.text.strip():
             # Results, but a word that no page holds (a typo among correct words): add its
             # close spellings, so that the word carrying the meaning counts too.
-            close = spelling.close_spellings(_unknown_words(arrays, parsed.root), translator.stem)
+            close = spelling.close_spellings(
+                ranking.unknown_words(parsed.root, _known(arrays)), translator.stem
+            )
             if close is not None:
                 q = translator.translate(spelling.widened(parsed.root, close))
                 found = _restricted(evaluate(arrays, q), allowed)
@@ -381,25 +383,16 @@ def _of_pages(arrays: IndexArrays, page_ids: frozenset[int]) -> np.ndarray:
     return np.isin(arrays.column("page_id"), np.fromiter(page_ids, np.int64, len(page_ids)))
 
 
-def _unknown_words(arrays: IndexArrays, root: tree.Node | None) -> tree.Node | None:
-    """The plain words of the query that no document holds (as written), as alternatives."""
+def _known(arrays: IndexArrays) -> Callable[[str], bool]:
+    """Whether some document holds a word as written."""
     to_bytes = arrays.searcher.schema["vocabulary"].to_bytes
-    unknown: list[tree.Node] = [
-        leaf
-        for leaf in tree.positive_leaves(root)
-        if type(leaf) is tree.Term and leaf.field is None
-        and len(leaf.text) > 2 and leaf.text.isalpha()
-        and not len(arrays.term("vocabulary", to_bytes(fold(leaf.text.lower())))[0])
-    ]  # fmt: skip
-    if not unknown:
-        return None
-    return unknown[0] if len(unknown) == 1 else tree.Or(tuple(unknown))
+    return lambda word: bool(len(arrays.term("vocabulary", to_bytes(fold(word.lower())))[0]))
 
 
 def _with_proximity(
     arrays: IndexArrays, translator: Translator, root: tree.Node | None, found: Scored
 ) -> Scored:
-    """``found`` with the best matches' scores raised by ``proximity.bonus``: their query
+    """``found`` with the best matches' scores raised by ``ranking.bonus``: their query
     words together in the body."""
     searcher = arrays.searcher
     body = searcher.schema["body"]
@@ -412,13 +405,13 @@ def _with_proximity(
                     words[btext] = float(searcher.idf("body", btext))
     if not words:
         return found
-    candidates = top(found, [-found.scores], proximity.RERANKED)
+    candidates = top(found, [-found.scores], ranking.RERANKED)
     terms = list(words)
     positions = [arrays.positions("body", btext, candidates) for btext in terms]
     weights = list(words.values())
     scores = found.scores.copy()
     for docnum in candidates.tolist():
-        scores[docnum] += proximity.bonus(
+        scores[docnum] += ranking.bonus(
             [found_in.get(docnum, []) for found_in in positions], weights
         )
     return Scored(found.matched, scores)

@@ -1,6 +1,12 @@
-"""Evidence from several query words together, shared by the Whoosh and in-memory backends.
+"""Ranking beyond BM25, shared by the Whoosh and in-memory backends: typos among correct
+words, and evidence from several query words together.
 
-BM25 adds up each word's score on its own, so a long page that mentions every word once, far
+**Typos among correct words.** Close spellings are searched for every word when few pages
+match; when many do, a word that no page holds ("partioning tables") would add nothing, and the
+correct words ("tables") would decide alone. ``unknown_words`` picks those words out, and the
+backends add their close spellings to the query as well.
+
+**Proximity.** BM25 adds up each word's score on its own, so a long page that mentions every word once, far
 apart, ties with one where the words stand together in a sentence or in a heading and the
 lines under it. The best matches (``RERANKED`` of them) get a bonus: the rarest set of distinct
 query words found within ``WINDOW`` consecutive positions of the body (whose text holds the
@@ -15,7 +21,9 @@ rewards words that stand close together (cover density), so it does not use this
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from app.search import query
 
 #: How many of the best matches are re-scored (the rest keep their BM25 score, which is lower).
 RERANKED = 100
@@ -55,3 +63,17 @@ def bonus(positions: Sequence[Sequence[int]], weights: Sequence[float]) -> float
     """The bonus of one page whose query words (``positions[i]`` are word i's, of idf
     ``weights[i]``) stand where they do in its body."""
     return PROXIMITY * best_window(positions, weights, WINDOW)
+
+
+def unknown_words(root: query.Node | None, known: Callable[[str], bool]) -> query.Node | None:
+    """The plain words of the query (three letters or more, searched in the default fields)
+    for which ``known(word)`` is false, as alternatives; None when there are none."""
+    unknown: list[query.Node] = [
+        leaf
+        for leaf in query.positive_leaves(root)
+        if type(leaf) is query.Term and leaf.field is None
+        and len(leaf.text) > 2 and leaf.text.isalpha() and not known(leaf.text)
+    ]  # fmt: skip
+    if not unknown:
+        return None
+    return unknown[0] if len(unknown) == 1 else query.Or(tuple(unknown))
