@@ -190,6 +190,12 @@ def sanitize(html: str) -> str:
     return _CLEANER.clean(html)
 
 
+def safe_html(html: str) -> Markup:
+    """Sanitise HTML computed from rendered fragments (such as a diff of two revisions) so
+    that a template may show it: whatever put it together, it passes the same allowlists."""
+    return Markup(sanitize(html))
+
+
 def mark_missing_links(html: str, existing: Collection[str]) -> Markup:
     """Restyle wiki links whose target slug is not in ``existing`` as "create this page" links."""
 

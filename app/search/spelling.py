@@ -14,6 +14,10 @@ from app.search.analysis import fold
 
 #: Below this many results a spelling suggestion is offered (and close spellings are searched).
 SUGGEST_BELOW = 3
+#: The least share of a word a "Did you mean" replacement keeps (1 - edits / longer length):
+#: a one-letter typo in a four-letter word is offered, but gibberish such as "zxq" or "qwfpgj",
+#: which a word of the wiki matches only by changing a third of it, gets no suggestion.
+MIN_SUGGESTION_SIMILARITY = 0.75
 #: A word the suggestion may replace: three or more letters, not part of ``field:value`` or -x.
 _CORRECTABLE = re.compile(r"(?<![:\w-])[^\W\d_]{3,}(?![:\w])")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -62,7 +66,7 @@ def corrected(
         close = [
             (distance, -count, candidate)
             for candidate, distance in candidates(key)
-            if (count := pages(candidate))
+            if _similar_enough(key, candidate, distance) and (count := pages(candidate))
         ]
         if not close:
             return word
@@ -71,6 +75,10 @@ def corrected(
 
     result = _CORRECTABLE.sub(fix, text)
     return result if changed else None
+
+
+def _similar_enough(word: str, candidate: str, distance: int) -> bool:
+    return 1 - distance / max(len(word), len(candidate)) >= MIN_SUGGESTION_SIMILARITY
 
 
 def close_spellings(root: query.Node | None, stem: Callable[[str], str]) -> query.Node | None:

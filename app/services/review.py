@@ -297,7 +297,13 @@ def _evaluate(
         return
     status = approval_status(session, proposal, rules)
     if status.blockers:
-        if state is not State.CHANGES_REQUESTED:
+        # Only the reviewer who just asked for changes moves the proposal to changes_requested.
+        # When the author asks for review again (or someone else reviews) it stays in review:
+        # the standing request still blocks publication until its reviewer approves.
+        blocked_by_actor = actor is not None and any(
+            person.id == actor.id for person in status.blockers
+        )
+        if state is not State.CHANGES_REQUESTED and blocked_by_actor:
             proposals.transition(session, proposal, Action.REQUEST_CHANGES, actor)
         return
     if not status.satisfied:
@@ -409,8 +415,9 @@ def _resolve_reviewers(
 
 
 def published_approvals(session: Session, revision: Revision) -> list[Review]:
-    """Return the approvals that published ``revision`` (none for imported revisions)."""
-    if revision.proposal_id is None:
+    """Return the approvals that published ``revision`` (none for imported revisions, and none
+    for a revision that was never published, such as an earlier revision of its proposal)."""
+    if revision.proposal_id is None or revision.published_at is None:
         return []
     return approval.approvals_in_force(
         session.scalars(

@@ -85,8 +85,31 @@ def suggest_for_revision(
 def _suggestion(user: User, reason: str, home: Department) -> Suggestion:
     crossed = user.department_id != home.id
     if crossed:
-        reason = f"{reason} · cross-department pairing: a {user.department.name} view on a {home.name} page"
+        reason = (
+            f"{reason} · cross-department pairing: {with_article(user.department.name)} view "
+            f"on {with_article(home.name)} page"
+        )
     return Suggestion(user=user, reason=reason, cross_department=crossed)
+
+
+#: Letters whose English names start with a vowel sound: "an HR view", "an SRE page".
+_VOWEL_SOUND_LETTERS = frozenset("AEFHILMNORSX")
+#: Words that start with a vowel letter but a consonant sound: "a user", "a European".
+_CONSONANT_SOUND_STARTS = ("uni", "use", "usu", "uti", "eu", "one", "once")
+
+
+def with_article(noun: str) -> str:
+    """``noun`` with "a" or "an" before it, by how it is said: "an Operations", "a Finance"."""
+    word = noun.strip()
+    if not word:
+        return noun
+    first = word.split()[0]
+    if len(first) > 1 and first.isupper():  # an acronym, spoken letter by letter
+        vowel_sound = first[0] in _VOWEL_SOUND_LETTERS
+    else:
+        lowered = first.lower()
+        vowel_sound = lowered[0] in "aeiou" and not lowered.startswith(_CONSONANT_SOUND_STARTS)
+    return f"{'an' if vowel_sound else 'a'} {word}"
 
 
 def _authors_of(session: Session, page_ids: Select[Any]) -> list[User]:

@@ -14,7 +14,7 @@ from app.exceptions import ValidationError, WikiError
 from app.models import Proposal
 from app.review import policy
 from app.review.workflow import OPEN_STATES, REVIEWABLE_STATES, State
-from app.services import comments, notifications, pages, proposals, review, reviewers
+from app.services import changes, comments, notifications, pages, proposals, review, reviewers
 from app.services import rubric as rubric_service
 from app.views.auth import safe_next
 from app.views.forms import ActionForm
@@ -54,16 +54,19 @@ def detail(proposal_id: int) -> ResponseReturnValue:
     mode = request.args.get("view", "changes")
     if mode == "since" and since is not None:
         diff = diff_texts(since.body, shown.body, context=3)
-    elif mode == "source":
+    elif mode in ("source", "page"):
         diff = diff_texts(shown.body, shown.body)
     else:
         mode = "changes"
         diff = diff_texts(base_text, shown.body, context=3)
+    show = _show(mode)
     threads = comments.threads(session, proposal, shown)
     if mode == "source":
         visible = set(range(1, len(split_lines(shown.body)) + 1))
-    else:
+    elif show == "source":
         visible = {line.new_number for hunk in diff.hunks for line in hunk.lines if line.new_number}
+    else:  # rendered: every line comment is listed under "Discussion"
+        visible = set()
     rules = deps.approval_rules()
     published = proposal.page.published_revision
     merge = (
@@ -73,6 +76,14 @@ def detail(proposal_id: int) -> ResponseReturnValue:
         and proposal.state in OPEN_STATES
         else None
     )
+    rendered = proposed = None
+    if mode == "page":
+        proposed = changes.proposed_page(session, shown, image_origins=deps.image_origins())
+    elif show != "source":
+        before = since if mode == "since" else proposal.base_revision
+        rendered = changes.rendered_changes(
+            session, before, shown, image_origins=deps.image_origins()
+        )
     return render_template(
         "review/detail.html",
         proposal=proposal,
@@ -81,6 +92,9 @@ def detail(proposal_id: int) -> ResponseReturnValue:
         history=history,
         diff=diff,
         mode=mode,
+        show=show,
+        rendered=rendered,
+        proposed=proposed,
         source_lines=split_lines(shown.body),
         since=since,
         threads=threads,
@@ -102,6 +116,21 @@ def detail(proposal_id: int) -> ResponseReturnValue:
         departments=pages.department_counts(session),
         action_form=ActionForm(),
     )
+
+
+#: How a change is shown: rendered inline (the default: what readers will see, with removed and
+#: inserted words marked), rendered side by side, or as the Markdown source diff (line comments).
+SHOWS = ("inline", "side", "source")
+
+
+def _show(mode: str) -> str:
+    """The ``show`` of the request (kept in every link and form of the page), or the default."""
+    if mode in ("source", "page"):
+        return ""
+    # A link to comment on a line (``?line=N``) is a link into the source diff.
+    default = "source" if request.args.get("line") else SHOWS[0]
+    show = request.args.get("show", default)
+    return show if show in SHOWS else default
 
 
 def _by_line(threads: list[comments.Thread]) -> dict[int, list[comments.Thread]]:
@@ -207,7 +236,7 @@ def add_comment(proposal_id: int) -> ResponseReturnValue:
 
 
 def _keep_view() -> dict[str, str]:
-    return {key: request.form[key] for key in ("view", "revision") if request.form.get(key)}
+    return {key: request.form[key] for key in ("view", "show", "revision") if request.form.get(key)}
 
 
 @bp.post("/comments/<int:comment_id>/resolve")

@@ -251,9 +251,15 @@ def test_page_view_banner_and_reviewed_by(
     published: Revision,
 ) -> None:
     draft = edit_page(session, author, published, BODY + "new\n", summary="add new", publish=False)
-    assert "waiting for review" in text(author_client.get("/wiki/expenses"))
-    assert "waiting for review" not in text(client.get("/wiki/expenses"))  # signed-out readers
+    # Nobody was asked to review the draft yet: it is not announced as waiting for review.
+    own = text(author_client.get("/wiki/expenses"))
+    assert "A draft change to this page is not yet sent for review" in own
+    assert "waiting for review" not in own
+    assert "sent for review" not in text(client.get("/wiki/expenses"))  # signed-out readers
     author_client.post(f"/proposals/{draft.proposal_id}/submit", data={"reviewers": "fatima"})
+    assert "A change to this page is waiting for review" in text(
+        author_client.get("/wiki/expenses")
+    )
     reviewer_client.post(
         f"/proposals/{draft.proposal_id}/reviews",
         data={"verdict": "approve", "revision_id": str(draft.id)},
@@ -416,7 +422,7 @@ def test_proposal_page_offers_what_each_state_allows(
         f"{url}/reviews",
         data={"verdict": "request_changes", "summary": "Name it", "revision_id": str(draft.id)},
     )
-    blocked = text(admin_client.get(url))
+    blocked = text(admin_client.get(f"{url}?show=source"))
     assert 'class="status status--changes_requested">requested changes</span>' in blocked
     assert 'id="override-heading"' in blocked
     assert 'id="override-heading"' not in text(author_client.get(url))

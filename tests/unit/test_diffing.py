@@ -267,3 +267,42 @@ def test_a_line_separator_inside_a_line_does_not_shift_the_diff() -> None:
         (LineKind.REMOVED, 2, None),
         (LineKind.ADDED, None, 2),
     ]
+
+
+# -- rendered HTML ------------------------------------------------------------------------------
+
+
+def test_html_diff_marks_words_inside_blocks_and_keeps_markup() -> None:
+    from app.diffing import diff_html
+
+    diff = diff_html(
+        '<p>Use <a href="/wiki/form">the form</a> within 30 days.</p>',
+        '<p>Use <a href="/wiki/form">the form</a> within <strong>14</strong> days.</p>',
+    )
+    assert diff.inline.startswith('<p>Use <a href="/wiki/form">the form</a> within <del>30 days.')
+    assert "<strong><ins>14</ins></strong>" in diff.inline and "<ins></ins>" not in diff.inline
+    (row,) = diff.rows
+    assert "<ins>" not in row.old and "<del>" not in row.new and row.changed
+
+
+def test_html_diff_pairs_list_items_and_table_cells_in_place() -> None:
+    from app.diffing import diff_html
+
+    old = "<ul><li>Taxi</li><li>Hotel</li></ul><table><tr><td>a</td><td>1</td></tr></table>"
+    new = "<ul><li>Taxi</li><li>Hotels</li><li>Bus</li></ul><table><tr><td>a</td><td>2</td></tr></table>"
+    inline = diff_html(old, new).inline
+    assert (
+        "<li>Taxi</li><li><del>Hotel</del><ins>Hotels</ins></li><li><ins>Bus</ins></li>" in inline
+    )
+    assert "<tr><td>a</td><td><del>1</del><ins>2</ins></td></tr>" in inline
+
+
+def test_html_diff_of_equal_or_empty_fragments() -> None:
+    from app.diffing import diff_html
+
+    assert diff_html("<p>same</p>", "<p>same</p>").is_empty
+    assert diff_html("", "").is_empty
+    added = diff_html("", "<h2>New</h2><hr>")
+    assert added.inline == "<h2><ins>New</ins></h2><ins><hr></ins>" and not added.is_empty
+    removed = diff_html("<p>Gone</p>", "")
+    assert removed.rows[0].old == "<p><del>Gone</del></p>" and removed.rows[0].new == ""

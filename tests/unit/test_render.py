@@ -708,3 +708,20 @@ def test_images_from_other_servers_become_links(source: str, href: str, label: s
         in html
     )
     assert _executable(html) == [], html
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p><ins onmouseover=alert(1)>x</ins></p><script>alert(1)</script>",
+        '<p><del style="background:url(javascript:alert(1))">x</del></p>',
+        '<a href="javascript:alert(1)">x</a><img src=x onerror=alert(1)>',
+    ],
+)
+def test_safe_html_sanitises_computed_fragments(html: str) -> None:
+    """A rendered diff is rebuilt HTML: it passes the same allowlists as a rendered page."""
+    from app.render import safe_html
+
+    out = str(safe_html(html))
+    assert "<script" not in out and "onmouseover" not in out and "onerror" not in out
+    assert "style=" not in out and 'href="javascript' not in out
