@@ -87,7 +87,8 @@ def _search_unavailable(exc: SearchUnavailable) -> tuple[Response, int]:
     return error_response(503, "search_unavailable", search_trouble(exc))
 
 
-from app.api import audit as _audit  # noqa: E402,F401 - registers the routes on bp
+from app.api import analytics as _analytics  # noqa: E402,F401 - registers the routes on bp
+from app.api import audit as _audit  # noqa: E402,F401
 from app.api import feedback as _feedback  # noqa: E402,F401
 from app.api import pages as _pages  # noqa: E402,F401
 from app.api import paths as _paths  # noqa: E402,F401

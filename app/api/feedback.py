@@ -10,7 +10,6 @@ from app.api.serializers import Shape, Timestamp, User, to_user
 from app.api.spec import Answer, author, endpoint
 from app.exceptions import NotFound
 from app.models import Page
-from app.review import policy
 from app.services import feedback, pages
 
 # -- shapes ---------------------------------------------------------------------------------
@@ -95,7 +94,7 @@ def _answer(page: Page, tally: feedback.Tally, *, opened: bool = False) -> PageF
     assert page.published_revision_id is not None
     mine = feedback.own_word(session, page, reader) if reader is not None else None
     owners = None
-    if policy.can_read_feedback(reader, page):
+    if feedback.reads_owners_view(session, page, reader):
         assert reader is not None
         owners = OwnersView(
             not_worked=tally.not_worked,

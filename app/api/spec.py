@@ -69,6 +69,7 @@ _PATH_PARAMETERS = {
     "path_id": "An onboarding path's id.",
     "assignment_id": "An assignment's id (from the path's assignments).",
     "verification_id": "A verification's id.",
+    "chart": "A chart's name, as GET /analytics lists them.",
 }
 
 #: What a view returns: its response model (spectree writes it as JSON), optionally with a

@@ -211,12 +211,10 @@ def require_manage_synonyms(user: User) -> None:
 # ---- insight: reader feedback, analytics, expert directory ------------------------------------
 
 
-def is_owner(user: User, page: Page) -> bool:
-    """The page's owners: whoever answers for it being true and reads its feedback.
-
-    Until pages have owners of their own, the person who created the page and administrators.
-    """
-    return user.is_admin or page.created_by_id == user.id
+def is_owner(user: User, owners: Collection[int]) -> bool:
+    """Whether ``user`` answers for a page being true and reads its feedback: one of its owners
+    (``owners``: their ids, maintainers of an owning space included) or an administrator."""
+    return user.is_admin or user.id in owners
 
 
 def can_give_feedback(user: User, page: Page) -> bool:
@@ -239,10 +237,10 @@ def require_give_feedback(user: User, page: Page) -> None:
         )
 
 
-def can_read_feedback(user: User | None, page: Page) -> bool:
-    """The page's owners read the "didn't work" count and the readers' private notes; other
-    readers see only how many it worked for."""
-    return user is not None and is_owner(user, page)
+def can_read_feedback(user: User | None, owners: Collection[int]) -> bool:
+    """A page's owners (``owners``: their ids) and administrators read the "didn't work" count
+    and the readers' private notes; other readers see only how many it worked for."""
+    return user is not None and is_owner(user, owners)
 
 
 def can_view_analytics(user: User) -> bool:

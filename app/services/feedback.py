@@ -12,14 +12,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.exceptions import NotFound, ValidationError
-from app.models import Page, PageFeedback, User, utcnow
+from app.models import Page, PageFeedback, PageSchedule, User, utcnow
 from app.review import policy
-from app.services import pages
+from app.services import ownership, pages, verification
 
 #: Longest private note a reader may leave.
 MAX_NOTE_CHARS: Final = 1000
-#: "Didn't work" reports since the last verification that open one early, unless the page's
-#: space says otherwise.
+#: "Didn't work" reports since the last verification that open one early for a page of no
+#: space (each space has its own setting).
 DEFAULT_THRESHOLD: Final = 3
 #: Notes an owner sees on the page (newest first); the API pages through all of them.
 NOTES_SHOWN: Final = 20
@@ -65,15 +65,21 @@ def crosses_threshold(before: int, after: int, threshold: int) -> bool:
 
 
 def threshold_for(page: Page) -> int:
-    """How many "didn't work" reports since the last verification open one early for ``page``."""
-    return DEFAULT_THRESHOLD
+    """How many "didn't work" reports since the last verification open one early for ``page``:
+    its space's setting."""
+    return page.space.feedback_threshold if page.space is not None else DEFAULT_THRESHOLD
 
 
-def counted_since(page: Page) -> datetime | None:
-    """When "didn't work" reports start counting towards an early verification: the page's
-    last verification; until pages are verified, the publication of the version readers see."""
+def counted_since(session: Session, page: Page) -> datetime | None:
+    """When "didn't work" reports start counting towards an early verification: the page's last
+    verification or publication, whichever is later (a reviewed publication is as good as a
+    verification, as the page's schedule has it)."""
     revision = page.published_revision
-    return revision.published_at if revision is not None else None
+    published = revision.published_at if revision is not None else None
+    plan = session.get(PageSchedule, page.id)
+    verified = plan.verified_at if plan is not None else None
+    moments = [moment for moment in (published, verified) if moment is not None]
+    return max(moments) if moments else None
 
 
 def give(session: Session, *, reader: User, slug: str, worked: bool, note: str = "") -> Outcome:
@@ -111,6 +117,10 @@ def give(session: Session, *, reader: User, slug: str, worked: bool, note: str =
     opened = crosses_threshold(
         before.not_worked_since_verified, after.not_worked_since_verified, after.threshold
     )
+    if opened:
+        verification.open_verification_early(
+            session, page, f"{after.not_worked_since_verified} readers said it did not work"
+        )
     session.commit()
     return Outcome(feedback=feedback, page=page, tally=after, opened_verification=opened)
 
@@ -118,7 +128,7 @@ def give(session: Session, *, reader: User, slug: str, worked: bool, note: str =
 def tally(session: Session, page: Page) -> Tally:
     """Count what readers said about ``page``, in one query."""
     revision_id = page.published_revision_id
-    since = counted_since(page)
+    since = counted_since(session, page)
     not_worked = PageFeedback.worked.is_(False)
     current = PageFeedback.revision_id == revision_id
     recent = not_worked if since is None else not_worked & (PageFeedback.updated_at >= since)
@@ -145,9 +155,14 @@ def own_word(session: Session, page: Page, reader: User) -> PageFeedback | None:
     )
 
 
+def reads_owners_view(session: Session, page: Page, reader: User | None) -> bool:
+    """Whether ``reader`` is one of those who read the full tally and the notes of ``page``."""
+    return policy.can_read_feedback(reader, ownership.owner_ids(session, page))
+
+
 def notes(session: Session, page: Page, *, reader: User, limit: int = NOTES_SHOWN) -> list[Note]:
     """The readers' private notes on ``page`` (every version), newest first: owners only."""
-    if not policy.can_read_feedback(reader, page):
+    if not reads_owners_view(session, page, reader):
         return []
     rows = session.scalars(
         select(PageFeedback)

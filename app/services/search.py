@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from markupsafe import Markup
 from rapidfuzz.distance import OSA
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from app import render
@@ -288,12 +288,20 @@ def _count_unopened(session: Session) -> None:
 
 
 def gaps(
-    session: Session, *, answered: bool = False, page: int = 1, per_page: int = 20
+    session: Session,
+    *,
+    answered: bool = False,
+    asked_since: datetime | None = None,
+    page: int = 1,
+    per_page: int = 20,
 ) -> Paginated[KnowledgeGap]:
-    """Return knowledge gaps, most asked first (answered ones when ``answered``)."""
-    state = (
+    """Return knowledge gaps, most asked first (answered ones when ``answered``; only those
+    asked again since ``asked_since``, when given)."""
+    state: ColumnElement[bool] = (
         KnowledgeGap.answered_at.is_not(None) if answered else KnowledgeGap.answered_at.is_(None)
     )
+    if asked_since is not None:
+        state = state & (KnowledgeGap.last_asked_at >= asked_since)
     query = (
         select(KnowledgeGap)
         .where(state)

@@ -6,11 +6,13 @@ from flask import Flask, Response, current_app
 
 from app import deps
 from app.diffing import LineKind
+from app.review import policy
 from app.review.approval import Verdict
 from app.review.workflow import OPEN_STATES, REQUEST_REVIEW_STATES, REVIEWABLE_STATES, State
 from app.services import signup
 from app.services.content import SYSTEM_USERNAME
 from app.views import (
+    analytics,
     audit,
     auth,
     errors,
@@ -65,10 +67,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(verification.bp)
+    app.register_blueprint(analytics.bp)
     app.context_processor(
         lambda: {
             "unread_notifications": deps.unread_notifications,
             "signup_open": lambda: deps.signup_rules().mode is not signup.Mode.OFF,
+            "can_view_analytics": policy.can_view_analytics,
+            "can_view_activity": policy.can_view_activity,
         }
     )
     errors.init_app(app)

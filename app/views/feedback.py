@@ -35,7 +35,7 @@ def widget(page: Page) -> Widget | None:
     if reader is None or page.published_revision is None or page.is_archived:
         return None
     session = deps.session()
-    owner = policy.can_read_feedback(reader, page)
+    owner = feedback.reads_owners_view(session, page, reader)
     return Widget(
         tally=feedback.tally(session, page),
         mine=feedback.own_word(session, page, reader),

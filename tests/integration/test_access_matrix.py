@@ -61,7 +61,7 @@ SECRETS: dict[Subject, tuple[str, ...]] = {
 }
 
 Address = Literal["page", "revision", "proposal", "comment"] | None
-Auth = Literal["any", "member", "admin"]
+Auth = Literal["any", "member", "admin", "self"]  # self: the person the URL names, and admins
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/admin/people"): ADMIN_READ,
     ("GET", "/admin/audit"): ADMIN_READ,
     ("GET", "/admin/synonyms"): ADMIN_READ,
+    ("GET", "/analytics"): ADMIN_READ,
+    ("GET", "/analytics/<chart>.svg"): ADMIN_READ,
+    ("GET", "/analytics/<chart>.csv"): ADMIN_READ,
+    ("GET", "/users/<username>/activity"): Route(auth="self"),
     ("POST", "/admin/synonyms"): Route(auth="admin", payload={"terms": "a, b"}),
     ("POST", "/admin/synonyms/<int:set_id>/delete"): Route(auth="admin"),
     ("POST", "/admin/synonyms/suggestions/<int:suggestion_id>/accept"): Route(auth="admin"),
@@ -204,6 +208,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/paths/<int:path_id>/progress"): Route(auth="member", ok=404),
     ("GET", "/api/v1/paths/<int:path_id>/assignments"): Route(auth="member", ok=404),
     ("GET", "/api/v1/paths/<int:path_id>/stats"): Route(auth="member", ok=404),
+    ("GET", "/api/v1/analytics"): ADMIN_READ,
+    ("GET", "/api/v1/analytics/<chart>"): ADMIN_READ,
+    ("GET", "/api/v1/users/<username>/activity"): Route(auth="self"),
     # -- the API: writing
     ("POST", "/api/v1/pages"): MEMBER_WRITE,
     ("POST", "/api/v1/synonyms"): Route(auth="admin", payload={"terms": ["a", "b"]}),
@@ -283,6 +290,7 @@ FIXED_VALUES = {
     "assignment_id": 1,
     "page_id": 1,
     "verification_id": 1,
+    "chart": "reviews-given",
 }
 API_DOCS_ASSET = "css/swagger-ui.css"
 
@@ -428,6 +436,8 @@ def expected(route: Route, subject: Subject, role: Role) -> int:
     if route.address is not None and role not in _visible(route.address, subject):
         return 404
     if route.auth == "admin" and role not in ADMINS:
+        return 403
+    if route.auth == "self" and role not in ADMINS and USERNAMES[role] != FIXED_VALUES["username"]:
         return 403
     if route.unpublished is not None and subject == "draft":
         return route.unpublished

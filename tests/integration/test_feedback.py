@@ -3,14 +3,13 @@ threshold of "didn't work" since the last verification, and the page view's cach
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import PageFeedback, User
+from app.models import PageFeedback, PageSchedule, Space, User, Verification, utcnow
 from app.services import feedback
 from tests.conftest import WikiClient
 from tests.factories import edit_page, make_page, make_user
@@ -58,8 +57,12 @@ def test_the_report_that_reaches_the_threshold_since_the_last_verification_opens
     assert not feedback.give(
         session, reader=second, slug="vpn-setup", worked=False
     ).opened_verification
+    assert session.scalar(select(func.count(Verification.id))) == 0
     reached = feedback.give(session, reader=third, slug="vpn-setup", worked=False)
     assert reached.opened_verification and reached.tally.not_worked_since_verified == 3
+    opened = session.scalars(select(Verification)).one()
+    assert opened.is_open and opened.page_id == published.page_id
+    assert opened.reason == "3 readers said it did not work"
     assert not feedback.give(
         session, reader=fourth, slug="vpn-setup", worked=False
     ).opened_verification
@@ -71,15 +74,28 @@ def test_the_report_that_reaches_the_threshold_since_the_last_verification_opens
 
 
 def test_reports_before_the_last_verification_do_not_count(session: Session, author: User) -> None:
-    make_page(session, author, title="VPN setup")
+    published = make_page(session, author, title="VPN setup")
     readers = _readers(session, 3)
     for reader in readers[:2]:
         feedback.give(session, reader=reader, slug="vpn-setup", worked=False)
-    for row in session.scalars(select(PageFeedback)):
-        row.updated_at -= timedelta(days=2)  # given before the version was published
+    plan = session.get(PageSchedule, published.page_id)
+    assert plan is not None
+    plan.verified_at = utcnow()  # verified "still accurate" after those two reports
     session.commit()
     outcome = feedback.give(session, reader=readers[2], slug="vpn-setup", worked=False)
     assert outcome.tally.not_worked == 3 and outcome.tally.not_worked_since_verified == 1
+    assert not outcome.opened_verification
+
+
+def test_a_space_sets_how_many_reports_open_a_verification(session: Session, author: User) -> None:
+    published = make_page(session, author, title="VPN setup")
+    space = session.get(Space, published.page.space_id)
+    assert space is not None
+    space.feedback_threshold = 1
+    session.commit()
+    (reader,) = _readers(session, 1)
+    assert feedback.give(session, reader=reader, slug="vpn-setup", worked=False).opened_verification
+    assert session.scalar(select(func.count(Verification.id))) == 1
 
 
 def test_the_writer_of_the_version_cannot_vouch_for_it(
