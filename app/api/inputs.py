@@ -231,3 +231,16 @@ class NewSynonymSet(Body):
         ),
         examples=[["pto", "vacation", "time off"]],
     )
+
+
+# -- watches ----------------------------------------------------------------------------------
+
+
+class NewWatch(Body):
+    """Something to watch: its publications and new proposals reach your inbox."""
+
+    kind: Literal["page", "tag", "space"] = Field(examples=["page"])
+    key: str = Field(
+        min_length=1, max_length=200,
+        description="The page's slug, the tag's name or the space's slug.", examples=["expenses"],
+    )  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, RootModel, WithJsonSchema
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from app.review import policy
 from app.review.approval import ApprovalRules, Verdict
 from app.review.workflow import State
 from app.search import SearchHit as Hit
-from app.services import comments, pages, proposals, reviewers
+from app.services import comments, pages, proposals, reviewers, watches
 from app.services import review as review_service
 from app.services import search as search_service
 from app.web import ErrorBody
@@ -757,3 +757,21 @@ def to_direct_answer(answer: search_service.DirectAnswer) -> DirectAnswer:
         anchor=answer.anchor,
         excerpt_html=str(answer.excerpt_html),
     )
+
+
+# -- watches ----------------------------------------------------------------------------------
+
+
+class Watch(Shape):
+    id: int
+    kind: Literal["page", "tag", "space"]
+    key: str = Field(description="The page's slug, the tag's name or the space's slug.")
+    label: str = Field(description="The page's title, the tag or the space's name.")
+
+
+class WatchList(Shape):
+    items: list[Watch]
+
+
+def to_watch(watched: watches.Watched) -> Watch:
+    return Watch(id=watched.id, kind=watched.kind, key=watched.key, label=watched.label)

@@ -42,6 +42,7 @@ from app.models.search import (
 )
 from app.models.spaces import Space, SpaceKind, SpaceMember, SpaceRole
 from app.models.verification import PageOwner, PageSchedule, Verification, VerificationState
+from app.models.watches import Watch
 
 __all__ = [
     "ApiToken",
@@ -87,6 +88,7 @@ __all__ = [
     "Tag",
     "UTCDateTime",
     "User",
+    "Watch",
     "Verification",
     "VerificationState",
     "check_no_password",

@@ -42,6 +42,8 @@ KINDS = {
     "path_assigned": "A path for you",
     "path_review": "Path review",
     "help_wanted": "A question for your space",
+    "watch_published": "Published",
+    "watch_proposal": "Change proposed",
 }
 #: Pending emails older than this are dropped instead of sent late.
 EMAIL_MAX_AGE = timedelta(days=1)

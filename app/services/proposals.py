@@ -20,7 +20,7 @@ from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
 from app.models import Page, Proposal, ProposalEvent, Revision, User, utcnow
 from app.review import approval, policy
 from app.review.workflow import OPEN_STATES, Action, State, advance
-from app.services import audit, indexing, ownership, pages, spaces
+from app.services import audit, indexing, ownership, pages, spaces, watches
 from app.slugs import slugify
 
 
@@ -63,6 +63,7 @@ def create_page(
         session.add(page)
         session.flush()
         ownership.start_owning(session, page, author)
+        watches.start_watching(session, author, page)
         proposal = _new_proposal(session, page, author, base=None)
         revision = _push(
             session, proposal, author=author, base=None, department=dept, place=place, **fields
@@ -324,6 +325,7 @@ def publish(session: Session, proposal: Proposal, actor: User | None) -> Revisio
 def _publish(session: Session, proposal: Proposal, head: Revision, actor: User | None) -> None:
     """Make ``head`` what readers see, and audit it."""
     pages.publish_revision(session, proposal.page, head)
+    watches.announce_publication(session, proposal, head, actor=actor)
     ownership.schedule_after_publication(session, proposal.page)  # its clock restarts
     proposal.published_at = utcnow()
     audit.record(

@@ -18,7 +18,7 @@ from app.models import Department, Proposal, Review, ReviewRequest, Revision, Us
 from app.review import approval, policy
 from app.review.approval import ApprovalRules, ApprovalStatus, Verdict
 from app.review.workflow import OPEN_STATES, REVIEWABLE_STATES, Action, InvalidTransition, State
-from app.services import audit, notifications, ownership, proposals, users
+from app.services import audit, notifications, ownership, proposals, users, watches
 from app.services import comments as comment_service
 from app.services import rubric as rubric_service
 from app.services.content import SYSTEM_USERNAME
@@ -115,7 +115,14 @@ def _ask_for_review(
         actor=actor, proposal=proposal,
         message=f"{actor.name} asks you to review “{proposal.head_revision.title}”.",  # type: ignore[union-attr]
     )  # fmt: skip
+    if not adding_only and _first_submission(proposal):
+        watches.announce_proposal(session, proposal, actor=actor)
     _evaluate(session, proposal, rules, actor)
+
+
+def _first_submission(proposal: Proposal) -> bool:
+    """Whether ``proposal`` was just sent for review for the first time (not resubmitted)."""
+    return sum(event.kind == Action.SUBMIT.value for event in proposal.events) == 1
 
 
 def withdraw(session: Session, *, actor: User, revision_id: int) -> Proposal:

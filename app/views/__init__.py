@@ -28,6 +28,7 @@ from app.views import (
     synonyms,
     users,
     verification,
+    watches,
 )
 
 #: Scripts, styles and images come only from the site itself (images also from the hosts of
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feedback.bp)
     app.register_blueprint(verification.bp)
     app.register_blueprint(analytics.bp)
+    app.register_blueprint(watches.bp)
     app.context_processor(
         lambda: {
             "unread_notifications": deps.unread_notifications,
@@ -79,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     errors.init_app(app)
     app.add_template_filter(filters.when)
     app.add_template_filter(filters.comment_html)
+    app.add_template_filter(filters.notification_kind)
     app.jinja_env.globals.update(TEMPLATE_NAMES)
     app.after_request(_security_headers)
 

@@ -7,6 +7,12 @@ from datetime import UTC, datetime
 from markupsafe import Markup, escape
 
 from app import deps, render
+from app.services.notifications import KINDS
+
+
+def notification_kind(kind: str) -> str:
+    """What a kind of notification is called in the inbox ("Review requested")."""
+    return KINDS.get(kind, kind.replace("_", " ").capitalize())
 
 
 def when(value: datetime | None) -> Markup:

@@ -122,6 +122,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/admin/people/<username>/active"): MEMBER_WRITE,
     ("GET", "/settings"): MEMBER_READ,
     ("GET", "/settings/tokens"): MEMBER_READ,
+    ("GET", "/settings/watches"): MEMBER_READ,
     ("POST", "/settings/password"): MEMBER_WRITE,
     ("POST", "/settings/sessions/end-others"): MEMBER_WRITE,
     ("POST", "/settings/tokens"): MEMBER_WRITE,
@@ -170,6 +171,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/departments/<name>/rules"): MEMBER_WRITE,
     ("POST", "/wiki/<slug>/feedback"): Route("page", auth="member", payload={"worked": "yes"}),
     ("POST", "/paths/new"): Route(auth="member", ok=400, payload={"title": ""}),
+    ("POST", "/watches"): Route(auth="member", ok=302, payload={"kind": "tag", "key": "finance"}),
+    ("POST", "/watches/remove"): Route(
+        auth="member", ok=302, payload={"kind": "tag", "key": "finance"}
+    ),
     ("POST", "/paths/<int:path_id>/edit"): Route(auth="member", ok=404),
     ("POST", "/paths/<int:path_id>/submit"): Route(auth="member", ok=404),
     ("POST", "/paths/<int:path_id>/reviews"): Route(auth="member", ok=404),
@@ -204,6 +209,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/synonyms"): ADMIN_READ,
     ("GET", "/api/v1/pages/<slug>/feedback"): Route("page", unpublished=404),
     ("GET", "/api/v1/paths"): READ,
+    ("GET", "/api/v1/watches"): MEMBER_READ,
     ("GET", "/api/v1/paths/<int:path_id>"): Route(ok=404),
     ("GET", "/api/v1/paths/<int:path_id>/progress"): Route(auth="member", ok=404),
     ("GET", "/api/v1/paths/<int:path_id>/assignments"): Route(auth="member", ok=404),
@@ -219,6 +225,10 @@ ROUTES: dict[tuple[str, str], Route] = {
         "page", auth="member", payload={"worked": True}
     ),
     ("POST", "/api/v1/render"): Route(auth="member", payload={"markdown": "*hi*"}),
+    ("POST", "/api/v1/watches"): Route(
+        auth="member", ok=201, payload={"kind": "tag", "key": "finance"}
+    ),
+    ("DELETE", "/api/v1/watches/<int:watch_id>"): Route(auth="member", ok=404),
     ("POST", "/api/v1/notifications/read"): MEMBER_WRITE,
     ("POST", "/api/v1/pages/<slug>/revisions"): Route(
         "page", auth="member", payload={"body": "x", "base_revision_id": "{revision_id}"}
@@ -291,6 +301,7 @@ FIXED_VALUES = {
     "page_id": 1,
     "verification_id": 1,
     "chart": "reviews-given",
+    "watch_id": 999_999,
 }
 API_DOCS_ASSET = "css/swagger-ui.css"
 
