@@ -50,13 +50,14 @@ EXTERNAL_REL = "nofollow noopener"
 #: templates); a heading that would take one gets "-section" appended, as do footnote-like ids.
 PAGE_IDS = frozenset(
     {
-        "asked-heading", "invite-department", "invite-email", "invite-heading", "people-heading",
-        "backlinks-heading", "comments", "comments-heading", "conflict-heading",
-        "contributors-heading", "departments", "dept-heading", "draft-status", "header-q",
-        "header-suggestions", "main", "mine-heading", "more-reviewers", "override-heading",
-        "override-reason", "page-editor", "pages-heading", "preview", "preview-label",
-        "recent-heading", "results-heading", "review-form", "review-heading", "review-summary",
-        "reviews", "reviews-heading", "revisions-heading", "search-q", "status-heading",
+        "asked-heading", "backlinks-heading", "comments", "comments-heading", "conflict-heading",
+        "contributors-heading", "departments", "dept-heading", "draft-status", "feedback",
+        "feedback-note", "feedback-title", "header-q", "header-suggestions", "invite-department",
+        "invite-email", "invite-heading", "main", "mine-heading", "more-reviewers",
+        "override-heading", "override-reason", "page-editor", "pages-heading", "people-heading",
+        "preview", "preview-label", "recent-heading", "results-heading", "review-form",
+        "review-heading", "review-summary", "reviews", "reviews-heading", "revisions-heading",
+        "search-q", "shortcuts", "shortcuts-heading", "site-menu", "status-heading",
         "submit-heading", "tags-heading", "timeline-heading", "toc-heading", "waiting-heading",
         "direct-answer-heading", "results-more",
     }
@@ -105,8 +106,18 @@ _MENTION_AT = re.compile(r"@([A-Za-z0-9](?:[A-Za-z0-9_.-]{0,30}[A-Za-z0-9_])?)")
 _MENTION = re.compile(r"(?<![\w@/])" + _MENTION_AT.pattern)
 _IMG_TAG = re.compile(r"<img\b[^>]*>")
 _WIKILINK_ANCHOR = re.compile(r'<a\b[^>]*\bdata-wikilink="([^"]*)"[^>]*>')
+_BARE_TABLE = re.compile(r'(?<!<div class="table-scroll">)<table>')
+_TABLE_END = re.compile(r"</table>(?!</div>)")
+#: A task-list checkbox without a name, and its item's text (up to a nested list or block).
+_TASK_CHECKBOX = re.compile(
+    r'(?P<tag><input(?![^>]*\baria-label=)[^>]*\bclass="task-list-item-checkbox"[^>]*>)'
+    r"(?P<text>\s*(?:<p>)?(?:(?!<(?:/li|/p|p|ul|ol|div|pre|blockquote)\b).)*)",
+    re.DOTALL,
+)
 _ALIGN_STYLE = re.compile(r"text-align:\s*(left|right|center)")
 _FORMATTER: Formatter[str] = HtmlFormatter(nowrap=True)
+#: The dark theme's code colours (only its stylesheet is used: the markup is the same).
+_DARK_FORMATTER: Formatter[str] = HtmlFormatter(nowrap=True, style="github-dark")
 
 
 @dataclass(frozen=True)
@@ -233,14 +244,53 @@ def allow_images_from(html: str, origins: Collection[str]) -> Markup:
     return Markup(_IMG_TAG.sub(restrict, html))
 
 
+def for_assistive_tech(html: str) -> Markup:
+    """Make stored revision HTML usable with a keyboard and a screen reader, as it is shown:
+    each table sits in a box that scrolls sideways on a narrow screen (the table itself keeps
+    its table semantics, which ``display: block`` would take away in some screen readers), and
+    each task-list checkbox is named by its item's text.
+
+    Done when a revision is shown, not when it is saved, so that revisions saved before this
+    rule (their HTML is stored) get it too. Idempotent.
+    """
+    html = _BARE_TABLE.sub(r'<div class="table-scroll">\g<0>', str(html))
+    html = _TABLE_END.sub(r"\g<0></div>", html)
+
+    def name_checkbox(match: re.Match[str]) -> str:
+        tag, text = match.group("tag"), match.group("text")
+        label = " ".join(html_lib.unescape(_TAG.sub(" ", text)).split()) or "Task"
+        return f'{tag[:-1]} aria-label="{html_lib.escape(label)}">{text}'
+
+    return Markup(_TASK_CHECKBOX.sub(name_checkbox, html))
+
+
 def wikilink_targets(html: str) -> list[str]:
     """Return the target slugs of the wiki links in rendered ``html``."""
     return list(dict.fromkeys(_WIKILINK_ANCHOR.findall(html)))
 
 
 def highlight_css() -> str:
-    """Return the Pygments stylesheet for highlighted code blocks."""
-    return _FORMATTER.get_style_defs(".highlight")
+    """Return the Pygments stylesheet for highlighted code blocks, light and dark.
+
+    The dark colours apply when the reader chose the dark theme (``data-theme="dark"`` on the
+    root element) or when the system prefers dark and the reader did not choose light; the
+    block's background stays the site's own (``--code-bg``).
+    """
+    light = _FORMATTER.get_style_defs(".highlight")
+    explicit = _dark_highlight_rules(':root[data-theme="dark"] .highlight')
+    system = _dark_highlight_rules(':root:not([data-theme="light"]) .highlight')
+    return f"{light}\n{explicit}\n@media (prefers-color-scheme: dark) {{\n{system}\n}}\n"
+
+
+def _dark_highlight_rules(prefix: str) -> str:
+    # Token classes the dark style leaves alone take the text colour, not the light style's.
+    rules = [f"{prefix} [class] {{ color: inherit; background: none }}"]
+    rules += [
+        line
+        for line in _DARK_FORMATTER.get_style_defs(prefix).splitlines()
+        if line.startswith(f"{prefix} .")
+    ]
+    return "\n".join(rules)
 
 
 def _attr(tag: str, name: str) -> str | None:

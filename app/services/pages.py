@@ -275,8 +275,9 @@ def content_changed(session: Session) -> None:
 
 def display_html(session: Session, html: str, *, image_origins: Collection[str]) -> Markup:
     """Return stored revision HTML as readers see it now: links to missing or archived pages
-    marked as such, and images only from the wiki and ``image_origins`` (others become links)."""
-    html = render.allow_images_from(html, image_origins)
+    marked as such, images only from the wiki and ``image_origins`` (others become links), and
+    tables and task lists ready for a keyboard and a screen reader."""
+    html = render.for_assistive_tech(render.allow_images_from(html, image_origins))
     targets = render.wikilink_targets(html)
     if not targets:
         return Markup(html)

@@ -15,9 +15,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from app.services import indexing, users
+from app.models import KnowledgeGap, Revision
+from app.review.approval import ApprovalRules
+from app.search import SearchQuery
+from app.services import comments, indexing, proposals, review, search, users
 from tests.conftest import make_app, search_backend
 from tests.factories import FAST_PASSWORD_METHOD, PASSWORD
 from tests.factories import make_page as factory_make_page
@@ -168,8 +172,8 @@ def open_page(new_context: Callable[..., BrowserContext]) -> Iterator[Callable[[
     """
     errors: list[str] = []
 
-    def open_() -> Page:
-        page = new_context().new_page()
+    def open_(**context_args: Any) -> Page:
+        page = new_context(**context_args).new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
         return page
 
@@ -233,3 +237,104 @@ def screenshot(page: Page, name: str) -> Path:
 def shot(page: Page, name: str) -> Path:
     """Screenshots of test_journeys.py, prefixed so they do not overwrite test_pages_flow.py's."""
     return screenshot(page, f"journeys-{name}")
+
+
+# --- a small wiki with one of everything (tests/e2e/test_layout.py, test_accessibility.py) ----------
+
+#: A page body with what widens a phone screen: a wide table, a long code line, a task list.
+WIDE_BODY = """# Release Checklist
+
+What to do before, during and after a release. Every step has an owner.
+
+## Owners
+
+| Step | Owner | Department | When | Tooling | Escalation contact | Notes |
+|---|---|---|---|---|---|---|
+| Freeze the branch | Release manager | Engineering | Monday 09:00 | git, the CI dashboard | platform-oncall@example.com | Announce in the release channel first |
+| Sign-off | Product owner | Product | Tuesday 14:00 | the release board | product-leads@example.com | Only after the smoke tests pass |
+
+## Commands
+
+```bash
+./deploy --environment=production --region=eu-west-1 --canary-percentage=5 --wait-for-healthy --notify=release-channel@example.com
+```
+
+Run `git tag --sign --message="Release $(date +%Y.%m.%d)" v$(date +%Y.%m.%d)` on the release commit.
+
+## Tasks
+
+- [x] Freeze the branch
+- [x] Run the smoke tests
+- [ ] Write the release notes
+- [ ] Tell support
+
+See [[Incident Response]] when something breaks.
+"""
+
+
+@dataclass(frozen=True)
+class SiteMap:
+    """Ids of the things the main pages show, filled into their URLs (``{slug}`` etc.)."""
+
+    slug: str
+    proposal: int
+    revision: int
+    old_revision: int
+    gap: int
+    author: Person
+    reviewer: Person
+    admin: Person
+
+    def url(self, template: str) -> str:
+        return template.format(
+            slug=self.slug, proposal=self.proposal, revision=self.revision,
+            old_revision=self.old_revision, gap=self.gap, author=self.author.username,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def site_map(live_app: Flask, make_user: Callable[..., Person]) -> SiteMap:
+    """A published page with two revisions, an open proposal asking a reviewer from another
+    department (with a line comment), an unanswered search (a knowledge gap) and an administrator."""
+    author = make_user("alex", name="Alex Rivera")
+    reviewer = make_user("fatima", name="Fatima Khan", department="Finance")
+    admin = make_user("admin", name="Ada Admin", department="Operations", is_admin=True)
+    session = live_app.extensions["wiki.sessionmaker"]()
+    try:
+        alex = users.get_user(session, author.username)
+        first = proposals.create_page(
+            session, author=alex, title="Release Checklist", body=WIDE_BODY, publish=True,
+            tags=["release", "checklist"],
+        )  # fmt: skip
+
+        def edit(base: Revision, body: str, **over: Any) -> Revision:
+            return proposals.save_revision(
+                session, author=alex, slug=first.page.slug, body=body, base_revision_id=base.id, **over
+            )  # fmt: skip
+
+        second = edit(
+            first, WIDE_BODY.replace("Tell support", "Tell support and sales"), publish=True
+        )
+        ask = review.submission(
+            session, actor=alex, rules=ApprovalRules(), reviewers=[reviewer.username]
+        )
+        opened = edit(
+            second,
+            WIDE_BODY.replace("Every step has an owner.", "Every step has one owner."),
+            then=ask,
+        )
+        comments.add_comment(
+            session, actor=users.get_user(session, reviewer.username), revision_id=opened.id,
+            body="Who is the owner when the release manager is away?", line=3,
+        )  # fmt: skip
+        backend = live_app.extensions["wiki.search"]
+        indexing.process_outbox(session, backend)
+        search.run(session, backend, SearchQuery(text="flurbish"), user=None)
+        gap = session.scalar(select(func.max(KnowledgeGap.id)))
+        assert gap is not None
+        return SiteMap(
+            slug=first.page.slug, proposal=opened.proposal_id, revision=second.id,
+            old_revision=first.id, gap=gap, author=author, reviewer=reviewer, admin=admin,
+        )  # fmt: skip
+    finally:
+        session.close()

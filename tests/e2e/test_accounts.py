@@ -65,6 +65,7 @@ def test_tokens_settings_and_the_people_page(
     _no_sideways_scroll(admin)
 
     alex.goto(f"{live_server}/")  # the deactivation ended Alex's session on the server
+    alex.get_by_role("button", name="Menu").click()  # on a phone the header's links are in a menu
     expect(alex.get_by_role("link", name="Sign in")).to_be_visible()
 
     admin.set_viewport_size({"width": 1280, "height": 800})

@@ -428,7 +428,9 @@ def test_proposal_page_offers_what_each_state_allows(
     assert 'id="override-heading"' not in text(author_client.get(url))
     # the thread sits under its line of the diff, after the line's own row
     assert re.search(
-        r'id="line-6".*?</div>\s*<div class="diff__threads">.*?Which form\?', blocked, re.S
+        r'id="line-6".*?</div>\s*<div class="diff__threads" role="row">.*?Which form\?',
+        blocked,
+        re.S,
     )
     author_client.post(f"{url}/withdraw")
     withdrawn = text(author_client.get(url))

@@ -13,6 +13,8 @@ from app.render import (
     PAGE_IDS,
     TooComplex,
     allow_images_from,
+    for_assistive_tech,
+    highlight_css,
     mark_missing_links,
     mentioned_usernames,
     plain_text,
@@ -305,6 +307,43 @@ def test_task_list_items_are_disabled_checkboxes() -> None:
     assert all("disabled" in box for box in boxes)
     assert ["checked" in box for box in boxes] == [False, True]
     assert "todo</li>" in html and "done</li>" in html
+
+
+def test_task_list_checkboxes_are_named_by_their_item_when_shown() -> None:
+    html = for_assistive_tech(
+        str(
+            render_markdown(
+                "- [ ] Tell **support**\n- [x] Tag\n  - [ ] Push\n\n1. [ ] Loose\n\n2. [x] Too\n"
+            ).html
+        )
+    )
+    names = [box.get("aria-label") for box in _tags(html, "input")]
+    assert names == ["Tell support", "Tag", "Push", "Loose", "Too"]
+
+
+@pytest.mark.parametrize(
+    "item",
+    ['"><script>alert(1)</script>', '" onmouseover="alert(1)', "<img src=x onerror=alert(1)>"],
+)
+def test_a_task_name_cannot_break_out_of_its_attribute(item: str) -> None:
+    html = for_assistive_tech(str(render_markdown(f"- [ ] {item}\n").html))
+    assert _executable(html) == []
+    assert len(_tags(html, "input")) == 1
+
+
+def test_tables_are_shown_in_a_box_that_scrolls_and_stay_tables() -> None:
+    html = for_assistive_tech(str(render_markdown("| a | b |\n|---|---|\n| 1 | 2 |\n").html))
+    assert html.startswith('<div class="table-scroll"><table>')
+    assert html.rstrip().endswith("</table></div>")
+    assert for_assistive_tech(html) == html  # shown twice, wrapped once
+
+
+def test_code_highlighting_has_dark_colours_for_the_dark_theme() -> None:
+    css = highlight_css()
+    assert ".highlight .k {" in css  # the light theme's keywords
+    assert ':root[data-theme="dark"] .highlight .k {' in css  # chosen with the toggle
+    assert "@media (prefers-color-scheme: dark)" in css  # and the system's choice
+    assert ':root:not([data-theme="light"]) .highlight .k {' in css
 
 
 def test_footnotes_link_to_their_notes_and_back() -> None:

@@ -31,6 +31,7 @@
     }).then(function (result) {
       if (result.ok) {
         preview.innerHTML = result.data.html;  // sanitised by the server's one renderer
+        document.dispatchEvent(new Event("peerwiki:content"));  // site.js: keyboard access to wide boxes
       } else {
         preview.textContent = "Preview unavailable: " + result.data.error.message;
       }

@@ -7,10 +7,12 @@
   var list = document.getElementById("header-suggestions");
   var timer = null, active = -1, items = [], controller = null;
 
-  function close() { list.hidden = true; input.setAttribute("aria-expanded", "false"); active = -1; }
+  function close() { list.hidden = true; input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant"); active = -1; }
   function highlight(index) {
     var options = list.querySelectorAll("[role=option]");
     options.forEach(function (el, i) { el.setAttribute("aria-selected", i === index ? "true" : "false"); });
+    if (index >= 0) input.setAttribute("aria-activedescendant", "suggestion-" + index);
+    else input.removeAttribute("aria-activedescendant");
     active = index;
   }
   function show(suggestions) {
