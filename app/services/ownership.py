@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.exceptions import ValidationError
-from app.models import Page, PageOwner, PageSchedule, User
+from app.models import Page, PageOwner, PageSchedule, Space, User
 from app.review import policy, schedule
-from app.services import audit, pages, users
+from app.services import audit, pages, spaces, users
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,16 @@ class Owners:
     """Who owns a page, and its owner rule and interval."""
 
     users: list[User]
-    space_ids: list[int]
+    spaces: list[Space]
     require_owner_approval: bool
     #: The page's own interval (None: its space's).
     review_interval_days: int | None
     #: The interval that applies.
     interval_days: int
+
+    @property
+    def space_ids(self) -> list[int]:
+        return [space.id for space in self.spaces]
 
 
 def start_owning(session: Session, page: Page, author: User) -> None:
@@ -54,7 +58,11 @@ def owners(session: Session, page: Page) -> Owners:
     plan = settings(session, page)
     return Owners(
         users=[row.user for row in rows if row.user is not None and row.user.is_active],
-        space_ids=[row.space_id for row in rows if row.space_id is not None],
+        spaces=[
+            space
+            for row in rows
+            if row.space_id is not None and (space := session.get(Space, row.space_id))
+        ],
         require_owner_approval=plan.require_owner_approval,
         review_interval_days=plan.review_interval_days,
         interval_days=interval_days(session, page),
@@ -66,8 +74,8 @@ def owner_ids(session: Session, page: Page) -> frozenset[int]:
     spaces that own it."""
     found = owners(session, page)
     people = {user.id for user in found.users}
-    if found.space_ids:
-        people |= {user.id for user in maintainers(session, page)}
+    for space in found.spaces:
+        people |= {user.id for user in spaces.maintainers(space) if user.is_active}
     return frozenset(people)
 
 
@@ -182,18 +190,23 @@ def schedule_after_publication(session: Session, page: Page) -> None:
 
 
 def space_rules(session: Session, page: Page) -> SpaceRules:
-    """What the page's space says about verification. Until spaces exist every page follows
-    the defaults."""
-    del session, page
+    """What the page's space says about verification: its interval and whether a peer from
+    another department verifies."""
+    del session
+    space = spaces.space_of(page)
     return SpaceRules(
-        space_id=None, interval_days=schedule.DEFAULT_INTERVAL_DAYS, cross_department=False
+        space_id=space.id,
+        interval_days=space.review_interval_days or schedule.DEFAULT_INTERVAL_DAYS,
+        cross_department=space.verify_cross_department,
     )
 
 
 def maintainers(session: Session, page: Page) -> list[User]:
-    """Who looks after the verification queue of the page's space: its maintainers
-    (administrators until spaces exist)."""
-    del page
+    """Who looks after the verification queue of the page's space: its active maintainers, or
+    the active administrators when the space names none."""
+    named = [user for user in spaces.maintainers(spaces.space_of(page)) if user.is_active]
+    if named:
+        return named
     return list(
         session.scalars(
             select(User).where(User.is_admin.is_(True), User.is_active.is_(True)).order_by(User.id)
@@ -202,8 +215,7 @@ def maintainers(session: Session, page: Page) -> list[User]:
 
 
 def _space_exists(session: Session, space_id: int) -> bool:
-    del session, space_id
-    return False
+    return session.get(Space, space_id) is not None
 
 
 def owner_rows(session: Session, page: Page) -> list[PageOwner]:

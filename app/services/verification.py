@@ -29,6 +29,10 @@ from app.models import (
     PageOwner,
     PageSchedule,
     Proposal,
+    Revision,
+    Space,
+    SpaceMember,
+    SpaceRole,
     User,
     Verification,
     VerificationState,
@@ -109,7 +113,7 @@ def freshness(session: Session, page: Page, *, now: datetime | None = None) -> P
     """How fresh the published ``page`` is at ``now`` (None: not published)."""
     now = now or utcnow()
     plan = ownership.settings(session, page)
-    due = plan.due_at or ownership.due_at(session, page, plan)
+    due = ownership.due_at(session, page, plan)  # from the live interval, not the stored date
     if due is None:
         return None
     shown = schedule.freshness(due, now)
@@ -127,6 +131,7 @@ def open_due(session: Session, *, now: datetime | None = None) -> list[Verificat
     change under way that a verification asked for). Idempotent; commits."""
     now = now or utcnow()
     _schedule_unscheduled(session)
+    _follow_space_intervals(session)
     waiting_on_change = exists().where(
         Verification.page_id == Page.id,
         Verification.state == VerificationState.NEEDS_CHANGES,
@@ -319,13 +324,19 @@ class Listed:
 
 
 def queue_for(session: Session, user: User, *, now: datetime | None = None) -> list[Listed]:
-    """Open verifications waiting for ``user``: assigned to them, or of pages they own."""
+    """Open verifications waiting for ``user``: assigned to them, or nobody's and of pages they
+    own or of spaces they maintain."""
     owned = select(PageOwner.page_id).where(PageOwner.user_id == user.id)
+    maintained = select(SpaceMember.space_id).where(
+        SpaceMember.user_id == user.id, SpaceMember.role == SpaceRole.MAINTAINER.value
+    )
+    unassigned = Verification.assignee_id.is_(None)
     return _listed(
         session,
         _open_query().where(
             (Verification.assignee_id == user.id)
-            | (Verification.page_id.in_(owned) & Verification.assignee_id.is_(None))
+            | (Verification.page_id.in_(owned) & unassigned)
+            | (Verification.space_id.in_(maintained) & unassigned)
         ),
         now,
     )
@@ -435,6 +446,27 @@ def _schedule_unscheduled(session: Session) -> None:
     ).all()
     for page in missing:
         ownership.reschedule(session, page, ownership.schedule_of(session, page))
+    session.flush()
+
+
+def _follow_space_intervals(session: Session) -> None:
+    """Bring the due dates of pages that follow their space's interval up to date with it (a
+    maintainer may have changed it since): one query over the schedules."""
+    rows = session.execute(
+        select(PageSchedule, Revision.published_at, Space.review_interval_days)
+        .join(Page, Page.id == PageSchedule.page_id)
+        .join(Revision, Revision.id == Page.published_revision_id)
+        .join(Space, Space.id == Page.space_id)
+        .where(PageSchedule.review_interval_days.is_(None), Revision.published_at.is_not(None))
+    ).all()
+    for plan, published_at, days in rows:
+        if published_at is None:
+            continue
+        due = schedule.due_at(
+            published_at, plan.verified_at, days or schedule.DEFAULT_INTERVAL_DAYS
+        )
+        if plan.due_at != due:
+            plan.due_at = due
     session.flush()
 
 

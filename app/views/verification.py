@@ -12,7 +12,7 @@ from app import deps
 from app.exceptions import ValidationError
 from app.models import Page, Verification
 from app.review import policy, schedule
-from app.services import ownership, pages, verification
+from app.services import ownership, pages, spaces, verification
 from app.services import rubric as rubric_service
 
 bp = Blueprint("verification", __name__)
@@ -46,6 +46,20 @@ def queue() -> ResponseReturnValue:
         mine=mine,
         unassigned=unassigned,
         owned=ownership.owned_pages(session, user),
+        spaces=spaces.list_spaces(session),
+    )
+
+
+@bp.get("/spaces/<space_slug>/verifications")
+@login_required
+def space_queue(space_slug: str) -> ResponseReturnValue:
+    session = deps.session()
+    space = spaces.get_space(session, space_slug)
+    return render_template(
+        "verification/space_queue.html",
+        space=space,
+        items=verification.queue_for_space(session, space.id),
+        maintainers=spaces.maintainers(space),
     )
 
 

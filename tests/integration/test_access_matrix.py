@@ -275,6 +275,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     # -- owners and verification (members; only owners, the assignee and administrators may
     # change owners or record an outcome: tests/integration/test_verification_web.py)
     ("GET", "/verifications"): MEMBER_READ,
+    ("GET", "/spaces/<space_slug>/verifications"): MEMBER_READ,
     ("GET", "/verifications/<int:verification_id>"): MEMBER_READ,
     ("POST", "/verifications/<int:verification_id>"): MEMBER_WRITE,
     ("GET", "/wiki/<slug>/owners"): Route("page", auth="member"),
@@ -302,6 +303,7 @@ FIXED_VALUES = {
     "verification_id": 1,
     "chart": "reviews-given",
     "watch_id": 999_999,
+    "space_slug": "engineering",
 }
 API_DOCS_ASSET = "css/swagger-ui.css"
 

@@ -26,7 +26,7 @@ from app.models import (
 from app.review import schedule
 from app.review.approval import ApprovalRules
 from app.review.schedule import FreshnessState
-from app.services import accounts, background, ownership, review, verification
+from app.services import accounts, background, ownership, review, spaces, verification
 from tests.factories import edit_page, make_page, make_user
 
 DAY = timedelta(days=1)
@@ -179,7 +179,11 @@ def test_a_deactivated_owner_hands_their_pages_to_the_queue_and_maintainers_are_
     ).all()
     assert len(told) == 1 and "How to file expenses" in told[0].message
     assert [item.verification.id for item in verification.queue_for(session, admin)] == []
-    assert session.scalar(select(func.count(PageOwner.id))) == 1  # the row stays, inactive
+    rows = session.scalars(select(PageOwner).order_by(PageOwner.id)).all()
+    assert [(row.user_id, row.space_id) for row in rows] == [
+        (author.id, None),
+        (None, page.space_id),
+    ]
 
 
 def test_reminders_go_out_weekly_while_a_verification_waits(session: Session, author: User) -> None:
@@ -259,3 +263,61 @@ def test_the_open_due_command_opens_what_is_due_as_of_the_given_time(
     assert "Opened 1 verifications" in first.output, first.output
     assert "Opened 0 verifications" in again.output
     assert session.scalar(select(func.count(Verification.id))) == 1
+
+
+def test_the_interval_defaults_from_the_page_space_and_follows_its_changes(
+    session: Session, author: User
+) -> None:
+    page = make_page(session, author).page
+    page.space.review_interval_days = 30
+    session.commit()
+    assert ownership.owners(session, page).interval_days == 30
+    assert page.published_revision is not None
+    published = page.published_revision.published_at
+    assert published is not None
+    shown = verification.freshness(session, page, now=published + 31 * DAY)
+    assert shown is not None and shown.freshness.state is FreshnessState.DUE
+    opened = verification.open_due(session, now=published + 31 * DAY)  # the stored date follows
+    assert [item.page_id for item in opened] == [page.id]
+    assert opened[0].space_id == page.space_id
+
+
+def test_a_space_that_asks_for_it_gets_a_peer_from_another_department(
+    session: Session, author: User, reviewer: User
+) -> None:
+    page = make_page(session, author, tags=["expenses"]).page
+    make_page(session, reviewer, title="Expense policy", tags=["expenses"])
+    page.space.verify_cross_department = True
+    session.commit()
+    opened = verification.open_verification_early(session, page, "test")
+    session.commit()
+    assert opened is not None and opened.assignee_id == reviewer.id  # Finance, not Engineering
+    assert [item.verification.id for item in verification.queue_for(session, reviewer)] == [
+        opened.id
+    ]
+    done = verification.complete(
+        session, actor=reviewer, verification_id=opened.id, outcome="verified"
+    )
+    assert done.state == "verified"
+
+
+def test_pages_left_without_owners_go_to_their_space_and_its_maintainers_are_told(
+    session: Session, author: User, admin: User
+) -> None:
+    page = make_page(session, author).page
+    keeper = make_user(session, username="kim", name="Kim Keeper", department="Engineering")
+    spaces.add_member(session, actor=admin, slug=page.space.slug, username="kim", role="maintainer")
+    opened = verification.open_verification_early(session, page, "test")
+    session.commit()
+    accounts.set_active(session, actor=admin, username="alex", active=False)
+    found = ownership.owners(session, page)
+    assert found.users == [] and found.space_ids == [page.space_id]
+    assert ownership.owner_ids(session, page) == {keeper.id}
+    told = session.scalars(select(Notification).where(Notification.kind == "owner_left")).all()
+    assert [n.user_id for n in told] == [keeper.id]
+    assert opened is not None
+    assert [i.verification.id for i in verification.queue_for_space(session, page.space_id)] == [
+        opened.id
+    ]
+    assert [i.verification.id for i in verification.queue_for(session, keeper)] == [opened.id]
+    verification.complete(session, actor=keeper, verification_id=opened.id, outcome="verified")

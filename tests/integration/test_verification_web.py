@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import PageSchedule, Proposal, User, Verification, utcnow
+from app.models import Page, PageSchedule, Proposal, User, Verification, utcnow
 from app.services import indexing, ownership, verification
 from tests.conftest import WikiClient
 from tests.factories import edit_page, make_page, make_user
@@ -18,9 +18,11 @@ DAY = timedelta(days=1)
 
 
 def _age(session: Session, page_id: int, days: int) -> None:
-    """Move the page's due date ``days`` into the past."""
+    """Make the page fall due ``days`` ago: published an interval and ``days`` ago."""
     plan = session.get(PageSchedule, page_id)
-    assert plan is not None
+    page = session.get(Page, page_id)
+    assert plan is not None and page is not None and page.published_revision is not None
+    page.published_revision.published_at = utcnow() - (180 + days) * DAY
     plan.due_at = utcnow() - days * DAY
     session.commit()
 
@@ -169,7 +171,8 @@ def test_the_verifications_api_lists_with_filters_and_records_outcomes(
     ]
     assert len(api.get("/api/v1/verifications?assignee=alex").get_json()["items"]) == 2
     assert api.get("/api/v1/verifications?assignee=fatima").get_json()["items"] == []
-    assert api.get("/api/v1/verifications?space=1").get_json()["items"] == []
+    assert len(api.get(f"/api/v1/verifications?space={overdue.space_id}").get_json()["items"]) == 2
+    assert api.get("/api/v1/verifications?space=999").get_json()["items"] == []
     target = every[0]["id"]
     assert (
         api_for(reviewer)
@@ -252,3 +255,13 @@ def test_the_proposal_page_says_it_needs_an_owners_approval(
         session.scalar(select(Proposal.state).where(Proposal.id == change.proposal_id))
         == "in_review"
     )
+
+
+def test_the_space_queue_lists_its_open_verifications(
+    app: Flask, session: Session, author: User, author_client: WikiClient
+) -> None:
+    page = make_page(session, author).page
+    opened = _opened(session, page)
+    shown = author_client.get(f"/spaces/{page.space.slug}/verifications").get_data(as_text=True)
+    assert page.space.name in shown and f"/verifications/{opened.id}" in shown
+    assert author_client.get("/spaces/nowhere/verifications").status_code == 404
