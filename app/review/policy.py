@@ -417,3 +417,15 @@ def require_assign_path(
         raise PermissionDenied(
             "Only administrators, the path's owners and members of its space can assign it."
         )
+
+
+def can_find_experts(user: User | None) -> bool:
+    """Signed-in members look up who knows about a tag or a space: it names colleagues by what
+    they wrote and reviewed, which is for the company, not for every anonymous reader."""
+    return user is not None
+
+
+def require_find_experts(user: User | None) -> None:
+    """Raise PermissionDenied unless ``user`` may use the expert directory."""
+    if not can_find_experts(user):
+        raise PermissionDenied("Sign in to see who knows about what.")

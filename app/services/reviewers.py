@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app import render
 from app.models import Department, Page, PageLink, Proposal, Review, Revision, User
 from app.review.workflow import State
+from app.services import experts
 from app.services.content import SYSTEM_USERNAME
 
 
@@ -52,10 +53,9 @@ def suggest_for_revision(
             scores[user.id] += weight
             reasons.setdefault(user.id, reason)
 
-    for tag in head.tags:
-        tagged = select(Page.id).where(Page.tags.any(name=tag), Page.id != page.id)
-        consider(_authors_of(session, tagged), f"Wrote pages tagged #{tag}", 3)
-        consider(_reviewers_of(session, tagged), f"Reviewed pages tagged #{tag}", 3)
+    for tag in head.tags:  # the expert directory's signal: who knows the tag's pages
+        for expert in experts.rank(session, tag=tag, exclude_page_id=page.id, limit=limit * 3):
+            consider([expert.user], expert.describe(f"tagged #{tag}"), expert.score)
     linked_slugs = render.wikilink_targets(head.html)
     linked = select(Page.id).where(Page.slug.in_(linked_slugs))
     consider(_authors_of(session, linked), "Wrote a page this one links to", 2)
@@ -120,16 +120,6 @@ def _authors_of(session: Session, page_ids: Select[Any]) -> list[User]:
             Revision.page_id.in_(page_ids),
             Revision.status.in_([State.PUBLISHED.value, State.SUPERSEDED.value]),
         )
-    )
-    return list(session.scalars(query))
-
-
-def _reviewers_of(session: Session, page_ids: Select[Any]) -> list[User]:
-    query = (
-        select(User)
-        .join(Review, Review.reviewer_id == User.id)
-        .join(Proposal, Proposal.id == Review.proposal_id)
-        .where(Proposal.page_id.in_(page_ids))
     )
     return list(session.scalars(query))
 

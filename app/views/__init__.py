@@ -16,6 +16,7 @@ from app.views import (
     audit,
     auth,
     errors,
+    experts,
     feedback,
     filters,
     health,
@@ -70,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(verification.bp)
     app.register_blueprint(analytics.bp)
     app.register_blueprint(watches.bp)
+    app.register_blueprint(experts.bp)
     app.context_processor(
         lambda: {
             "unread_notifications": deps.unread_notifications,

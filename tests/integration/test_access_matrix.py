@@ -109,6 +109,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/admin/audit"): ADMIN_READ,
     ("GET", "/admin/synonyms"): ADMIN_READ,
     ("GET", "/analytics"): ADMIN_READ,
+    ("GET", "/experts"): Route(auth="member", query="tag=finance"),
     ("GET", "/analytics/<chart>.svg"): ADMIN_READ,
     ("GET", "/analytics/<chart>.csv"): ADMIN_READ,
     ("GET", "/users/<username>/activity"): Route(auth="self"),
@@ -215,6 +216,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/paths/<int:path_id>/assignments"): Route(auth="member", ok=404),
     ("GET", "/api/v1/paths/<int:path_id>/stats"): Route(auth="member", ok=404),
     ("GET", "/api/v1/analytics"): ADMIN_READ,
+    ("GET", "/api/v1/experts"): Route(auth="member", query="tag=finance"),
     ("GET", "/api/v1/analytics/<chart>"): ADMIN_READ,
     ("GET", "/api/v1/users/<username>/activity"): Route(auth="self"),
     # -- the API: writing
