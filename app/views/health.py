@@ -22,6 +22,7 @@ def healthz() -> ResponseReturnValue:
     report = health.check(
         deps.session(), deps.search_backend(), deps.search_repair(),
         max_queue_age=float(current_app.config["HEALTH_QUEUE_MAX_AGE"]),
+        sends_email=bool(current_app.config["SMTP_HOST"]),
     )  # fmt: skip
     response = jsonify(report.to_json())
     response.headers["Cache-Control"] = "no-store"

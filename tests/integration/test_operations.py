@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.models import User, utcnow
-from app.services import indexing, queue
+from app.models import Notification, SearchOutbox, User, utcnow
+from app.services import indexing, notifications, queue
 from tests.conftest import WikiClient, make_app
 from tests.factories import make_page
 
@@ -54,17 +55,48 @@ def test_healthz_reports_the_database_search_and_queue(
     session.commit()
     first = client.get("/healthz")
     assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
+    waiting = first.get_json()["search"]["updates_waiting"]
+    assert waiting >= 1  # the new page's index update, applied after this request
     assert first.get_json() == {
         "status": "ok",
         "database": {"status": "ok"},
-        "search": {"status": "ok", "rebuilding": False, "documents": 0},
+        "search": {
+            "status": "ok", "rebuilding": False, "documents": 0, "updates_waiting": waiting,
+            "oldest_update_age_seconds": pytest.approx(0, abs=60),
+        },
         "queue": {
             "status": "ok", "depth": 1, "failed": 0,
             "oldest_age_seconds": pytest.approx(0, abs=60),
+            "emails_pending": 0, "oldest_email_age_seconds": 0.0,
         },
     }  # fmt: skip
     after = client.get("/healthz").get_json()  # the first request caught the index up
-    assert after["search"]["documents"] == 1
+    assert after["search"]["documents"] == 1 and after["search"]["updates_waiting"] == 0
+
+
+def test_healthz_answers_503_when_index_updates_or_emails_wait_too_long(
+    configured: Any, session: Session, author: User
+) -> None:
+    app = configured(HEALTH_QUEUE_MAX_AGE=600, SMTP_HOST="127.0.0.1", SMTP_PORT=1)
+    client = app.test_client()
+    client.get("/healthz").close()  # the first request catches up: nothing waits
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    session.add(SearchOutbox(page_id=12345, created_at=an_hour_ago))
+    notifications.notify(session, [author], kind="comment", actor=None, message="Hello")
+    session.commit()
+    body = client.get("/healthz").get_json()
+    assert body["search"]["status"] == "down" and body["search"]["updates_waiting"] == 1
+    assert body["search"]["oldest_update_age_seconds"] >= 3600
+    assert body["queue"]["status"] == "ok" and body["queue"]["emails_pending"] == 1
+    for note in session.scalars(select(Notification)):
+        note.created_at = an_hour_ago
+    session.execute(delete(SearchOutbox))
+    session.commit()
+    late = client.get("/healthz")
+    assert late.status_code == 503
+    body = late.get_json()
+    assert body["search"]["status"] == "ok" and body["queue"]["status"] == "down"
+    assert body["queue"]["oldest_email_age_seconds"] >= 3600
 
 
 def test_healthz_answers_503_when_the_queue_has_stalled(
