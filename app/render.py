@@ -436,7 +436,11 @@ class _ExternalLinkFilter(Filter):
 
 def _allow_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "input":
-        return (name == "type" and value == "checkbox") or name in ("checked", "disabled", "class")
+        # aria-label: the name for_assistive_tech gives a task-list checkbox, kept when a diff
+        # of two shown revisions is sanitised (authors cannot write <input> themselves).
+        return (name == "type" and value == "checkbox") or name in (
+            "checked", "disabled", "class", "aria-label"
+        )
     return name in ALLOWED_ATTRIBUTES.get(tag, ())
 
 

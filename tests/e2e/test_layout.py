@@ -70,6 +70,14 @@ MAIN_PAGES: list[MainPage] = [
     MainPage("sign-up", "/signup", ("anonymous",)),
     MainPage("missing-page", "/wiki/incident-response", ("anonymous",), status=404),
     MainPage("api-docs", "/api/docs", ("anonymous",), axe=False),
+    MainPage("paths", "/paths", EVERYONE),
+    MainPage("my-paths", "/paths/mine", MEMBERS),
+    MainPage("new-path", "/paths/new", MEMBERS),
+    MainPage("verifications", "/verifications", MEMBERS),
+    MainPage("page-owners", "/wiki/{slug}/owners", MEMBERS),
+    MainPage("watches", "/settings/watches", MEMBERS),
+    MainPage("analytics", "/analytics", ADMINS),
+    MainPage("activity", "/users/admin/activity", ADMINS),
 ]
 
 PHONE = {"width": 390, "height": 844}
