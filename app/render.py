@@ -439,7 +439,10 @@ def _allow_attribute(tag: str, name: str, value: str) -> bool:
         # aria-label: the name for_assistive_tech gives a task-list checkbox, kept when a diff
         # of two shown revisions is sanitised (authors cannot write <input> themselves).
         return (name == "type" and value == "checkbox") or name in (
-            "checked", "disabled", "class", "aria-label"
+            "checked",
+            "disabled",
+            "class",
+            "aria-label",
         )
     return name in ALLOWED_ATTRIBUTES.get(tag, ())
 
