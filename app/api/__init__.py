@@ -91,6 +91,7 @@ from app.api import analytics as _analytics  # noqa: E402,F401 - registers the r
 from app.api import audit as _audit  # noqa: E402,F401
 from app.api import experts as _experts  # noqa: E402,F401
 from app.api import feedback as _feedback  # noqa: E402,F401
+from app.api import help as _help  # noqa: E402,F401
 from app.api import pages as _pages  # noqa: E402,F401
 from app.api import paths as _paths  # noqa: E402,F401
 from app.api import review as _review  # noqa: E402,F401

@@ -67,6 +67,7 @@ _PATH_PARAMETERS = {
     "username": "A user's sign-in name.",
     "set_id": "A synonym set's id.",
     "path_id": "An onboarding path's id.",
+    "question_id": "A help-wanted question's id.",
     "assignment_id": "An assignment's id (from the path's assignments).",
     "verification_id": "A verification's id.",
     "chart": "A chart's name, as GET /analytics lists them.",

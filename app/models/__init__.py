@@ -3,6 +3,7 @@
 from app.models.accounts import ApiToken, Department, Invitation, LoginSession, User
 from app.models.base import DEFAULT_PASSWORD_METHOD, UTCDateTime, check_no_password, utcnow
 from app.models.feedback import PageFeedback
+from app.models.help import HelpAnswerDraft, HelpAsker, HelpQuestion
 from app.models.operations import AuditEntry, QueuedJob
 from app.models.pages import (
     ContentGeneration,
@@ -52,6 +53,9 @@ __all__ = [
     "DEFAULT_PASSWORD_METHOD",
     "Department",
     "GapAsker",
+    "HelpAnswerDraft",
+    "HelpAsker",
+    "HelpQuestion",
     "Invitation",
     "KnowledgeGap",
     "LoginSession",

@@ -58,6 +58,10 @@ class SearchLog(Base):
     )
     #: Counted into knowledge gaps already (zero results, or results nobody opened).
     gap_counted: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The space the search was filtered to (its help-wanted list gets the question).
+    space_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spaces.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class KnowledgeGap(Base):

@@ -31,7 +31,7 @@ from app.models import (
 from app.pagination import Paginated, paginate
 from app.review import policy
 from app.review.workflow import Action, State, advance
-from app.services import audit, indexing, spaces, users
+from app.services import audit, help, indexing, spaces, users
 from app.slugs import slugify
 
 #: Largest page body accepted, in characters (about 100 printed pages).
@@ -465,6 +465,7 @@ def publish_revision(session: Session, page: Page, revision: Revision) -> None:
         )
     else:
         contributor.latest_number = max(contributor.latest_number, revision.number)
+    help.published(session, page, revision)  # the questions it was written to answer
     content_changed(session)
 
 

@@ -20,7 +20,7 @@ from app.search import SearchBackend, SearchHit, SearchQuery, SearchResults, que
 from app.search.analysis import forms_of, word_forms
 from app.search.spelling import typo_distance
 from app.search.synonyms import Thesaurus, with_synonyms
-from app.services import notifications, synonyms, verification
+from app.services import help, notifications, synonyms, verification
 
 #: The one relevance threshold (docs/search-relevance.md, "Noise"): a result scoring less than
 #: this share of the best result's score is cut from the list (behind "show more"), and a best
@@ -127,6 +127,8 @@ def run(
     if record and text and request.page == 1:
         entry = SearchLog(query=text, normalized=normalise(text) or text.lower(), user_id=user.id if user else None,
                           results=results.total)  # fmt: skip
+        filtered = help.filtered_space(session, request)
+        entry.space_id = filtered.id if filtered is not None else None
         session.add(entry)
         session.flush()
         if unanswered:
@@ -376,6 +378,7 @@ def _count_gap(session: Session, entry: SearchLog) -> None:
             gap.askers += 1
         else:
             asker.query, asker.asked_at = entry.query, now
+    help.note_gap(session, gap, entry)  # on the help-wanted list of its space
 
 
 def _answer(session: Session, gap: KnowledgeGap, page: Page | None) -> bool:
@@ -388,6 +391,7 @@ def _answer(session: Session, gap: KnowledgeGap, page: Page | None) -> bool:
     )
     if not claimed.rowcount:  # type: ignore[attr-defined]
         return False
+    help.gap_answered(session, gap, page)
     people = [asker.user for asker in askers(session, gap)]
     title = page.title if page else "a page"
     notifications.notify(

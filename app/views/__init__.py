@@ -20,6 +20,7 @@ from app.views import (
     feedback,
     filters,
     health,
+    help,
     pages,
     paths,
     people,
@@ -66,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit.bp)
     app.register_blueprint(synonyms.bp)
     app.register_blueprint(paths.bp)
+    app.register_blueprint(help.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(verification.bp)

@@ -15,8 +15,9 @@ from app.diffing import diff_texts
 from app.exceptions import EditConflict, NotFound, ValidationError
 from app.models import Page, Revision
 from app.review import policy
-from app.services import pages, proposals, review, users
+from app.services import help, pages, proposals, review, users
 from app.views import filters, verification
+from app.views import help as help_views
 from app.views import paths as path_views
 from app.views.forms import ActionForm, PageForm
 
@@ -170,18 +171,22 @@ def new() -> ResponseReturnValue:
     form.title.data = request.args.get("title", "")
     user = deps.require_actor()
     form.department.data = user.department.name
-    return render_template("pages/edit.html", form=form, page=None)
+    return render_template(
+        "pages/edit.html", form=form, page=None, answering=help_views.answering()
+    )
 
 
 @bp.post("/new")
 @login_required
 def create() -> ResponseReturnValue:
     form = _page_form()
+    answering = help_views.answering()  # "Write an answer": publication answers the question
     if form.validate_on_submit():
         try:
             revision = proposals.create_page(
                 deps.session(),
                 author=deps.require_actor(),
+                then=help.answer_draft(deps.session(), answering.id) if answering else None,
                 title=form.title.data,
                 body=form.body.data,
                 tags=form.tags.data or "",
@@ -193,7 +198,7 @@ def create() -> ResponseReturnValue:
         else:
             flash("Draft saved. Ask colleagues to review it so it can be published.", "success")
             return redirect(url_for("review.detail", proposal_id=revision.proposal_id))
-    return render_template("pages/edit.html", form=form, page=None), 400
+    return render_template("pages/edit.html", form=form, page=None, answering=answering), 400
 
 
 @bp.get("/wiki/<slug>/edit")

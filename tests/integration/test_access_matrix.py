@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app.models import KnowledgeGap, Revision, SearchLog
 from app.review.approval import ApprovalRules
 from app.search import SearchQuery
-from app.services import comments, indexing, proposals, review, search, verification
+from app.services import comments, help, indexing, proposals, review, search, verification
 from tests.conftest import WikiClient, fresh_database, make_app, table_rows
 from tests.factories import make_user
 
@@ -132,6 +132,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/static/<path:filename>"): READ,
     ("GET", "/healthz"): READ,  # monitors poll it unsigned, even with ANONYMOUS_READ off
     ("GET", "/paths"): READ,
+    ("GET", "/help-wanted"): READ,
+    ("GET", "/spaces/<slug>/help-wanted"): Route(ok=404),  # "slug" is a page's: no such space
     ("GET", "/paths/mine"): MEMBER_READ,
     ("GET", "/paths/new"): MEMBER_READ,
     ("GET", "/paths/<int:path_id>"): Route(ok=404),  # no path in this wiki: not there for anyone
@@ -176,6 +178,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/watches/remove"): Route(
         auth="member", ok=302, payload={"kind": "tag", "key": "finance"}
     ),
+    ("POST", "/help-wanted"): Route(auth="member", ok=302, payload={"question": ""}),
+    ("POST", "/help-wanted/<int:question_id>/answer"): Route(
+        auth="member", ok=302, payload={"page": "no-such-page"}
+    ),
     ("POST", "/paths/<int:path_id>/edit"): Route(auth="member", ok=404),
     ("POST", "/paths/<int:path_id>/submit"): Route(auth="member", ok=404),
     ("POST", "/paths/<int:path_id>/reviews"): Route(auth="member", ok=404),
@@ -211,6 +217,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/pages/<slug>/feedback"): Route("page", unpublished=404),
     ("GET", "/api/v1/paths"): READ,
     ("GET", "/api/v1/watches"): MEMBER_READ,
+    ("GET", "/api/v1/spaces/<slug>/help-wanted"): Route(ok=404),
     ("GET", "/api/v1/paths/<int:path_id>"): Route(ok=404),
     ("GET", "/api/v1/paths/<int:path_id>/progress"): Route(auth="member", ok=404),
     ("GET", "/api/v1/paths/<int:path_id>/assignments"): Route(auth="member", ok=404),
@@ -255,6 +262,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/comments/<int:comment_id>/reopen"): Route("comment", auth="member"),
     ("POST", "/api/v1/comments/<int:comment_id>/apply"): Route("comment", auth="member"),
     ("POST", "/api/v1/paths"): Route(auth="member", ok=422, payload={"title": "", "pages": []}),
+    ("POST", "/api/v1/spaces/<slug>/help-wanted"): Route(
+        auth="member", ok=404, payload={"question": "Where?"}
+    ),
+    ("POST", "/api/v1/help-wanted/<int:question_id>/answer"): Route(
+        auth="member", payload={"page": "expenses-guide"}
+    ),
     ("PUT", "/api/v1/paths/<int:path_id>"): Route(
         auth="member", ok=404, payload={"title": "x", "pages": ["expenses-guide"]}
     ),
@@ -306,6 +319,7 @@ FIXED_VALUES = {
     "chart": "reviews-given",
     "watch_id": 999_999,
     "space_slug": "engineering",
+    "question_id": 1,
 }
 API_DOCS_ASSET = "css/swagger-ui.css"
 
@@ -352,7 +366,7 @@ RULES = ApprovalRules()
 #: The reads that log themselves (a search, opening its result), and the tables they write:
 #: the only writes a read may make.
 SEARCHES = frozenset({"/search", "/search/open/<int:log_id>/<slug>", "/api/v1/search"})
-SEARCH_LOG = ("search_logs", "knowledge_gaps", "gap_askers")
+SEARCH_LOG = ("search_logs", "knowledge_gaps", "gap_askers", "help_questions", "help_askers")
 #: What every signed-in request may touch: when its session was last seen.
 SIGN_IN_BOOKKEEPING = ("login_sessions",)
 
@@ -409,6 +423,7 @@ def _build(session: Session) -> dict[str, Any]:
     draft_comment = comments.add_comment(
         session, actor=alex, revision_id=draft.id, body="Note to self.", line=1
     )
+    help.ask(session, asker=alex, space_slug=None, question="Who feeds the zebra?")  # question 1
     return {
         "slug": {"published": "expenses-guide", "draft": draft.page.slug,
                  "open": "expenses-guide", "withdrawn": "expenses-guide"},
