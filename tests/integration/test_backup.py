@@ -24,7 +24,9 @@ from app.services import (
     backup,
     demo,
     feedback,
+    help,
     paths,
+    proposals,
     queue,
     review,
     search,
@@ -85,6 +87,9 @@ def _populate(session: Session, app: Flask) -> None:
     paths.review(session, actor=fatima, path_id=path.path_id, verdict="approve", comment="", rules=RULES)  # fmt: skip
     paths.assign(session, actor=alex, path_id=path.path_id, department="People")
     paths.mark_done(session, actor=hana, path_id=path.path_id, page="time-off")
+    asked = help.ask(session, asker=hana, space_slug=None, question="Where is the handbook?")
+    proposals.create_page(session, author=alex, title="Handbook location", body="Shelf 3.\n",
+                          then=help.answer_draft(session, asked.id))  # fmt: skip
     time_off = session.scalars(select(Page).where(Page.slug == "time-off")).one()
     verification.open_verification_early(session, time_off, "Readers say step 2 fails")
     session.commit()
