@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import ApiToken, Comment, Revision, User
+from app.models import ApiToken, Comment, Revision, User, Verification, utcnow
 from app.review.approval import ApprovalRules
 from app.search import SearchQuery
 from app.services import (
@@ -29,6 +30,7 @@ from app.services import (
     content,
     feedback,
     notifications,
+    ownership,
     pages,
     proposals,
     review,
@@ -37,6 +39,7 @@ from app.services import (
     signup,
     tokens,
     users,
+    verification,
 )
 from tests.conftest import table_rows
 from tests.factories import FAST_PASSWORD_METHOD as FAST
@@ -117,6 +120,8 @@ def wiki(app: Flask, session: Session, tmp_path: Path) -> Wiki:
     )
     _, invitation = signup.invite(session, actor=admin, department="Finance")
     tokens.create(session, owner=alex, name="nightly export")
+    verification.open_verification_early(session, travel.page, "readers say it fails")
+    session.commit()
     return Wiki(
         app, session, alex, fatima, hana, admin, published, in_review, changes_requested,
         suggestion, draft, withdrawn, archived, content_dir, invitation,
@@ -164,9 +169,18 @@ USE_CASES = [
     UseCase("deactivate someone", lambda w: accounts.set_active(w.session, actor=w.admin, username="hana", active=False)),
     UseCase("mark notifications read", lambda w: notifications.mark_read(w.session, w.fatima)),
     UseCase("give feedback on a page", lambda w: feedback.give(w.session, reader=w.hana, slug="expenses", worked=False, note="Step 2 fails.")),
+    UseCase("change a page's owners", lambda w: ownership.set_owners(w.session, actor=w.alex, slug="expenses", usernames=["alex", "fatima"], require_owner_approval=True, review_interval_days=30)),
+    UseCase("open due verifications", lambda w: verification.open_due(w.session, now=utcnow() + timedelta(days=400))),
+    UseCase("verify a page", lambda w: verification.complete(w.session, actor=w.alex, verification_id=_open_verification(w), outcome="verified", rubric={"accuracy": 4})),
+    UseCase("verification finds changes needed", lambda w: verification.complete(w.session, actor=w.alex, verification_id=_open_verification(w), outcome="needs_changes", comment="Hotels moved.")),
+    UseCase("remind of waiting verifications", lambda w: verification.remind(w.session, now=utcnow() + timedelta(days=8))),
     UseCase("search and log a gap", lambda w: search.run(w.session, w.app.extensions["wiki.search"], SearchQuery(text="parking"), user=w.hana)),
 ]
 # fmt: on
+
+
+def _open_verification(wiki: Wiki) -> int:
+    return wiki.session.scalars(select(Verification.id).where(Verification.state == "open")).one()
 
 
 @pytest.mark.parametrize("case", USE_CASES, ids=lambda case: case.name)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.exceptions import PermissionDenied, ValidationError
 from app.jobs import Job
+from app.mail import Mailer
 from app.models import (
     AuditEntry,
     Comment,
@@ -26,7 +27,15 @@ from app.models import (
 from app.review import schedule
 from app.review.approval import ApprovalRules
 from app.review.schedule import FreshnessState
-from app.services import accounts, background, ownership, review, spaces, verification
+from app.services import (
+    accounts,
+    background,
+    notifications,
+    ownership,
+    review,
+    spaces,
+    verification,
+)
 from tests.factories import edit_page, make_page, make_user
 
 DAY = timedelta(days=1)
@@ -321,3 +330,24 @@ def test_pages_left_without_owners_go_to_their_space_and_its_maintainers_are_tol
     ]
     assert [i.verification.id for i in verification.queue_for(session, keeper)] == [opened.id]
     verification.complete(session, actor=keeper, verification_id=opened.id, outcome="verified")
+
+
+def test_due_verifications_and_reminders_are_emailed(
+    session: Session, author: User, smtp_server: tuple[int, list[Any]]
+) -> None:
+    port, received = smtp_server
+    page = make_page(session, author).page
+    due = _due_now(session, page.id).due_at
+    assert due is not None
+    verification.run_schedule(session, now=due)
+    verification.run_schedule(session, now=due + 7 * DAY)
+    sent = notifications.deliver_pending(
+        session, Mailer(host="127.0.0.1", port=port), base_url="https://wiki.example.com"
+    )
+    assert sent == 2
+    subjects = [envelope.content.decode() for envelope in received]
+    assert all("alex@example.com" in envelope.rcpt_tos for envelope in received)
+    assert "Verification due" in subjects[0] and "How to file expenses" in subjects[0]
+    assert (
+        "Verification reminder" in subjects[1] and "https://wiki.example.com/inbox" in subjects[1]
+    )
