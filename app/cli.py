@@ -380,7 +380,7 @@ def backup_command(file: Path) -> None:
     """Write every row of the database to FILE (JSON Lines, gzipped when FILE ends in .gz)."""
     with _session() as session:
         try:
-            counts = backup.write_file(session, file)
+            counts = backup.write_file(session, file, files=deps.blob_store())
         except OSError as exc:  # a missing directory, no permission, a full disk
             raise click.ClickException(f"Cannot write {file}: {exc.strerror or exc}.") from exc
     click.echo(f"Backed up {sum(counts.values())} rows of {len(counts)} tables to {file}.")
@@ -393,7 +393,9 @@ def restore_command(file: Path) -> None:
     """Load a backup FILE into an empty, migrated database and rebuild the search index."""
     with _session() as session:
         try:
-            counts = backup.restore_file(session, deps.search_backend(), file)
+            counts = backup.restore_file(
+                session, deps.search_backend(), file, files=deps.blob_store()
+            )
         except WikiError as exc:
             _fail(exc)
     click.echo(

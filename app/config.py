@@ -92,6 +92,13 @@ DEFAULTS: dict[str, Any] = {
     #: Limit on ``/api/v1/render`` (the editor's live preview) per user: each render of a large
     #: page costs up to a second of a CPU.
     "RENDER_RATE_LIMIT": "60 per minute",
+    #: Folder of uploaded files (images and attachments), one file per distinct content, named by
+    #: its SHA-256; back it up with ``flask backup`` (the file holds them) or on its own.
+    "UPLOAD_DIR": str(PROJECT_ROOT / "instance" / "uploads"),
+    #: Largest uploaded file, in megabytes (an upload request may be this plus 1 MB of form).
+    "UPLOAD_MAX_MB": 20,
+    #: Limit on uploads per user: each image is decoded and re-encoded, which costs a CPU.
+    "UPLOAD_RATE_LIMIT": "30 per minute",
     #: Comma-separated hosts pages may show images from besides the wiki itself
     #: (``images.example.com,cdn.example.com``); others are blocked by the browser.
     "IMAGE_HOSTS": "",

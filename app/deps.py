@@ -9,7 +9,7 @@ from flask import Flask, Request, Response, current_app, g, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import db, jobs
+from app import db, jobs, storage
 from app.exceptions import PermissionDenied
 from app.extensions import login_manager
 from app.jobs import Job
@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
     app.extensions["wiki.long_jobs"] = jobs.ThreadRunner()
     app.extensions["wiki.search_synced"] = False
     app.extensions["wiki.search_repair"] = background.Repair()
+    app.extensions["wiki.storage"] = storage.open_store(app.config)
     app.teardown_appcontext(_close_session)
     app.after_request(_run_committed_jobs)
     login_manager.user_loader(_user_from_session_key)
@@ -144,6 +145,17 @@ def _user_from_session_key(key: str) -> User | None:
 def _user_from_bearer_token(_req: Request) -> User | None:
     token = api_token()
     return token.user if token is not None else None
+
+
+def blob_store() -> storage.BlobStore:
+    """Return the app's store of uploaded files (``UPLOAD_DIR``)."""
+    store: storage.BlobStore = current_app.extensions["wiki.storage"]
+    return store
+
+
+def upload_max_bytes() -> int:
+    """The largest file an upload may carry (``UPLOAD_MAX_MB``), in bytes."""
+    return int(float(current_app.config["UPLOAD_MAX_MB"]) * 1024 * 1024)
 
 
 def search_backend() -> SearchBackend:

@@ -52,3 +52,9 @@ class EditConflict(Conflict):
         super().__init__(message)
         self.current = current
         self.base = base
+
+
+class TooLarge(WikiError):
+    """An upload is larger than the wiki accepts."""
+
+    code = "too_large"

@@ -18,6 +18,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app import deps
 from app.search import IndexDamaged, SearchQuery, SearchUnavailable
+from app.services import attachments
 
 #: Search results per page at most, and the orders a search can be sorted in.
 SEARCH_MAX_PER_PAGE = 50
@@ -94,7 +95,28 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     # First of all checks (CSRF protection among them reads the form, and the raw body with it).
     app.before_request_funcs.setdefault(None, []).insert(0, _refuse_malformed_text)
+    # Before that, uploads may be larger than other requests (and hear why when they are not).
+    app.before_request_funcs[None].insert(0, _allow_uploads)
     app.before_request(_require_sign_in_unless_anonymous_read)
+
+
+#: Endpoints that take a file: their requests may be ``UPLOAD_MAX_MB`` plus this much form.
+UPLOAD_ENDPOINTS = frozenset({"api.upload_attachment"})
+UPLOAD_ENVELOPE = 1024 * 1024
+
+
+def _allow_uploads() -> None:
+    """Let an upload's request be as large as ``UPLOAD_MAX_MB`` allows (other requests keep
+    ``MAX_CONTENT_LENGTH``); refuse a larger one with 413 and a sentence saying the limit."""
+    if request.endpoint not in UPLOAD_ENDPOINTS:
+        return
+    limit = deps.upload_max_bytes()
+    request.max_content_length = max(
+        limit + UPLOAD_ENVELOPE, int(current_app.config["MAX_CONTENT_LENGTH"] or 0)
+    )
+    size = request.content_length or 0
+    if size > request.max_content_length:
+        abort(413, attachments.too_large_message(size, limit))
 
 
 def _refuse_malformed_text() -> None:

@@ -149,6 +149,7 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
         "RATELIMIT_ENABLED": False,
         "BACKGROUND_RUNNER": "inline",
         "CONTENT_DIR": str(tmp_path / "content"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
         **overrides,
     }
     app = create_app(config)

@@ -88,6 +88,7 @@ def _search_unavailable(exc: SearchUnavailable) -> tuple[Response, int]:
 
 
 from app.api import analytics as _analytics  # noqa: E402,F401 - registers the routes on bp
+from app.api import attachments as _attachments  # noqa: E402,F401
 from app.api import audit as _audit  # noqa: E402,F401
 from app.api import experts as _experts  # noqa: E402,F401
 from app.api import feedback as _feedback  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """Database models, one module per concern; import them from here."""
 
 from app.models.accounts import ApiToken, Department, Invitation, LoginSession, User
+from app.models.attachments import INLINE_IMAGE_TYPES, Attachment, revision_attachments
 from app.models.base import DEFAULT_PASSWORD_METHOD, UTCDateTime, check_no_password, utcnow
 from app.models.feedback import PageFeedback
 from app.models.help import HelpAnswerDraft, HelpAsker, HelpQuestion
@@ -47,6 +48,7 @@ from app.models.watches import Watch
 
 __all__ = [
     "ApiToken",
+    "Attachment",
     "AuditEntry",
     "Comment",
     "ContentGeneration",
@@ -56,6 +58,7 @@ __all__ = [
     "HelpAnswerDraft",
     "HelpAsker",
     "HelpQuestion",
+    "INLINE_IMAGE_TYPES",
     "Invitation",
     "KnowledgeGap",
     "LoginSession",
@@ -97,5 +100,6 @@ __all__ = [
     "VerificationState",
     "check_no_password",
     "page_tags",
+    "revision_attachments",
     "utcnow",
 ]

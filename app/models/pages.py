@@ -23,6 +23,7 @@ from app.review.workflow import State
 
 if TYPE_CHECKING:
     from app.models.accounts import Department, User
+    from app.models.attachments import Attachment
     from app.models.review import Proposal
     from app.models.spaces import Space
 
@@ -149,6 +150,10 @@ class Revision(Base):
     parent: Mapped[Revision | None] = relationship(remote_side=[id])
     space: Mapped[Space | None] = relationship(foreign_keys=[space_id])
     parent_page: Mapped[Page | None] = relationship(foreign_keys=[parent_page_id])
+    #: The uploaded files its Markdown shows (see ``app.models.attachments``).
+    attachments: Mapped[list[Attachment]] = relationship(
+        secondary="revision_attachments", viewonly=True, order_by="Attachment.filename"
+    )
 
 
 class PageLink(Base):

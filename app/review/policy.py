@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app.exceptions import PermissionDenied
 from app.models import (
+    Attachment,
     Page,
     Path,
     PathVersion,
@@ -39,7 +40,7 @@ Reader = User | None | System
 PRIVATE_STATES: Final = frozenset({State.DRAFT, State.WITHDRAWN})
 
 
-def can_view(reader: Reader, item: Page | Proposal | Revision) -> bool:
+def can_view(reader: Reader, item: Page | Proposal | Revision | Attachment) -> bool:
     """Who may see what: the one answer for every view, API route, search, export and feed.
 
     - What was published (a published revision, a published proposal) of a live page: every
@@ -48,9 +49,17 @@ def can_view(reader: Reader, item: Page | Proposal | Revision) -> bool:
     - A draft or a withdrawn proposal: the people who wrote its revisions, and administrators.
     - A page: when its published version is visible or, before its first publication, when its
       latest revision is.
+    - An uploaded file: when the proposal that added it is, or any revision that references it
+      (so a file in a draft is private to the draft's writers, and public once published).
     """
     if isinstance(reader, System):
         return True
+    if isinstance(item, Attachment):
+        if item.proposal is not None and can_view(reader, item.proposal):
+            return True
+        if item.proposal is None and not item.revisions:
+            return reader is not None and reader.is_admin
+        return any(can_view(reader, revision) for revision in item.revisions)
     if isinstance(item, Page):
         if item.published_revision_id is not None and _reads_published(reader, item):
             return True
@@ -91,6 +100,12 @@ def member_sees_proposal(member: User) -> ColumnElement[bool]:
 
 def _reads_published(reader: User | None, page: Page) -> bool:
     return reader is not None or not page.is_archived
+
+
+def can_reference(user: User, attachment: Attachment) -> bool:
+    """A revision may show a file of its own page that its author uploaded or can see: showing
+    it never makes visible a file its writer could not see."""
+    return attachment.uploader_id == user.id or can_view(user, attachment)
 
 
 def can_archive(user: User, page: Page) -> bool:

@@ -6,7 +6,10 @@ The file is JSON Lines (gzip-compressed when its name ends in ``.gz``), one valu
     {"table": "departments", "columns": ["id", "name", …]}
     [1, "Engineering", …]                       one array per row, in the order of "columns"
     …
-    {"end": {"departments": 3, "users": 4, …}}  rows per table; a file without it is truncated
+    {"file": "<sha256>", "data": "<base64>"}     each stored upload (version 2), after the tables
+    …
+    {"end": {"departments": 3, "users": 4, …}, "files": 2}  rows per table, uploads; a file
+                                                without it is truncated
 
 Tables come in dependency order from ``Base.metadata.sorted_tables``, so a table added to the
 models is backed up and restored with no change here. Datetimes are ISO 8601 strings in UTC and
@@ -38,19 +41,24 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from app import models  # noqa: F401 - every table on Base.metadata
 from app.db import SEEDED_BY_MIGRATION, Base
 from app.exceptions import Conflict, ValidationError
-from app.models import utcnow
+from app.models import Attachment, utcnow
 from app.search import SearchBackend
 from app.services import indexing
+from app.storage import BlobStore, key_of
+from app.storage import read as read_blob
 
 FORMAT: Final = "peerwiki-backup"
-VERSION: Final = 1
+#: 2 added the uploaded files; version 1 files (without them) still restore.
+VERSION: Final = 2
+READABLE_VERSIONS: Final = (1, 2)
 #: Rows read or written per database round trip.
 BATCH: Final = 500
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 
 
-def write_file(session: Session, path: Path) -> dict[str, int]:
-    """Back up the database to ``path`` (readable by its owner only); return rows per table.
+def write_file(session: Session, path: Path, *, files: BlobStore) -> dict[str, int]:
+    """Back up the database and the uploaded ``files`` to ``path`` (readable by its owner
+    only); return rows per table.
 
     The rows go to a ``.partial`` file renamed into place at the end, so an interrupted backup
     never leaves a file that looks finished.
@@ -62,7 +70,7 @@ def write_file(session: Session, path: Path) -> dict[str, int]:
             open(descriptor, "wb") as raw,
             _text(raw, mode="w", compress=path.suffix == ".gz") as out,
         ):
-            counts = write(session, out)
+            counts = write(session, out, files=files)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -70,8 +78,9 @@ def write_file(session: Session, path: Path) -> dict[str, int]:
     return counts
 
 
-def write(session: Session, out: IO[str]) -> dict[str, int]:
-    """Write every row of every table to ``out``, all read from one snapshot of the database."""
+def write(session: Session, out: IO[str], *, files: BlobStore | None) -> dict[str, int]:
+    """Write every row of every table to ``out``, all read from one snapshot of the database,
+    then each uploaded file those rows name, from ``files`` (None: rows only, for comparing)."""
     connection = _snapshot(session)
     try:
         _write_line(out, {
@@ -88,10 +97,24 @@ def write(session: Session, out: IO[str]) -> dict[str, int]:
             for row in rows:
                 _write_line(out, list(row))
                 counts[table.name] += 1
-        _write_line(out, {"end": counts})
+        stored = _write_files(connection, out, files) if files is not None else 0
+        _write_line(out, {"end": counts, "files": stored})
     finally:
         session.rollback()  # ends the snapshot
     return counts
+
+
+def _write_files(connection: Connection, out: IO[str], files: BlobStore) -> int:
+    """Write each stored upload the attachments name, once; return how many."""
+    keys: set[str] = set()
+    for key, thumbnail in connection.execute(
+        select(Attachment.sha256, Attachment.thumbnail_sha256)
+    ):
+        keys.update(k for k in (key, thumbnail) if k)
+    for key in sorted(keys):
+        data = base64.b64encode(read_blob(files, key)).decode("ascii")
+        _write_line(out, {"file": key, "data": data})
+    return len(keys)
 
 
 def restore_file(
@@ -99,13 +122,15 @@ def restore_file(
     backend: SearchBackend,
     path: Path,
     progress: Callable[[int], Any] | None = None,
+    *,
+    files: BlobStore,
 ) -> dict[str, int]:
     """Restore the backup at ``path`` (see ``restore``)."""
     with path.open("rb") as raw:
         compressed = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
         with _text(raw, mode="r", compress=compressed) as lines:
-            return restore(session, backend, lines, progress)
+            return restore(session, backend, lines, progress, files=files)
 
 
 def restore(
@@ -113,15 +138,17 @@ def restore(
     backend: SearchBackend,
     lines: Iterable[str],
     progress: Callable[[int], Any] | None = None,
+    *,
+    files: BlobStore,
 ) -> dict[str, int]:
-    """Load a backup into an empty, migrated database in one transaction, then rebuild the
-    search index from it; return rows per table.
+    """Load a backup into an empty, migrated database in one transaction (its uploaded files
+    into ``files``), then rebuild the search index from it; return rows per table.
 
     :raises Conflict: the database already holds data, or is at another schema revision.
     :raises ValidationError: the file is not a complete Peerwiki backup (nothing is written).
     """
     try:
-        counts = _load(session.connection(), _Lines(lines))
+        counts = _load(session.connection(), _Lines(lines), files)
         session.commit()
     except BaseException:
         session.rollback()
@@ -161,13 +188,14 @@ class _Lines:
         )
 
 
-def _load(connection: Connection, lines: _Lines) -> dict[str, int]:
+def _load(connection: Connection, lines: _Lines, files: BlobStore) -> dict[str, int]:
     items = iter(lines)
     header = next(items, None)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise lines.error("it does not start with a Peerwiki backup header")
-    if header.get("version") != VERSION:
-        raise lines.error(f"format version {header.get('version')!r} is not {VERSION}")
+    if header.get("version") not in READABLE_VERSIONS:
+        readable = " or ".join(str(version) for version in READABLE_VERSIONS)
+        raise lines.error(f"format version {header.get('version')!r} is not {readable}")
     _require_schema(connection, header.get("schema"))
     _require_empty(connection)
     for table in Base.metadata.sorted_tables:
@@ -176,6 +204,7 @@ def _load(connection: Connection, lines: _Lines) -> dict[str, int]:
     loader: _TableLoader | None = None
     loaded: dict[str, int] = {}
     deferred: list[_TableLoader] = []
+    stored = 0
     for item in items:
         if isinstance(item, list) and loader is not None:
             loader.add(item, lines)
@@ -183,10 +212,18 @@ def _load(connection: Connection, lines: _Lines) -> dict[str, int]:
         if loader is not None:
             loaded[loader.table.name] = loader.finish(lines)
             deferred.append(loader)
+            loader = None
         if isinstance(item, dict) and "table" in item:
             loader = _TableLoader.start(connection, item, loaded, lines)
+        elif isinstance(item, dict) and "file" in item:
+            _restore_blob(item, files, lines)
+            stored += 1
         elif isinstance(item, dict) and "end" in item:
             _require_counts(item["end"], loaded, lines)
+            if item.get("files", 0) != stored:
+                raise lines.error(
+                    f"the end marker counts {item.get('files')!r} files, the file holds {stored}"
+                )
             break
         else:
             raise lines.error("a row came before any table, or the line is not a row")
@@ -197,6 +234,17 @@ def _load(connection: Connection, lines: _Lines) -> dict[str, int]:
     if connection.dialect.name == "postgresql":
         reset_sequences(connection)
     return loaded
+
+
+def _restore_blob(item: dict[str, Any], files: BlobStore, lines: _Lines) -> None:
+    """Store one uploaded file of a backup, checking that it is the file its key names."""
+    try:
+        data = base64.b64decode(str(item.get("data", "")), validate=True)
+    except ValueError as exc:
+        raise lines.error("a stored file is not base64") from exc
+    if key_of(data) != item["file"]:
+        raise lines.error(f"the stored file {item['file']!r} does not have that SHA-256")
+    files.put(data)
 
 
 class _TableLoader:

@@ -17,6 +17,7 @@ re-indexes the page or proposal as the database has it now, so applying twice is
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -238,6 +239,7 @@ def all_documents(session: Session) -> Iterator[SearchDocument]:
             selectinload(Page.published_revision).options(
                 joinedload(Revision.department),
                 selectinload(Revision.proposal).selectinload(Proposal.reviews),
+                selectinload(Revision.attachments),
             )
         )
         .execution_options(yield_per=500)
@@ -335,7 +337,7 @@ def _document(
         slug=page.slug,
         title=revision.title,
         headings=headings,
-        body=render.plain_text(revision.html),
+        body=_with_file_names(render.plain_text(revision.html), revision),
         tags=tuple(revision.tags),
         department=department,
         author=revision.author.username,
@@ -345,6 +347,17 @@ def _document(
         visible_to=visible_to,
         proposal_id=proposal_id,
     )
+
+
+def _with_file_names(text: str, revision: Revision) -> str:
+    """The body text with the names of the files the revision shows: searching for a file's
+    name finds its page on every backend, which all index the body."""
+    names = [attachment.filename for attachment in revision.attachments]
+    if not names:
+        return text
+    # Each name whole ("roadmap.pdf" is one word to most analyzers) and in its words.
+    words = " ".join(re.sub(r"[\W_]+", " ", name) for name in names)
+    return f"{text}\n\nFiles: {' '.join(names)} ({words})"
 
 
 def _approvers(revision: Revision) -> tuple[str, ...]:

@@ -31,7 +31,7 @@ from app.models import (
 from app.pagination import Paginated, paginate
 from app.review import policy
 from app.review.workflow import Action, State, advance
-from app.services import audit, help, indexing, spaces, users
+from app.services import attachment_links, audit, help, indexing, spaces, users
 from app.slugs import slugify
 
 #: Largest page body accepted, in characters (about 100 printed pages).
@@ -419,6 +419,7 @@ def append_revision(
     )
     session.add(revision)
     session.flush()
+    attachment_links.link(session, revision)
     return revision
 
 

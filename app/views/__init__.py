@@ -13,6 +13,7 @@ from app.services import signup
 from app.services.content import SYSTEM_USERNAME
 from app.views import (
     analytics,
+    attachments,
     audit,
     auth,
     errors,
@@ -74,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(analytics.bp)
     app.register_blueprint(watches.bp)
     app.register_blueprint(experts.bp)
+    app.register_blueprint(attachments.bp)
     app.context_processor(
         lambda: {
             "unread_notifications": deps.unread_notifications,

@@ -7,7 +7,14 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.exceptions import Conflict, NotFound, PermissionDenied, ValidationError, WikiError
+from app.exceptions import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    TooLarge,
+    ValidationError,
+    WikiError,
+)
 from app.web import error_response, wants_json
 
 _STATUS: list[tuple[type[WikiError], int]] = [
@@ -15,6 +22,7 @@ _STATUS: list[tuple[type[WikiError], int]] = [
     (PermissionDenied, 403),
     (ValidationError, 422),
     (Conflict, 409),
+    (TooLarge, 413),
 ]
 
 

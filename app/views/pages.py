@@ -15,7 +15,7 @@ from app.diffing import diff_texts
 from app.exceptions import EditConflict, NotFound, ValidationError
 from app.models import Page, Revision
 from app.review import policy
-from app.services import help, pages, proposals, review, users
+from app.services import attachments, help, pages, proposals, review, users
 from app.views import filters, verification
 from app.views import help as help_views
 from app.views import paths as path_views
@@ -139,6 +139,7 @@ def _shared_parts(page: Page, revision: Revision, version: pages.PublishedVersio
                 html=pages.display_html(session, revision.html, image_origins=deps.image_origins()),
                 backlinks=pages.backlinks(session, page),
                 contributors=pages.contributors(session, page),
+                attachments=attachments.of_revision(revision),
             )
         ),
         expires_at=time.time() + min(filters.unchanged_for(t) for t in shown_times),

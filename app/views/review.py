@@ -14,7 +14,16 @@ from app.exceptions import ValidationError, WikiError
 from app.models import Proposal
 from app.review import policy
 from app.review.workflow import OPEN_STATES, REVIEWABLE_STATES, State
-from app.services import changes, comments, notifications, pages, proposals, review, reviewers
+from app.services import (
+    attachments,
+    changes,
+    comments,
+    notifications,
+    pages,
+    proposals,
+    review,
+    reviewers,
+)
 from app.services import rubric as rubric_service
 from app.views.auth import safe_next
 from app.views.forms import ActionForm
@@ -101,6 +110,7 @@ def detail(proposal_id: int) -> ResponseReturnValue:
         line_threads=_by_line(threads),
         offscreen=[t for t in threads if t.line_end is not None and t.line_end not in visible],
         status=review.approval_status(session, proposal, rules),
+        file_changes=attachments.changes(session, proposal, shown),
         rubric=rubric_service.active_rubric(session),
         suggestions=reviewers.suggest_reviewers(session, proposal)
         if user and policy.can_manage(user, proposal) and proposal.state in OPEN_STATES

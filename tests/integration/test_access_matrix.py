@@ -21,10 +21,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import KnowledgeGap, Revision, SearchLog
+from app.models import Attachment, KnowledgeGap, Revision, SearchLog
 from app.review.approval import ApprovalRules
 from app.search import SearchQuery
-from app.services import comments, help, indexing, proposals, review, search, verification
+from app.services import comments, help, indexing, proposals, review, search, uploads, verification
+from app.storage import BlobStore
 from tests.conftest import WikiClient, fresh_database, make_app, table_rows
 from tests.factories import make_user
 
@@ -60,7 +61,7 @@ SECRETS: dict[Subject, tuple[str, ...]] = {
     "withdrawn": ("Withdrawn Zebra Title", "WITHDRAWNSECRET"),
 }
 
-Address = Literal["page", "revision", "proposal", "comment"] | None
+Address = Literal["page", "revision", "proposal", "comment", "attachment"] | None
 Auth = Literal["any", "member", "admin", "self"]  # self: the person the URL names, and admins
 
 
@@ -139,6 +140,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/paths/<int:path_id>"): Route(ok=404),  # no path in this wiki: not there for anyone
     ("GET", "/paths/<int:path_id>/edit"): Route(auth="member", ok=404),
     ("GET", "/paths/<int:path_id>/stats"): Route(auth="member", ok=404),
+    ("GET", "/files/<int:attachment_id>/<path:filename>"): Route("attachment"),
+    ("GET", "/thumbnails/<int:attachment_id>.webp"): Route("attachment"),
     # -- the site: writing
     ("POST", "/login"): Route(payload={"username": "nobody", "password": "wrong-password"}),
     ("POST", "/signup"): Route(payload={"username": ""}),
@@ -198,6 +201,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/pages/<slug>"): PAGE_READ,
     ("GET", "/api/v1/pages/<slug>/revisions"): PAGE_READ,
     ("GET", "/api/v1/pages/<slug>/diff"): PAGE_READ,
+    ("GET", "/api/v1/pages/<slug>/attachments"): PAGE_READ,
     ("GET", "/api/v1/revisions/<int:revision_id>"): REVISION_READ,
     ("GET", "/api/v1/revisions/<int:revision_id>/proposal"): REVISION_READ,
     ("GET", "/api/v1/revisions/<int:revision_id>/reviews"): REVISION_READ,
@@ -243,6 +247,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "page", auth="member", payload={"body": "x", "base_revision_id": "{revision_id}"}
     ),
     ("POST", "/api/v1/pages/<slug>/archive"): Route("page", auth="member"),
+    ("POST", "/api/v1/pages/<slug>/attachments"): Route("page", auth="member"),
     ("POST", "/api/v1/pages/<slug>/restore"): Route("page", auth="member"),
     ("POST", "/api/v1/revisions/<int:revision_id>/submit"): Route(
         "revision", auth="member", payload={"reviewers": ["hana"]}
@@ -333,6 +338,7 @@ class World:
     revision_id: dict[Subject, int]
     proposal_id: dict[Subject, int]
     comment_id: dict[Subject, int]
+    attachment_id: dict[Subject, int]
     log_id: int
     gap_id: int
     clients: dict[Role, WikiClient] = field(default_factory=dict)
@@ -353,16 +359,25 @@ class World:
             "revision_id": self.revision_id[subject],
             "proposal_id": self.proposal_id[subject],
             "comment_id": self.comment_id[subject],
+            "attachment_id": self.attachment_id[subject],
             "log_id": self.log_id,
             "gap_id": self.gap_id,
         }
         if rule.startswith("/api/docs/assets/"):
             values["filename"] = API_DOCS_ASSET
+        if rule.startswith("/files/"):
+            values["filename"] = f"{subject}.png"
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule)
         return f"{path}?{query}" if query else path
 
 
 RULES = ApprovalRules()
+#: A tiny PNG: each subject's uploaded image.
+_PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS"
+    b"\xde\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00"
+    b"\x00IEND\xaeB`\x82"
+)
 #: The reads that log themselves (a search, opening its result), and the tables they write:
 #: the only writes a read may make.
 SEARCHES = frozenset({"/search", "/search/open/<int:log_id>/<slug>", "/api/v1/search"})
@@ -371,9 +386,10 @@ SEARCH_LOG = ("search_logs", "knowledge_gaps", "gap_askers", "help_questions", "
 SIGN_IN_BOOKKEEPING = ("login_sessions",)
 
 
-def _build(session: Session) -> dict[str, Any]:
+def _build(session: Session, store: BlobStore) -> dict[str, Any]:
     """A published page (reviewed, with a comment), a draft new page, an open proposal and a
-    withdrawn one, each with a revision by an administrator who co-edited it."""
+    withdrawn one, each with a revision by an administrator who co-edited it and an image
+    uploaded to it."""
     alex = make_user(session, username="alex", name="Alex Rivera", department="Engineering")
     fatima = make_user(session, username="fatima", name="Fatima Khan", department="Finance")
     make_user(session, username="hana", name="Hana Sato", department="People")
@@ -424,7 +440,23 @@ def _build(session: Session) -> dict[str, Any]:
         session, actor=alex, revision_id=draft.id, body="Note to self.", line=1
     )
     help.ask(session, asker=alex, space_slug=None, question="Who feeds the zebra?")  # question 1
+    image = uploads.prepare(_PNG, "image.png")
+    key = store.put(image.data)
+    thumbnail = store.put(image.thumbnail or b"")
+    files: dict[str, int] = {}
+    for subject, revision in (("published", first), ("draft", draft), ("open", opened),
+                              ("withdrawn", withdrawn)):  # fmt: skip
+        attachment = Attachment(
+            page_id=revision.page_id, proposal_id=revision.proposal_id, uploader=alex,
+            filename=f"{subject}.png", content_type="image/png", size=len(image.data),
+            sha256=key, thumbnail_sha256=thumbnail,
+        )  # fmt: skip
+        session.add(attachment)
+        session.flush()
+        files[subject] = attachment.id
+    session.commit()
     return {
+        "attachment_id": files,
         "slug": {"published": "expenses-guide", "draft": draft.page.slug,
                  "open": "expenses-guide", "withdrawn": "expenses-guide"},
         "revision_id": {"published": first.id, "draft": draft.id, "open": opened.id,
@@ -443,7 +475,7 @@ def world(
     directory = tmp_path_factory.mktemp("matrix")
     app = make_app(directory, fresh_database(request, directory))
     with app.extensions["wiki.sessionmaker"]() as session:
-        ids = _build(session)
+        ids = _build(session, app.extensions["wiki.storage"])
         backend = app.extensions["wiki.search"]
         indexing.process_outbox(session, backend)
         unopened = search.run(session, backend, SearchQuery(text="expenses"), user=None)
@@ -522,7 +554,7 @@ def test_reads_answer_each_role_as_the_policy_says_and_change_nothing(
     before = table_rows(world.app, skip=skip)
     for role in ROLES:
         response = world.client(role).get(world.url(rule, subject, route.query))
-        answer = response.get_data(as_text=True)
+        answer = response.get_data().decode("utf-8", "replace")  # files are bytes
         response.close()
         assert _status(response) == expected(route, subject, role), (role, answer[:300])
         for hidden in SUBJECTS:

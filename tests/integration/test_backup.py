@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from app.review.approval import ApprovalRules, Verdict
 from app.search import SearchQuery
 from app.services import (
     accounts,
+    attachments,
     backup,
     demo,
     feedback,
@@ -92,7 +94,17 @@ def _populate(session: Session, app: Flask) -> None:
                           then=help.answer_draft(session, asked.id))  # fmt: skip
     time_off = session.scalars(select(Page).where(Page.slug == "time-off")).one()
     verification.open_verification_early(session, time_off, "Readers say step 2 fails")
+    attachments.upload(
+        session, app.extensions["wiki.storage"], uploader=fatima, slug="time-off",
+        filename="calendar.png", data=_png(), max_bytes=10**6,
+    )  # fmt: skip
     session.commit()
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (30, 20), "orange").save(out, "PNG")
+    return out.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +134,7 @@ def _contents(app: Flask) -> list[Any]:
     """Every line of a backup of ``app`` but the header (which says when and from where)."""
     out = io.StringIO()
     with app.extensions["wiki.sessionmaker"]() as session:
-        backup.write(session, out)
+        backup.write(session, out, files=app.extensions["wiki.storage"])
     return [json.loads(line) for line in out.getvalue().splitlines()[1:]]
 
 
@@ -131,7 +143,7 @@ def _applied(contents: list[Any]) -> list[Any]:
     kept, in_log = [], False
     for item in contents:
         if isinstance(item, dict) and "end" in item:
-            item = {"end": {**item["end"], "search_outbox": 0}}
+            item = {**item, "end": {**item["end"], "search_outbox": 0}}
         if isinstance(item, dict):
             in_log = item.get("table") == "search_outbox"
         elif in_log:
@@ -161,6 +173,14 @@ def _check_restored_wiki_works(app: Flask) -> None:
         new = tokens.create(session, owner=alex, name="after the restore")
         found = tokens.authenticate(session, new.secret)
         assert found is not None and found.user == alex
+    # The uploaded image came along, from the backup into this wiki's own upload folder.
+    client.post("/logout")
+    client.login("fatima", PASSWORD)
+    listed = client.get("/api/v1/pages/time-off/attachments").get_json()["items"]
+    assert [item["filename"] for item in listed] == ["calendar.png"]
+    image = client.get(listed[0]["url"])
+    assert image.status_code == 200 and Image.open(io.BytesIO(image.data)).size == (30, 20)
+    assert client.get(listed[0]["thumbnail_url"]).status_code == 200
 
 
 def test_backup_is_private_and_restores_every_row_into_sqlite(
@@ -169,7 +189,7 @@ def test_backup_is_private_and_restores_every_row_into_sqlite(
     assert backup_file.stat().st_mode & 0o077 == 0  # password and token hashes inside
     with gzip.open(backup_file, "rt") as file:
         header = json.loads(file.readline())
-    assert header["format"] == "peerwiki-backup" and header["version"] == 1
+    assert header["format"] == "peerwiki-backup" and header["version"] == 2
 
     result = _restore(app, backup_file)
 
@@ -225,6 +245,13 @@ def _break_a_revision(lines: list[str]) -> list[str]:
     return [*lines[: end - 1], json.dumps(row) + "\n", *lines[end:]]
 
 
+def _swap_a_file(lines: list[str]) -> list[str]:
+    """Replace the bytes of a stored upload by others (its key no longer names them)."""
+    at = next(i for i, line in enumerate(lines) if line.startswith('{"file"'))
+    item = json.loads(lines[at]) | {"data": "b3RoZXIgYnl0ZXM="}
+    return [*lines[:at], json.dumps(item) + "\n", *lines[at + 1 :]]
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -233,10 +260,11 @@ def _break_a_revision(lines: list[str]) -> list[str]:
         (lambda lines: [*lines[:40], "{oops\n", *lines[40:]], "line 41 is not JSON"),
         (lambda lines: [*lines[:-1], '{"end":{"users":1}}\n'], "the end marker counts"),
         (_break_a_revision, "the database refused rows of revisions"),
+        (_swap_a_file, "does not have that SHA-256"),
         (lambda lines: ["name,email\n", *lines], "line 1 is not JSON"),
         (
             lambda lines: [json.dumps({"format": "peerwiki-backup", "version": 9}) + "\n"],
-            "format version 9 is not 1",
+            "format version 9 is not 1 or 2",
         ),  # fmt: skip
         (
             lambda lines: [lines[0].replace('"schema":"', '"schema":"0001-'), *lines[1:]],
@@ -249,6 +277,7 @@ def _break_a_revision(lines: list[str]) -> list[str]:
         "garbage-line",
         "wrong-counts",
         "broken-foreign-key",
+        "swapped-file",
         "not-a-backup",
         "future-version",
         "other-schema",
