@@ -46,7 +46,9 @@ class PageOwner(Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), nullable=True, index=True
     )
-    space_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    space_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spaces.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -107,7 +109,9 @@ class Verification(Base):
     assignee_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), nullable=True, index=True
     )
-    space_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    space_id: Mapped[int | None] = mapped_column(
+        ForeignKey("spaces.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     #: Why it was opened: ``scheduled`` (the page fell due) or another reason given by a caller.
     reason: Mapped[str] = mapped_column(String(200), default="scheduled")
     state: Mapped[str] = mapped_column(String(20), default=VerificationState.OPEN.value, index=True)
