@@ -60,6 +60,10 @@ PAGE_IDS = frozenset(
         "search-q", "shortcuts", "shortcuts-heading", "site-menu", "status-heading",
         "submit-heading", "tags-heading", "timeline-heading", "toc-heading", "waiting-heading",
         "direct-answer-heading", "results-more",
+        # spaces: the sidebar tree, the editor's parent list, filters, the space page
+        "space-tree", "parent-pages", "filter-space", "filter-owner", "filter-sort",
+        "recent-space", "space-recent-heading", "space-pages-heading", "space-members-heading",
+        "space-settings-heading",
     }
 )  # fmt: skip
 _FOOTNOTE_ID = re.compile(r"fn(ref)?\d+(:\d+)?")

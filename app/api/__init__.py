@@ -97,6 +97,7 @@ from app.api import pages as _pages  # noqa: E402,F401
 from app.api import paths as _paths  # noqa: E402,F401
 from app.api import review as _review  # noqa: E402,F401
 from app.api import search as _search  # noqa: E402,F401
+from app.api import spaces as _spaces  # noqa: E402,F401
 from app.api import synonyms as _synonyms  # noqa: E402,F401
 from app.api import verification as _verification  # noqa: E402,F401
 from app.api import watches as _watches  # noqa: E402,F401

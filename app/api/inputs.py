@@ -60,6 +60,14 @@ class NewPage(ReviewRequest):
     submit: bool = Field(
         default=False, description="Submit the new draft at once, to `reviewers`/`departments`."
     )
+    space: str | None = Field(
+        default=None,
+        description="A space's slug; default: the parent's space, else the department's.",
+        examples=["engineering"],
+    )
+    parent: str | None = Field(
+        default=None, description="The slug of the page to put it under; null: the top."
+    )
 
 
 class NewRevision(ReviewRequest):
@@ -76,6 +84,20 @@ class NewRevision(ReviewRequest):
     submit: bool = Field(
         default=False, description="Submit the new draft at once, to `reviewers`/`departments`."
     )
+    space: str | None = Field(
+        default=None, description="Propose moving the page to this space (a slug); omit to keep."
+    )
+    parent: str | None = Field(
+        default=None,
+        description="Propose moving it under this page (a slug), or to the top with null; "
+        "omit to keep.",
+    )
+
+    def requested_parent(self) -> str | None:
+        """The service's ``parent``: None to keep it, "" for the top of the space."""
+        if "parent" not in self.model_fields_set:
+            return None
+        return self.parent or ""
 
 
 class Override(Body):
@@ -244,3 +266,45 @@ class NewWatch(Body):
         min_length=1, max_length=200,
         description="The page's slug, the tag's name or the space's slug.", examples=["expenses"],
     )  # fmt: skip
+
+
+# ---- spaces and the page tree ---------------------------------------------------------------
+
+
+class NewSpace(Body):
+    """A project space (administrators)."""
+
+    name: str = Field(examples=["Apollo"])
+    slug: str | None = Field(default=None, description="Its address; default: from the name.")
+    description: str = ""
+    home_page: str | None = Field(
+        default=None, description="The slug of a page that becomes its home (moved into it)."
+    )
+    members: Names = Field(default=[], description="Usernames.")
+    maintainers: Names = Field(default=[], description="Usernames; they manage the space.")
+    review_interval_days: int = Field(default=180, ge=1, le=3650)
+    verify_cross_department: bool = False
+    feedback_threshold: int = Field(default=3, ge=1, le=100)
+    required_approvals: int | None = Field(default=None, ge=1, le=10)
+
+
+class Move(Body):
+    """Where to move a page at once (administrators; recorded in the audit log)."""
+
+    space: str | None = Field(default=None, description="A space's slug; omit to keep.")
+    parent: str | None = Field(default=None, description="A page's slug; null: the top.")
+    position: int | None = Field(default=None, ge=0, description="Order among its siblings.")
+
+    def requested_parent(self) -> str | None:
+        """The service's ``parent``: None to keep it, "" for the top of the space."""
+        if "parent" not in self.model_fields_set:
+            return None
+        return self.parent or ""
+
+
+class RecentChangesArgs(BaseModel):
+    """Filters and paging of recent changes."""
+
+    space: str | None = Field(default=None, description="A space's slug.")
+    page: PageNumber = 1
+    per_page: PageSize = 50

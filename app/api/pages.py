@@ -42,6 +42,7 @@ def create_page(json: inputs.NewPage) -> Answer:
     revision = proposals.create_page(
         session, author=author(), title=json.title, body=json.body, tags=json.tags,
         department=json.department, summary=json.summary, then=_submit_shortcut(json, author()),
+        space=json.space or None, parent=json.parent or None,
     )  # fmt: skip
     location = url_for("api.get_page", slug=revision.page.slug)
     return out.to_page(session, revision.page, reader=author()), 201, {"Location": location}
@@ -66,6 +67,7 @@ def create_revision(slug: str, json: inputs.NewRevision) -> Answer:
         session, author=author(), slug=slug, body=json.body,
         base_revision_id=json.base_revision_id, title=json.title, tags=json.tags,
         department=json.department, summary=json.summary, then=_submit_shortcut(json, author()),
+        space=json.space or None, parent=json.requested_parent(),
     )  # fmt: skip
     location = url_for("api.get_revision", revision_id=revision.id)
     return out.to_revision(session, revision), 201, {"Location": location}

@@ -17,7 +17,7 @@ from app.review import policy
 from app.review.approval import ApprovalRules, Verdict
 from app.review.workflow import State
 from app.search import SearchHit as Hit
-from app.services import comments, pages, proposals, reviewers, watches
+from app.services import comments, pages, proposals, reviewers, spaces, watches
 from app.services import review as review_service
 from app.services import search as search_service
 from app.web import ErrorBody
@@ -78,6 +78,8 @@ class RevisionSummary(Shape):
     created_at: Timestamp
     published_at: Timestamp | None
     proposal_id: int | None
+    space: str | None = Field(description="The space the revision puts the page in (its slug).")
+    parent: str | None = Field(description="The page it puts the page under (null: the top).")
 
 
 class Revision(RevisionSummary):
@@ -101,6 +103,8 @@ def _revision_fields(revision: models.Revision) -> dict[str, Any]:
         "created_at": revision.created_at,
         "published_at": revision.published_at,
         "proposal_id": revision.proposal_id,
+        "space": revision.space.slug if revision.space else None,
+        "parent": _slug_if_visible(revision.parent_page, None),
     }
 
 
@@ -139,6 +143,9 @@ class PageSummary(Shape):
     updated_at: Timestamp
     archived: bool
     url: str
+    space: str = Field(description="The slug of the space the page is in.")
+    parent: str | None = Field(description="The slug of the page it sits under; null: the top.")
+    position: int = Field(description="Its order among the pages with the same parent.")
 
 
 class Page(PageSummary):
@@ -146,7 +153,12 @@ class Page(PageSummary):
     latest_revision: Revision | None
 
 
-def to_page_summary(page: models.Page) -> PageSummary:
+def _slug_if_visible(page: models.Page | None, reader: policy.Reader) -> str | None:
+    """A page's slug, when ``reader`` may know it exists."""
+    return page.slug if page is not None and policy.can_view(reader, page) else None
+
+
+def to_page_summary(page: models.Page, *, reader: policy.Reader = None) -> PageSummary:
     return PageSummary(
         id=page.id,
         slug=page.slug,
@@ -158,6 +170,9 @@ def to_page_summary(page: models.Page) -> PageSummary:
         updated_at=page.updated_at,
         archived=page.is_archived,
         url=deps.external_url("pages.view", slug=page.slug),
+        space=page.space.slug,
+        parent=_slug_if_visible(page.parent, reader),
+        position=page.position,
     )
 
 
@@ -167,7 +182,7 @@ def to_page(session: Session, page: models.Page, *, reader: policy.Reader) -> Pa
     if latest is not None and not policy.can_view(reader, latest):
         latest = published
     return Page(
-        **to_page_summary(page).model_dump(),
+        **to_page_summary(page, reader=reader).model_dump(),
         published_revision=to_revision(session, published) if published else None,
         latest_revision=to_revision(session, latest) if latest else None,
     )
@@ -775,3 +790,111 @@ class WatchList(Shape):
 
 def to_watch(watched: watches.Watched) -> Watch:
     return Watch(id=watched.id, kind=watched.kind, key=watched.key, label=watched.label)
+
+
+# -- spaces and the page tree ----------------------------------------------------------------
+
+
+class SpaceSummary(Shape):
+    slug: str
+    name: str
+    kind: str = Field(description="`department` (one per department) or `project`.")
+    department: str | None
+    home_page: str | None = Field(description="The slug of the space's home page.")
+    url: str
+
+
+class SpaceList(Shape):
+    items: list[SpaceSummary]
+
+
+class SpaceMember(Shape):
+    user: User
+    role: str = Field(description="`member` or `maintainer`.")
+
+
+class Space(SpaceSummary):
+    description: str
+    review_interval_days: int
+    verify_cross_department: bool
+    feedback_threshold: int
+    required_approvals: int | None = Field(description="null: the department's or global rule.")
+    members: list[SpaceMember] = Field(
+        description="Named members and, for a department space, the department's people."
+    )
+
+
+class TreeNode(Shape):
+    slug: str
+    title: str
+    children: list[TreeNode]
+
+
+class SpaceTree(Shape):
+    space: str
+    items: list[TreeNode] = Field(description="The top-level pages, each with its children.")
+
+
+def to_space_summary(space: models.Space) -> SpaceSummary:
+    home = space.home_page
+    return SpaceSummary(
+        slug=space.slug, name=space.name, kind=space.kind,
+        department=space.department.name if space.department else None,
+        home_page=home.slug if home is not None and policy.can_view(None, home) else None,
+        url=deps.external_url("spaces.view", space=space.slug),
+    )  # fmt: skip
+
+
+def to_space(space: models.Space, members: Sequence[tuple[models.User, str]]) -> Space:
+    return Space(
+        **to_space_summary(space).model_dump(),
+        description=space.description,
+        review_interval_days=space.review_interval_days,
+        verify_cross_department=space.verify_cross_department,
+        feedback_threshold=space.feedback_threshold,
+        required_approvals=space.required_approvals,
+        members=[SpaceMember(user=to_user(user), role=role) for user, role in members],
+    )
+
+
+def to_tree(space: models.Space, nodes: Sequence[spaces.TreeNode]) -> SpaceTree:
+    def node(item: spaces.TreeNode) -> TreeNode:
+        return TreeNode(slug=item.slug, title=item.title, children=[node(c) for c in item.children])
+
+    return SpaceTree(space=space.slug, items=[node(item) for item in nodes])
+
+
+class Change(Shape):
+    page_slug: str
+    page_title: str
+    space: str
+    revision_id: int
+    number: int
+    title: str
+    summary: str
+    author: User
+    published_at: Timestamp
+    url: str
+
+
+class RecentChanges(Shape):
+    items: list[Change]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+def to_recent_changes(listing: Paginated[models.Revision]) -> RecentChanges:
+    return RecentChanges(
+        items=[
+            Change(
+                page_slug=rev.page.slug, page_title=rev.page.title, space=rev.page.space.slug,
+                revision_id=rev.id, number=rev.number, title=rev.title, summary=rev.summary,
+                author=to_user(rev.author), published_at=rev.published_at or rev.created_at,
+                url=deps.external_url("pages.revision", slug=rev.page.slug, revision_id=rev.id),
+            )
+            for rev in listing.items
+        ],
+        page=listing.page, per_page=listing.per_page, total=listing.total, pages=listing.pages,
+    )  # fmt: skip

@@ -71,6 +71,7 @@ _PATH_PARAMETERS = {
     "assignment_id": "An assignment's id (from the path's assignments).",
     "verification_id": "A verification's id.",
     "chart": "A chart's name, as GET /analytics lists them.",
+    "space": "A space's slug.",
 }
 
 #: What a view returns: its response model (spectree writes it as JSON), optionally with a

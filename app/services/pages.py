@@ -21,8 +21,10 @@ from app.models import (
     PageAlias,
     PageContributor,
     PageLink,
+    PageOwner,
     Proposal,
     Revision,
+    Space,
     Tag,
     User,
     page_tags,
@@ -105,9 +107,22 @@ def list_pages(
     department: str | None = None,
     page: int = 1,
     per_page: int = 20,
+    space: str | None = None,
+    owner: str | None = None,
+    sort: str = "updated",
 ) -> Paginated[Page]:
-    """Return live pages, most recently updated first, optionally filtered."""
+    """Return live pages, optionally filtered (by tag, department, space slug, an owner's
+    username), most recently updated first or by title (``sort="title"``)."""
     query = select(Page).where(Page.archived_at.is_(None), Page.published_revision_id.is_not(None))
+    if space:
+        query = query.join(Space, Page.space_id == Space.id).where(Space.slug == space.strip())
+    if owner:
+        owned = (
+            select(PageOwner.page_id)
+            .join(User, User.id == PageOwner.user_id)
+            .where(func.lower(User.username) == owner.strip().lower())
+        )
+        query = query.where(Page.id.in_(owned))
     if tag:
         query = query.where(Page.tags.any(Tag.name == slugify(tag)))
     if department:
@@ -116,7 +131,10 @@ def list_pages(
         )
     # Listings show each page's tags and author: load them with the page, not one query each.
     query = query.options(selectinload(Page.tags), joinedload(Page.created_by))
-    query = query.order_by(Page.updated_at.desc(), Page.id.desc())
+    if sort == "title":
+        query = query.order_by(func.lower(Page.title), Page.id)
+    else:
+        query = query.order_by(Page.updated_at.desc(), Page.id.desc())
     return paginate(session, query, page=page, per_page=per_page)
 
 

@@ -166,17 +166,8 @@ def _proposed_place(
     kept = spaces.place_of_revision(base) or spaces.place_of(page)
     if space is None and parent is None:
         return kept
-    current = spaces.place_of(page)
-    if parent is None:  # a space without a parent: same parent in the same space, else the top
-        same_space = space == current.space.slug
-        parent = current.parent.slug if same_space and current.parent is not None else ""
-    wanted = spaces.resolve_place(
-        session, actor=author, page=page, space=space, parent=parent or None,
-        default=spaces.Place(current.space, None),
-    )  # fmt: skip
-    if spaces.same_place(wanted, current):
-        return kept
-    return wanted
+    wanted = spaces.requested_place(session, actor=author, page=page, space=space, parent=parent)
+    return kept if spaces.same_place(wanted, spaces.place_of(page)) else wanted
 
 
 def _finish(

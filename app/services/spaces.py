@@ -18,6 +18,7 @@ from app.exceptions import NotFound, ValidationError
 from app.models import (
     Department,
     Page,
+    Proposal,
     Revision,
     Space,
     SpaceKind,
@@ -65,6 +66,16 @@ def list_spaces(session: Session) -> list[Space]:
     return list(
         session.scalars(select(Space).order_by(Space.kind, func.lower(Space.name), Space.id))
     )
+
+
+def page_counts(session: Session) -> dict[int, int]:
+    """Return the number of live, published pages of each space that has any, by space id."""
+    query = (
+        select(Page.space_id, func.count(Page.id))
+        .where(Page.archived_at.is_(None), Page.published_revision_id.is_not(None))
+        .group_by(Page.space_id)
+    )
+    return {space_id: count for space_id, count in session.execute(query)}
 
 
 def get_space(session: Session, slug: str) -> Space:
@@ -240,6 +251,22 @@ def resolve_place(
     return place
 
 
+def requested_place(
+    session: Session, *, actor: User, page: Page, space: str | None, parent: str | None
+) -> Place:
+    """Where a move of ``page`` asks it to go: ``parent`` None keeps its parent (when it stays
+    in its space; the top of another), ``""`` is the top, a slug that page; ``space`` None
+    keeps the space (or takes the parent's)."""
+    current = place_of(page)
+    if parent is None:
+        same_space = space is None or space == current.space.slug
+        parent = current.parent.slug if same_space and current.parent is not None else ""
+    return resolve_place(
+        session, actor=actor, page=page, space=space, parent=parent or None,
+        default=Place(current.space, None),
+    )  # fmt: skip
+
+
 def check_place(session: Session, *, actor: User, page: Page | None, place: Place) -> None:
     """Raise ValidationError unless ``page`` (None: a new page) may go to ``place``."""
     if place.parent is not None:
@@ -271,6 +298,57 @@ def _parents(session: Session) -> dict[int, int | None]:
 def place_of(page: Page) -> Place:
     """Return where ``page`` sits now."""
     return Place(page.space, page.parent)
+
+
+@dataclass(frozen=True)
+class Move:
+    """A proposal's move of its page: from ``before`` (None: a new page) to ``after``."""
+
+    before: Place | None
+    after: Place
+
+
+def proposal_move(proposal: Proposal) -> Move | None:
+    """Return the move ``proposal`` makes (or made, once published), or None when it leaves
+    the page where it is."""
+    head = proposal.head_revision
+    if head is None:
+        return None
+    after = proposed_move(head, proposal.base_revision)
+    if after is None:
+        return None
+    base = proposal.base_revision
+    if base is None:
+        before = None
+    elif proposal.published_at is not None:
+        before = place_of_revision(base)
+    else:
+        before = place_of(proposal.page)
+    if before is not None and same_place(before, after):
+        return None
+    return Move(before, after)
+
+
+def editing_place(page: Page, revision: Revision, base: Revision | None) -> Place:
+    """Where an editor starting from ``revision`` shows the page: where the proposal it
+    continues (based on ``base``) moves it, else where it is."""
+    if revision.proposal is not None and revision.proposal.published_at is None:
+        moved = proposed_move(revision, base)
+        if moved is not None:
+            return moved
+    return place_of(page)
+
+
+def page_titles(session: Session, *, limit: int = 500) -> list[str]:
+    """Return the titles of live, published pages, by title: what an editor offers as parents."""
+    return list(
+        session.scalars(
+            select(Page.title)
+            .where(Page.archived_at.is_(None), Page.published_revision_id.is_not(None))
+            .order_by(func.lower(Page.title))
+            .limit(limit)
+        )
+    )
 
 
 def place_of_revision(revision: Revision) -> Place | None:
@@ -371,13 +449,10 @@ def move_page(
     position: int | None = None,
 ) -> Page:
     """Move a page at once, without review (administrators; recorded in the audit log)."""
-    policy.require_move_directly(actor)
     page = pages.lookup(session, slug, reader=actor)
+    policy.require_move_directly(actor)
     before = place_of(page)
-    place = resolve_place(
-        session, actor=actor, page=page, space=space or before.space.slug, parent=parent,
-        default=before,
-    )  # fmt: skip
+    place = requested_place(session, actor=actor, page=page, space=space, parent=parent)
     if position is not None and position < 0:
         raise ValidationError("Invalid position.", {"position": "Use 0 or more."})
     if not put(session, page, place, position=position):

@@ -28,6 +28,7 @@ from app.views import (
     review,
     search,
     settings,
+    spaces,
     synonyms,
     users,
     verification,
@@ -66,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(people.bp)
     app.register_blueprint(settings.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(spaces.bp)
     app.register_blueprint(synonyms.bp)
     app.register_blueprint(paths.bp)
     app.register_blueprint(help.bp)

@@ -7,13 +7,14 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from app.services.pages import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from app.services.tokens import MAX_NAME_CHARS, Scope
@@ -113,6 +114,12 @@ class PageForm(FlaskForm):  # type: ignore[misc]
     body = TextAreaField("Content (Markdown)", validators=[DataRequired()])
     tags = StringField("Tags", description="Comma-separated, for example: onboarding, laptops")
     department = SelectField("Department", choices=[], validators=[Optional()])
+    space = SelectField("Space", choices=[], validators=[Optional()])
+    parent = StringField(
+        "Under page",
+        validators=[Optional(), Length(max=MAX_TITLE_CHARS)],
+        description="The title of the page it sits under; empty: the top of the space.",
+    )
     summary = StringField(
         "Edit summary",
         validators=[Optional(), Length(max=MAX_SUMMARY_CHARS)],
@@ -128,3 +135,57 @@ class DepartmentForm(FlaskForm):  # type: ignore[misc]
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
     """A button-only form (archive, restore, sign out): just the CSRF token."""
+
+
+# ---- spaces ---------------------------------------------------------------------------------
+
+
+class SpaceForm(FlaskForm):  # type: ignore[misc]
+    name = StringField("Name", validators=[DataRequired(), Length(min=2, max=120)])
+    slug = StringField(
+        "Address", validators=[Optional(), Length(max=80)],
+        description="The end of /spaces/…; empty: made from the name.",
+    )  # fmt: skip
+    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    home_page = StringField(
+        "Home page", validators=[Optional(), Length(max=MAX_TITLE_CHARS)],
+        description="The title of an existing page: it moves to the top of the new space.",
+    )  # fmt: skip
+    members = StringField("Members", description="Usernames, comma-separated.")
+    maintainers = StringField(
+        "Maintainers", description="Usernames, comma-separated: they manage members and settings."
+    )
+    review_interval_days = IntegerField(
+        "Review interval (days)", default=180, validators=[NumberRange(1, 3650)],
+        description="How long a page stays verified before it is due again.",
+    )  # fmt: skip
+    verify_cross_department = BooleanField("Verification needs someone from another department")
+    feedback_threshold = IntegerField(
+        "Feedback threshold", default=3, validators=[NumberRange(1, 100)],
+        description="“Didn't work” reports that flag a page for its owners.",
+    )  # fmt: skip
+    required_approvals = IntegerField(
+        "Approvals needed", validators=[Optional(), NumberRange(1, 10)],
+        description="Empty: the department's or the wiki's rule.",
+    )  # fmt: skip
+
+
+class MemberForm(FlaskForm):  # type: ignore[misc]
+    username = StringField("Username", validators=[DataRequired(), Length(max=32)])
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice("member", "Member"), SelectChoice("maintainer", "Maintainer")],
+        default="member",
+    )
+
+
+class MoveForm(FlaskForm):  # type: ignore[misc]
+    space = SelectField("Space", choices=[])
+    parent = StringField(
+        "Under page", validators=[Optional(), Length(max=MAX_TITLE_CHARS)],
+        description="The title of the page it goes under; empty: the top of the space.",
+    )  # fmt: skip
+    position = IntegerField(
+        "Position", validators=[Optional(), NumberRange(0, 100_000)],
+        description="Its order among its siblings (0 first); empty: last.",
+    )  # fmt: skip

@@ -15,7 +15,8 @@ from app.diffing import diff_texts
 from app.exceptions import EditConflict, NotFound, ValidationError
 from app.models import Page, Revision
 from app.review import policy
-from app.services import attachments, help, pages, proposals, review, users
+from app.services import attachments, help, pages, proposals, review, spaces, users
+from app.slugs import slugify
 from app.views import filters, verification
 from app.views import help as help_views
 from app.views import paths as path_views
@@ -40,18 +41,29 @@ def index() -> ResponseReturnValue:
     session = deps.session()
     tag = request.args.get("tag") or None
     department = request.args.get("department") or None
+    space = request.args.get("space") or None
+    owner = request.args.get("owner") or None
+    sort = "title" if request.args.get("sort") == "title" else "updated"
     listing = pages.list_pages(
         session,
         tag=tag,
         department=department,
         page=request.args.get("page", 1, type=web.number),
         per_page=request.args.get("per_page", 20, type=web.number),
+        space=space,
+        owner=owner,
+        sort=sort,
     )
     return render_template(
         "pages/index.html",
         listing=listing,
         tag=tag,
         department=department,
+        space=space,
+        owner=owner,
+        sort=sort,
+        spaces=spaces.list_spaces(session),
+        space_counts=spaces.page_counts(session),
         departments=pages.department_counts(session),
         tags=pages.tag_counts(session, limit=30),
     )
@@ -107,6 +119,8 @@ class _Parts(NamedTuple):
     body: Markup
     #: When a relative time in them ("3 hours ago") will read differently (a Unix time).
     expires_at: float
+    #: The sidebar tree of the page's space (breadcrumbs are in ``header``).
+    navigation: Markup = Markup("")
 
 
 def _shared_parts(page: Page, revision: Revision, version: pages.PublishedVersion | None) -> _Parts:
@@ -115,8 +129,8 @@ def _shared_parts(page: Page, revision: Revision, version: pages.PublishedVersio
     if version is not None:
         stored = cache.get("parts", version)
         if stored is not None:
-            header, body, expires_at = stored
-            return _Parts(Markup(header), Markup(body), expires_at)
+            header, body, expires_at, navigation = stored
+            return _Parts(Markup(header), Markup(body), expires_at, Markup(navigation))
     session = deps.session()
     toc = list(revision.toc)
     # A body that opens with the page's own title as "# Title" would show it twice.
@@ -127,9 +141,18 @@ def _shared_parts(page: Page, revision: Revision, version: pages.PublishedVersio
     )
     approvals = review.published_approvals(session, revision)
     shown_times = [revision.published_at or revision.created_at, *(a.created_at for a in approvals)]
+    # The tree and trail show published pages only, which every reader sees alike.
+    ancestors = spaces.ancestors(session, page)
     parts = _Parts(
         header=Markup(
-            render_template("pages/_revision_header.html", revision=revision, approvals=approvals)
+            render_template(
+                "pages/_revision_header.html",
+                revision=revision,
+                approvals=approvals,
+                page=page,
+                space=page.space,
+                ancestors=ancestors,
+            )  # fmt: skip
         ),
         body=Markup(
             render_template(
@@ -143,9 +166,18 @@ def _shared_parts(page: Page, revision: Revision, version: pages.PublishedVersio
             )
         ),
         expires_at=time.time() + min(filters.unchanged_for(t) for t in shown_times),
+        navigation=Markup(
+            render_template(
+                "pages/_tree.html",
+                page=page,
+                space=page.space,
+                tree=spaces.tree(session, page.space, reader=None),
+                open_ids={above.id for above in ancestors},
+            )  # fmt: skip
+        ),
     )
     if version is not None:
-        stored = (str(parts.header), str(parts.body), parts.expires_at)
+        stored = (str(parts.header), str(parts.body), parts.expires_at, str(parts.navigation))
         cache.put("parts", version, stored, expires_at=parts.expires_at)
     return parts
 
@@ -159,6 +191,7 @@ def _render_revision(page: Page, revision: Revision, parts: _Parts) -> str:
         parts=parts,
         can_archive=user is not None and policy.can_archive(user, page),
         path_bar=path_views.path_bar(page) if revision.id == page.published_revision_id else "",
+        can_move=user is not None and policy.can_move_directly(user),
         pending=proposals.open_for_page(deps.session(), page, reader=user)
         if user is not None
         else [],
@@ -172,6 +205,8 @@ def new() -> ResponseReturnValue:
     form.title.data = request.args.get("title", "")
     user = deps.require_actor()
     form.department.data = user.department.name
+    form.space.data = request.args.get("space", "")
+    form.parent.data = request.args.get("parent", "")
     return render_template(
         "pages/edit.html", form=form, page=None, answering=help_views.answering()
     )
@@ -193,6 +228,8 @@ def create() -> ResponseReturnValue:
                 tags=form.tags.data or "",
                 department=form.department.data or None,
                 summary=form.summary.data or "",
+                space=form.space.data or None,
+                parent=slugify(form.parent.data or "") or None,
             )
         except ValidationError as exc:
             _show_errors(form, exc)
@@ -216,11 +253,15 @@ def edit(slug: str) -> ResponseReturnValue:
     form.tags.data = ", ".join(latest.tags)
     form.department.data = latest.department.name if latest.department else ""
     form.base_revision_id.data = str(latest.id)
+    continuing = proposals.continued_by(latest)
+    place = spaces.editing_place(page, latest, continuing.base_revision if continuing else None)
+    form.space.data = place.space.slug
+    form.parent.data = place.parent.title if place.parent else ""
     return render_template(
         "pages/edit.html",
         form=form,
         page=page,
-        continuing=proposals.continued_by(latest),
+        continuing=continuing,
     )
 
 
@@ -243,6 +284,8 @@ def save(slug: str) -> ResponseReturnValue:
                 tags=form.tags.data or "",
                 department=form.department.data or None,
                 summary=form.summary.data or "",
+                space=form.space.data or None,
+                parent=slugify(form.parent.data or ""),
             )
         except ValidationError as exc:
             _show_errors(form, exc)
@@ -335,10 +378,13 @@ def highlight_css() -> Response:
 
 
 def _page_form() -> PageForm:
+    session = deps.session()
     form = PageForm()
-    form.department.choices = [
-        (dept.name, dept.name) for dept in users.list_departments(deps.session())
+    form.department.choices = [(dept.name, dept.name) for dept in users.list_departments(session)]
+    form.space.choices = [("", "The department's space")] + [
+        (space.slug, space.name) for space in spaces.list_spaces(session)
     ]
+    form.parent_titles = spaces.page_titles(session)
     return form
 
 

@@ -23,6 +23,7 @@ from app.services import (
     proposals,
     review,
     reviewers,
+    spaces,
 )
 from app.services import rubric as rubric_service
 from app.views.auth import safe_next
@@ -111,6 +112,7 @@ def detail(proposal_id: int) -> ResponseReturnValue:
         offscreen=[t for t in threads if t.line_end is not None and t.line_end not in visible],
         status=review.approval_status(session, proposal, rules),
         file_changes=attachments.changes(session, proposal, shown),
+        move=spaces.proposal_move(proposal),
         rubric=rubric_service.active_rubric(session),
         suggestions=reviewers.suggest_reviewers(session, proposal)
         if user and policy.can_manage(user, proposal) and proposal.state in OPEN_STATES

@@ -193,6 +193,17 @@ ROUTES: dict[tuple[str, str], Route] = {
         auth="member", ok=404
     ),
     ("POST", "/paths/<int:path_id>/steps/<int:page_id>/done"): Route(auth="member", ok=404),
+    # -- the site: spaces, the page tree, recent changes
+    ("GET", "/spaces"): READ,
+    ("GET", "/spaces/<space>"): READ,
+    ("GET", "/recent"): READ,
+    ("GET", "/recent.atom"): READ,
+    ("GET", "/admin/spaces/new"): ADMIN_READ,
+    ("POST", "/admin/spaces/new"): Route(auth="admin", payload={"name": "Apollo"}),
+    ("POST", "/spaces/<space>/members"): MEMBER_WRITE,
+    ("POST", "/spaces/<space>/members/<username>/remove"): MEMBER_WRITE,
+    ("GET", "/wiki/<slug>/move"): Route("page", auth="admin"),
+    ("POST", "/wiki/<slug>/move"): Route("page", auth="admin", payload={"parent": ""}),
     # -- the API: reading
     ("GET", "/api/docs"): READ,
     ("GET", "/api/docs/assets/<path:filename>"): READ,
@@ -230,6 +241,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/v1/experts"): Route(auth="member", query="tag=finance"),
     ("GET", "/api/v1/analytics/<chart>"): ADMIN_READ,
     ("GET", "/api/v1/users/<username>/activity"): Route(auth="self"),
+    ("GET", "/api/v1/spaces"): READ,
+    ("GET", "/api/v1/spaces/<space>"): READ,
+    ("GET", "/api/v1/spaces/<space>/tree"): READ,
+    ("GET", "/api/v1/recent-changes"): READ,
     # -- the API: writing
     ("POST", "/api/v1/pages"): MEMBER_WRITE,
     ("POST", "/api/v1/synonyms"): Route(auth="admin", payload={"terms": ["a", "b"]}),
@@ -242,6 +257,8 @@ ROUTES: dict[tuple[str, str], Route] = {
         auth="member", ok=201, payload={"kind": "tag", "key": "finance"}
     ),
     ("DELETE", "/api/v1/watches/<int:watch_id>"): Route(auth="member", ok=404),
+    ("POST", "/api/v1/spaces"): Route(auth="admin", payload={"name": "Apollo"}),
+    ("POST", "/api/v1/pages/<slug>/move"): Route("page", auth="admin", payload={"parent": None}),
     ("POST", "/api/v1/notifications/read"): MEMBER_WRITE,
     ("POST", "/api/v1/pages/<slug>/revisions"): Route(
         "page", auth="member", payload={"body": "x", "base_revision_id": "{revision_id}"}
@@ -325,6 +342,7 @@ FIXED_VALUES = {
     "watch_id": 999_999,
     "space_slug": "engineering",
     "question_id": 1,
+    "space": "engineering",
 }
 API_DOCS_ASSET = "css/swagger-ui.css"
 
