@@ -1,7 +1,7 @@
 """verification: page_owners.space_id and verifications.space_id point at spaces
 
-Revision ID: 0019
-Revises: 0018
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06 22:30:00.000000
 
 Verification (0014) came before spaces (0015); its space columns now get their foreign keys
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
