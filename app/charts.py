@@ -13,17 +13,21 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, Final, Literal
 
-import pygal
-from pygal.style import Style
-
 from app.services.analytics import Chart, Table
 
-# pygal appends a finder to sys.meta_path for its world-map plugins (unused here) that lacks
-# ``find_spec``: every import that fails anywhere in the process then warns (ImportWarning), and
-# some libraries probe imports on purpose (Flask-Caching's backends). Take it out again.
-sys.meta_path[:] = [
-    finder for finder in sys.meta_path if not isinstance(finder, pygal.PluginImportFixer)
-]
+
+def _pygal() -> Any:
+    """Import pygal, without the finder it appends to ``sys.meta_path`` for its world-map
+    plugins (unused here): that finder lacks ``find_spec``, so every import that fails anywhere
+    in the process would then warn (ImportWarning), and libraries probe imports on purpose
+    (Flask-Caching's backends, rapidfuzz's CPU variants)."""
+    import pygal
+
+    sys.meta_path[:] = [
+        finder for finder in sys.meta_path if not isinstance(finder, pygal.PluginImportFixer)
+    ]
+    return pygal
+
 
 Size = Literal["wide", "narrow"]
 SIZES: Final = ("wide", "narrow")
@@ -43,16 +47,17 @@ _GEOMETRY: Final[dict[str, dict[str, Any]]] = {
 
 def svg(chart: Chart, table: Table, size: Size = "wide") -> str:
     """Return ``table`` drawn as ``chart`` says, as an SVG document."""
+    pygal = _pygal()
     geometry = _GEOMETRY[size]
     fonts = geometry["fonts"]
-    style = Style(
+    style = pygal.style.Style(
         font_family=_FONT,
         background="#ffffff",
         plot_background="#ffffff",
         foreground="#1d2330",
         foreground_strong="#1d2330",
         foreground_subtle="#5d6678",
-        colors=HEALTH_COLOURS if chart.name == "verification-health" else COLOURS,
+        colors=_colours(chart),
         label_font_size=fonts - 1,
         major_label_font_size=fonts - 1,
         legend_font_size=fonts,
@@ -71,11 +76,10 @@ def svg(chart: Chart, table: Table, size: Size = "wide") -> str:
         explicit_size=False,
         js=[],  # pygal's tooltips script comes from a CDN: none here
         disable_xml_declaration=True,
-        legend_at_bottom=True,
-        legend_at_bottom_columns=2 if size == "narrow" else 4,
-        truncate_legend=24,
+        show_legend=False,  # the page writes it under the picture: text that fits any width
         truncate_label=geometry["truncate"],
-        x_label_rotation=40 if weekly and size == "narrow" else 0,
+        # On a phone the labels along the bottom would run into each other: slant them.
+        x_label_rotation=40 if size == "narrow" and chart.kind != "horizontal_bar" else 0,
         show_minor_x_labels=not weekly or size == "wide",
         x_labels_major_every=geometry["every"] if weekly else None,
         print_values=False,
@@ -89,12 +93,25 @@ def svg(chart: Chart, table: Table, size: Size = "wide") -> str:
         max_scale=6,
     )
     labels, series = _series(chart, table)
+    if not chart.unit:  # counts: whole-number ticks, not 0.8, 1.6, 2.4
+        drawing.y_labels = _whole_ticks(chart, series)
     drawing.x_labels = [_label(value, weekly) for value in labels]
     if weekly and size == "narrow":
         drawing.x_labels_major = drawing.x_labels[:: geometry["every"]]
     for name, values in series.items():
         drawing.add(name, values)
     return str(drawing.render(is_unicode=True))
+
+
+def legend(chart: Chart, table: Table) -> list[tuple[str, str]]:
+    """Each series of the chart with its colour, in drawing order (the key under the picture)."""
+    _, series = _series(chart, table)
+    colours = _colours(chart)
+    return [(name, colours[n % len(colours)]) for n, name in enumerate(series)]
+
+
+def _colours(chart: Chart) -> tuple[str, ...]:
+    return HEALTH_COLOURS if chart.name == "verification-health" else COLOURS
 
 
 def _series(chart: Chart, table: Table) -> tuple[list[Any], dict[str, list[float | None]]]:
@@ -117,6 +134,17 @@ def _series(chart: Chart, table: Table) -> tuple[list[Any], dict[str, list[float
         labels.reverse()
         series = {name: values[::-1] for name, values in series.items()}
     return labels, series
+
+
+def _whole_ticks(chart: Chart, series: dict[str, list[float | None]]) -> list[int]:
+    """About five whole-number ticks from 0 past the largest bar (a stack's total)."""
+    columns = list(zip(*series.values(), strict=True)) if series else []
+    if chart.kind == "stacked_bar":
+        highest = max((sum(v or 0 for v in column) for column in columns), default=0)
+    else:
+        highest = max((v or 0 for values in series.values() for v in values), default=0)
+    step = max(1, -(-int(highest) // 5))
+    return list(range(0, int(highest) + step + 1, step))
 
 
 def _label(value: Any, weekly: bool) -> str:

@@ -478,7 +478,7 @@ CHARTS: Final[dict[str, Chart]] = {
               "stacked_bar", x="age", series="space", values=("open_proposals",), compute=open_proposals, by_week=False),
         Chart("verification-health", "Verification health",
               f"Live pages fresh, due for verification, or overdue (due for over {schedule.GRACE.days} days), by space.",
-              "horizontal_bar", x="space", values=("fresh", "due", "overdue"), compute=verification_health, by_week=False),
+              "stacked_bar", x="space", values=("fresh", "due", "overdue"), compute=verification_health, by_week=False),
         Chart("knowledge-gaps", "Top knowledge gaps",
               "Unanswered questions asked since the range began, most asked first (searches belong to no space).",
               "horizontal_bar", x="question", values=("asked",), compute=knowledge_gaps),

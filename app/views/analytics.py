@@ -54,10 +54,10 @@ def dashboard() -> ResponseReturnValue:
         "from": chosen.first.isoformat(), "to": chosen.last.isoformat(),
         **({"space": chosen.space} if chosen.space else {}),
     }  # fmt: skip
-    shown = [
-        (chart, analytics.numbers(session, reader=reader, name=chart.name, chosen=chosen))
-        for chart in analytics.CHARTS.values()
-    ]
+    shown = []
+    for chart in analytics.CHARTS.values():
+        table = analytics.numbers(session, reader=reader, name=chart.name, chosen=chosen)
+        shown.append((chart, table, charts.legend(chart, table)))
     return render_template(
         "analytics/dashboard.html", shown=shown, chosen=chosen, query=query, problem=problem,
         spaces=analytics.spaces(session),

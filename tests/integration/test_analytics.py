@@ -16,6 +16,8 @@ from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app import charts
+from app.config import PROJECT_ROOT
 from app.models import Page, PageSchedule, Proposal, ProposalEvent, Review, User
 from app.review import schedule
 from app.review.approval import ApprovalRules
@@ -334,3 +336,13 @@ def test_a_persons_activity_is_shown_to_them_and_administrators_only(wiki: Wiki)
     assert other.get("/users/alex/activity").status_code == 403
     assert "Activity</a>" not in other.get("/users/alex").get_data(as_text=True)
     assert admin_client.get("/users/alex/activity").status_code == 200  # fmt: skip
+
+
+def test_the_key_under_each_chart_uses_the_charts_colours(wiki: Wiki) -> None:
+    css = (PROJECT_ROOT / "app/static/css/peerwiki.css").read_text()
+    for n, colour in enumerate(charts.COLOURS):
+        assert f".chart__swatch--{n} {{ background: {colour}; }}" in css
+    for n, colour in enumerate(charts.HEALTH_COLOURS):
+        assert f".chart__swatch--health.chart__swatch--{n} {{ background: {colour}; }}" in css
+    html = wiki.client("admin").get("/analytics").get_data(as_text=True)
+    assert '<ul class="chart__key" aria-label="Key">' in html and ">Median</li>" in html
