@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import render
 from app.models import Department, Page, PageLink, Proposal, Review, Revision, User
-from app.review.workflow import State
+from app.review.workflow import OPEN_STATES, State
 from app.services import experts
 from app.services.content import SYSTEM_USERNAME
 
@@ -35,6 +35,25 @@ def suggest_reviewers(session: Session, proposal: Proposal, *, limit: int = 6) -
         session, head, home=head.department or proposal.author.department, excluded=excluded,
         limit=limit,
     )  # fmt: skip
+
+
+def suggest_for_editor(
+    session: Session, *, author: User, start: Revision | None, limit: int = 6
+) -> list[Suggestion]:
+    """Suggest reviewers in the editor, before anything is saved. ``start`` is where the edit
+    starts (the published text, or the head of the author's open proposal, whose reviewers are
+    not suggested again); None for a new page, which only has its author's department to go by."""
+    proposal = start.proposal if start is not None else None
+    if proposal is not None and start is not None and proposal.head_revision_id == start.id:
+        if proposal.state in OPEN_STATES:
+            return suggest_reviewers(session, proposal, limit=limit)
+    if start is not None:
+        home = start.department or author.department
+        return suggest_for_revision(session, start, home=home, excluded={author.id}, limit=limit)
+    other = _active_outsider(session, author.department, {author.id})
+    if other is None:
+        return []
+    return [_suggestion(other, "Most active reviewer outside your department", author.department)]
 
 
 def suggest_for_revision(

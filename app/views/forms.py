@@ -189,3 +189,8 @@ class MoveForm(FlaskForm):  # type: ignore[misc]
         "Position", validators=[Optional(), NumberRange(0, 100_000)],
         description="Its order among its siblings (0 first); empty: last.",
     )  # fmt: skip
+
+
+def usernames(values: list[str]) -> list[str]:
+    """The usernames of a reviewer picker: checked boxes and comma-separated text fields."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import NamedTuple
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -15,12 +16,12 @@ from app.diffing import diff_texts
 from app.exceptions import EditConflict, NotFound, ValidationError
 from app.models import Page, Revision
 from app.review import policy
-from app.services import attachments, help, pages, proposals, review, spaces, users
+from app.services import attachments, help, pages, proposals, review, reviewers, spaces, users
 from app.slugs import slugify
 from app.views import filters, verification
 from app.views import help as help_views
 from app.views import paths as path_views
-from app.views.forms import ActionForm, PageForm
+from app.views.forms import ActionForm, PageForm, usernames
 
 bp = Blueprint("pages", __name__)
 
@@ -208,7 +209,11 @@ def new() -> ResponseReturnValue:
     form.space.data = request.args.get("space", "")
     form.parent.data = request.args.get("parent", "")
     return render_template(
-        "pages/edit.html", form=form, page=None, answering=help_views.answering()
+        "pages/edit.html",
+        form=form,
+        page=None,
+        answering=help_views.answering(),
+        review_picker=_review_picker(None),
     )
 
 
@@ -222,7 +227,9 @@ def create() -> ResponseReturnValue:
             revision = proposals.create_page(
                 deps.session(),
                 author=deps.require_actor(),
-                then=help.answer_draft(deps.session(), answering.id) if answering else None,
+                then=_then_request_review(
+                    help.answer_draft(deps.session(), answering.id) if answering else None
+                ),
                 title=form.title.data,
                 body=form.body.data,
                 tags=form.tags.data or "",
@@ -234,9 +241,18 @@ def create() -> ResponseReturnValue:
         except ValidationError as exc:
             _show_errors(form, exc)
         else:
-            flash("Draft saved. Ask colleagues to review it so it can be published.", "success")
+            if _requests_review():
+                flash(SENT_FOR_REVIEW, "success")
+            else:
+                flash("Draft saved. Ask colleagues to review it so it can be published.", "success")
             return redirect(url_for("review.detail", proposal_id=revision.proposal_id))
-    return render_template("pages/edit.html", form=form, page=None, answering=answering), 400
+    return render_template(
+        "pages/edit.html",
+        form=form,
+        page=None,
+        answering=answering,
+        review_picker=_review_picker(None),
+    ), 400
 
 
 @bp.get("/wiki/<slug>/edit")
@@ -262,6 +278,7 @@ def edit(slug: str) -> ResponseReturnValue:
         form=form,
         page=page,
         continuing=continuing,
+        review_picker=_review_picker(latest),
     )
 
 
@@ -286,18 +303,26 @@ def save(slug: str) -> ResponseReturnValue:
                 summary=form.summary.data or "",
                 space=form.space.data or None,
                 parent=slugify(form.parent.data or ""),
+                then=_then_request_review(),
             )
         except ValidationError as exc:
             _show_errors(form, exc)
         except EditConflict as exc:
             return _conflict(form, page, exc)
         else:
-            flash(
-                "Your changes are saved in your proposal. Readers see them once they are reviewed.",
-                "success",
-            )
+            if _requests_review():
+                flash(SENT_FOR_REVIEW, "success")
+            else:
+                flash(
+                    "Your changes are saved in your proposal. Readers see them once they are reviewed.",
+                    "success",
+                )
             return redirect(url_for("review.detail", proposal_id=revision.proposal_id))
-    return render_template("pages/edit.html", form=form, page=page), 400
+    base = form.base_revision_id.data
+    start = session.get(Revision, int(base)) if base and base.isdigit() else None
+    return render_template(
+        "pages/edit.html", form=form, page=page, review_picker=_review_picker(start)
+    ), 400
 
 
 def _conflict(form: PageForm, page: Page, exc: EditConflict) -> ResponseReturnValue:
@@ -313,6 +338,7 @@ def _conflict(form: PageForm, page: Page, exc: EditConflict) -> ResponseReturnVa
         page=page,
         conflict={"base": base, "current": current, "theirs": theirs, "mine": mine},
         continuing=proposals.continued_by(current),
+        review_picker=_review_picker(current),
     ), 409
 
 
@@ -395,3 +421,50 @@ def _show_errors(form: PageForm, exc: ValidationError) -> None:
             target.errors = [*target.errors, message]
         else:
             flash(message, "error")
+
+
+# -- "Save and request review" in the editor ------------------------------------------------------
+
+SENT_FOR_REVIEW = "Saved and sent for review. Reviewers have been notified."
+
+
+class ReviewPicker(NamedTuple):
+    """What the editor offers for asking reviewers: suggestions and the departments."""
+
+    suggestions: list[reviewers.Suggestion]
+    departments: list[str]
+
+
+def _review_picker(start: Revision | None) -> ReviewPicker:
+    """Reviewer suggestions for an edit starting at ``start`` (None: a new page)."""
+    session = deps.session()
+    return ReviewPicker(
+        reviewers.suggest_for_editor(session, author=deps.require_actor(), start=start),
+        [dept.name for dept in users.list_departments(session)],
+    )
+
+
+def _requests_review() -> bool:
+    return request.form.get("then") == "review"
+
+
+def _then_request_review(
+    first: Callable[[Revision], object] | None = None,
+) -> Callable[[Revision], object] | None:
+    """With "Save and request review", the step that asks the picked reviewers in the same
+    transaction as the save (when nobody can be asked, nothing is saved and the text is kept);
+    after ``first``, the save's own step if it has one."""
+    if not _requests_review():
+        return first
+    submit = review.submission(
+        deps.session(), actor=deps.require_actor(), rules=deps.approval_rules(),
+        reviewers=usernames(request.form.getlist("reviewers")),
+        departments=request.form.getlist("departments"),
+    )  # fmt: skip
+
+    def steps(revision: Revision) -> None:
+        if first is not None:
+            first(revision)
+        submit(revision)
+
+    return steps

@@ -27,7 +27,7 @@ from app.services import (
 )
 from app.services import rubric as rubric_service
 from app.views.auth import safe_next
-from app.views.forms import ActionForm
+from app.views.forms import ActionForm, usernames
 
 bp = Blueprint("review", __name__)
 
@@ -157,16 +157,10 @@ def _by_line(threads: list[comments.Thread]) -> dict[int, list[comments.Thread]]
 @login_required
 def submit(proposal_id: int) -> ResponseReturnValue:
     proposal = _proposal(proposal_id)
-    usernames = [
-        name.strip()
-        for value in request.form.getlist("reviewers")
-        for name in value.split(",")
-        if name.strip()
-    ]
     try:
         review.submit(
             deps.session(), actor=deps.require_actor(), revision_id=proposal.head_revision_id or 0,
-            reviewers=usernames, departments=request.form.getlist("departments"),
+            reviewers=usernames(request.form.getlist("reviewers")), departments=request.form.getlist("departments"),
             rules=deps.approval_rules(),
         )  # fmt: skip
     except ValidationError as exc:

@@ -118,8 +118,8 @@ def test_write_a_page_with_table_code_and_links_then_publish_it(
     expect(page.get_by_role("heading", name="Write a new page")).to_be_visible()
     page.get_by_label("Title").fill("Laptop Returns")
     page.get_by_label("Tags").fill("laptops, offboarding")
-    expect(page.get_by_label("Department")).to_have_value("Engineering")
-    page.get_by_label("Department").select_option("Operations")
+    expect(page.get_by_label("Department", exact=True)).to_have_value("Engineering")
+    page.get_by_label("Department", exact=True).select_option("Operations")
     body_of(page).fill(NEW_PAGE)
 
     preview = page.locator("#preview")
@@ -138,7 +138,7 @@ def test_write_a_page_with_table_code_and_links_then_publish_it(
 
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Draft saved. Ask colleagues to review it")).to_be_visible()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Laptop Returns")
+    expect(page.get_by_role("heading", level=1).first).to_contain_text("Laptop Returns")
     proposal_url = page.url
     ask_for_review(page, reviewer)
 
@@ -183,7 +183,7 @@ def test_edit_a_word_then_compare_revisions_in_history(
     expect(body_of(page)).to_have_value(EXPENSES)
     body_of(page).fill(EXPENSES.replace("sixty", "thirty"))
     page.get_by_label("Edit summary").fill("Shorter deadline")
-    page.get_by_role("button", name="Save as proposal").click()
+    page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Your changes are saved in your proposal.")).to_be_visible()
 
     page.goto("/wiki/expenses")
@@ -230,7 +230,7 @@ def test_edit_conflict_keeps_my_text_and_shows_their_change(
 
     # A saves first, and a reviewer publishes A's change.
     body_of(page_a).fill(EXPENSES.replace("sixty", "thirty"))
-    page_a.get_by_role("button", name="Save as proposal").click()
+    page_a.get_by_role("button", name="Save draft").click()
     expect(page_a.get_by_text("Your changes are saved in your proposal.")).to_be_visible()
     ask_for_review(page_a, reviewer)
     peer = open_page()
@@ -244,7 +244,7 @@ def test_edit_conflict_keeps_my_text_and_shows_their_change(
     with page_b.expect_response(
         lambda response: response.request.method == "POST" and "/edit" in response.url
     ) as saved:
-        page_b.get_by_role("button", name="Save as proposal").click()
+        page_b.get_by_role("button", name="Save draft").click()
     assert saved.value.status == 409
     conflict = page_b.locator("section.conflict")
     expect(
@@ -261,8 +261,10 @@ def test_edit_conflict_keeps_my_text_and_shows_their_change(
 
     # B brings A's change in and saves again: accepted on top of the new revision.
     body_of(page_b).fill(mine.replace("sixty", "thirty"))
-    page_b.get_by_role("button", name="Save as proposal").click()
+    page_b.get_by_role("button", name="Save draft").click()
     expect(page_b.get_by_text("Your changes are saved in your proposal.")).to_be_visible()
+    expect(page_b.locator(".rendered-diff ins").first).to_be_visible()
+    page_b.get_by_role("link", name="Markdown source", exact=True).click()
     expect(page_b.locator(".diff ins")).to_contain_text(["the ", " helpdesk"])
     expect(page_b.locator(".diff")).not_to_contain_text("sixty")
 

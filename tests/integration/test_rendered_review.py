@@ -273,3 +273,15 @@ def test_table_cells_do_not_break_words_mid_word(client: Any) -> None:
         css = text(response)
     rule = re.search(r"\.prose th, \.prose td \{[^}]*overflow-wrap: break-word", css)
     assert rule and css.index(rule.group(0)) > css.index(".prose { font-size")
+
+
+def test_the_stylesheet_parses_to_its_end(client: Any) -> None:
+    """Every rule block is closed: one missing brace (an unclosed @media) silently dropped every
+    rule after it, the rendered diff's colours and layout among them."""
+    with client.get("/static/css/peerwiki.css") as response:
+        css = re.sub(r"/\*.*?\*/", "", text(response), flags=re.S)
+    depth = 0
+    for char in css:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        assert depth >= 0
+    assert depth == 0 and ".rendered-diff ins" in css
