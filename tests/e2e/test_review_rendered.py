@@ -69,7 +69,7 @@ def test_author_saves_and_requests_review_and_reviewer_approves_the_rendered_cha
     author.locator("textarea[name=body]").fill(CHANGED)
     author.get_by_label("Edit summary").fill("Shorter deadline, trains covered")
     picker = author.locator(".review-picker")
-    expect(picker).to_contain_text("Wrote pages tagged #travel")
+    expect(picker).to_contain_text("Wrote 1 page tagged #travel")
     picker.get_by_label("Fatima Khan").check()
     screenshot(author, "review-editor-1280")
     _phone(author, "review-editor")

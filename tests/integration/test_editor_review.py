@@ -40,7 +40,7 @@ def test_editor_offers_both_saves_and_suggested_reviewers(
     assert 'name="then" value="draft">Save draft</button>' in page
     assert 'name="then" value="review">Save and request review</button>' in page
     picker = page.split('class="review-picker"')[1].split("</fieldset>")[0]
-    assert 'value="fatima"' in picker and "Wrote pages tagged #finance" in picker
+    assert 'value="fatima"' in picker and "Wrote 1 page tagged #finance" in picker
     assert "a Finance view on an Engineering page" in picker
 
 
