@@ -91,7 +91,7 @@ def test_source_diff_keeps_line_comments(
     assert response.status_code == 302 and "show=source" in response.headers["Location"]
     shown = text(reviewer_client.get(response.headers["Location"]))
     assert re.search(
-        r'id="line-3".*?</div>\s*<div class="diff__threads">.*?Which form\?', shown, re.S
+        r'id="line-3".*?</div>\s*<div class="diff__threads"[^>]*>.*?Which form\?', shown, re.S
     )
     # On the rendered view the line's thread is listed under Discussion.
     rendered = text(reviewer_client.get(proposal_url))
