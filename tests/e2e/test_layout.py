@@ -78,6 +78,13 @@ MAIN_PAGES: list[MainPage] = [
     MainPage("watches", "/settings/watches", MEMBERS),
     MainPage("analytics", "/analytics", ADMINS),
     MainPage("activity", "/users/admin/activity", ADMINS),
+    MainPage("experts", "/experts?tag=release", MEMBERS),
+    MainPage("help-wanted", "/help-wanted", EVERYONE),
+    MainPage("spaces", "/spaces", EVERYONE),
+    MainPage("space", "/spaces/engineering", EVERYONE),
+    MainPage("recent-changes", "/recent", EVERYONE),
+    MainPage("new-space", "/admin/spaces/new", ADMINS),
+    MainPage("move-page", "/wiki/{slug}/move", ADMINS),
 ]
 
 PHONE = {"width": 390, "height": 844}
