@@ -350,12 +350,15 @@ def _document(
 
 
 def _with_file_names(text: str, revision: Revision) -> str:
-    """The body text with the names of the files the revision shows: searching for a file's
-    name finds its page on every backend, which all index the body."""
-    names = [attachment.filename for attachment in revision.attachments]
+    return with_file_names(text, [attachment.filename for attachment in revision.attachments])
+
+
+def with_file_names(text: str, names: list[str]) -> str:
+    """The body text with the names of the files a revision shows: searching for a file's name
+    finds its page on every backend, which all index the body. Each name whole
+    ("roadmap.pdf" is one word to most analyzers) and in its words."""
     if not names:
         return text
-    # Each name whole ("roadmap.pdf" is one word to most analyzers) and in its words.
     words = " ".join(re.sub(r"[\W_]+", " ", name) for name in names)
     return f"{text}\n\nFiles: {' '.join(names)} ({words})"
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy import text as sql
 
 from app.search import OVERDUE_DEMOTION, SearchBackend, SearchQuery, open_backend
+from app.services import indexing
 from tests.conftest import EVERY_SEARCH_BACKEND, postgres_database
 from tests.factories import NOW
 from tests.factories import search_document as doc
@@ -268,3 +269,10 @@ def test_overdue_pages_rank_lower_but_are_still_found(backend: SearchBackend) ->
     scores = {hit.page_id: hit.score for hit in demoted.hits}
     undemoted = {hit.page_id: hit.score for hit in backend.search(SearchQuery(text="laptop")).hits}
     assert scores[60] == pytest.approx(undemoted[60] * OVERDUE_DEMOTION, rel=1e-3)
+
+
+def test_pages_are_found_by_the_names_of_their_files(backend: SearchBackend) -> None:
+    body = indexing.with_file_names("How we plan the year.", ["quarterly-roadmap_v2.pdf"])
+    backend.index([doc(6, "Planning", body)])
+    for text in ("quarterly-roadmap_v2.pdf", "roadmap", "roadmap v2"):
+        assert titles(backend, text) == ["Planning"], text
