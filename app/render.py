@@ -64,6 +64,15 @@ PAGE_IDS = frozenset(
         "space-tree", "parent-pages", "filter-space", "filter-owner", "filter-sort",
         "recent-space", "space-recent-heading", "space-pages-heading", "space-members-heading",
         "space-settings-heading",
+        # verification: the form beside the page's text, the owners form, the queue
+        "verification-comment", "owners-users", "owners-users-hint", "owners-interval",
+        "owners-interval-hint", "owned-heading", "unassigned-heading",
+        # used by the templates of paths, experts, help wanted and attachments
+        "expert-tags", "ask-details", "ask-experts", "ask-question", "attachments-heading",
+        "path-description", "path-pages", "path-pages-hint", "path-title", "all-paths",
+        "awaiting", "assign", "assign-department", "assign-user", "pending", "review-comment",
+        "files-heading", "upload", "upload-button", "upload-input", "upload-status",
+        "editor-departments", "editor-more-reviewers", "review-picker-hint",
     }
 )  # fmt: skip
 _FOOTNOTE_ID = re.compile(r"fn(ref)?\d+(:\d+)?")
