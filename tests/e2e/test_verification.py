@@ -116,7 +116,7 @@ def test_a_change_to_an_owned_page_waits_for_an_owners_approval(
     editor.get_by_label("Content (Markdown)").fill(
         BODY + "3. Forward the confirmation to finance.\n"
     )
-    editor.get_by_role("button", name="Save as proposal").click()
+    editor.get_by_role("button", name="Save draft").click()
     editor.wait_for_url("**/proposals/*")
     proposal_url = editor.url
     editor.get_by_label("Other people").fill("fatima")
