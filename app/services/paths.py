@@ -28,6 +28,7 @@ from app.models import (
     PathReview,
     PathStepDone,
     PathVersion,
+    Space,
     User,
     utcnow,
 )
@@ -401,14 +402,14 @@ def assign(
     path_id: int,
     username: str | None = None,
     department: str | None = None,
-    space_member: bool = False,
 ) -> PathAssignment:
     """Give a published path to a person or a whole department (whose future members get it
-    when they join); each person it reaches is told in the inbox. Audited."""
+    when they join); each person it reaches is told in the inbox. Audited.
+
+    Besides the path's owners and administrators, the members of a department's space give it
+    to that department or to people in it.
+    """
     path = get(session, path_id, reader=actor)
-    policy.require_assign_path(
-        actor, path, authors=owner_ids(session, path), space_member=space_member
-    )
     if not path.is_published:
         raise Conflict("Only a published path can be assigned: it needs its review first.")
     if bool(username) == bool(department):
@@ -419,7 +420,7 @@ def assign(
         user = session.scalar(select(User).where(User.username == username.strip().lower()))
         if user is None or not user.is_active:
             raise ValidationError("Unknown person.", {"username": f"There is no {username!r}."})
-        taken = PathAssignment.user_id == user.id
+        taken, within = PathAssignment.user_id == user.id, user.department_id
         people, target = [user], {"user": user.username}
         assignment = PathAssignment(path_id=path.id, user=user, assigned_by=actor)
     else:
@@ -429,10 +430,15 @@ def assign(
             raise ValidationError(
                 "Unknown department.", {"department": f"There is no department {department!r}."}
             )
-        taken = PathAssignment.department_id == dept.id
+        taken, within = PathAssignment.department_id == dept.id, dept.id
         people = [member for member in _members(session, dept) if member.is_active]
         target = {"department": dept.name}
         assignment = PathAssignment(path_id=path.id, department=dept, assigned_by=actor)
+    home = session.scalar(select(Space).where(Space.department_id == within))
+    policy.require_assign_path(
+        actor, path, authors=owner_ids(session, path),
+        space_member=home is not None and policy.is_space_member(actor, home),
+    )  # fmt: skip
     if session.scalar(select(PathAssignment.id).where(PathAssignment.path_id == path.id, taken)):
         raise Conflict("This path is assigned there already.")
     session.add(assignment)

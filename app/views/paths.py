@@ -11,7 +11,7 @@ from flask_login import login_required
 from markupsafe import Markup
 
 from app import deps
-from app.exceptions import Conflict, NotFound, ValidationError
+from app.exceptions import Conflict, NotFound, PermissionDenied, ValidationError
 from app.models import Page, User
 from app.review import policy
 from app.review.workflow import State
@@ -79,12 +79,16 @@ def view(path_id: int) -> ResponseReturnValue:
         pending=pending,
         pending_steps=paths.steps(session, pending, reader=user) if pending else [],
         reviews=paths.reviews(session, pending) if pending else [],
-        can_assign=user is not None and policy.can_assign_path(user, path, authors=owners),
+        # every member belongs to their department's space, so may assign within it
+        can_assign=user is not None,
+        can_manage_assignments=user is not None and policy.can_assign_path(user, path, authors=owners),
         can_see_stats=user is not None and policy.can_own_path(user, path, authors=owners),
         can_review=user is not None and pending is not None and policy.can_approve_path(user, pending),
         can_submit=user is not None and pending is not None
         and pending.state == State.DRAFT.value and policy.can_manage_path_version(user, pending),
-        assignments=paths.assignments(session, path) if user else [],
+        assignments=paths.assignments(session, path)
+        if user is not None and policy.can_assign_path(user, path, authors=owners)
+        else [],
         departments=users.list_departments(session) if user else [],
     )  # fmt: skip
 
@@ -255,7 +259,7 @@ def _change(
         result = change(deps.require_actor())
     except ValidationError as exc:
         flash(" ".join(exc.fields.values()) or exc.message, "error")
-    except Conflict as exc:
+    except (Conflict, PermissionDenied) as exc:
         flash(exc.message, "error")
     else:
         flash(done(result), "success")

@@ -205,6 +205,10 @@ def test_only_owners_space_members_and_administrators_assign_and_only_published_
 ) -> None:
     with pytest.raises(PermissionDenied, match="Only administrators, the path's owners"):
         paths.assign(session, actor=reviewer, path_id=wiki["path_id"], username="alex")
+    make_user(session, username="sam", department="Finance")
+    within = paths.assign(session, actor=reviewer, path_id=wiki["path_id"], username="sam")
+    assert within.user is not None and within.user.username == "sam"  # Finance's space member
+    paths.assign(session, actor=reviewer, path_id=wiki["path_id"], department="Finance")
     draft = paths.create(session, author=author, title="Later", description="", pages=["expenses-guide"])  # fmt: skip
     with pytest.raises(Conflict, match="Only a published path"):
         paths.assign(session, actor=author, path_id=draft.path_id, username="fatima")

@@ -112,7 +112,8 @@ def test_assignments_are_listed_made_and_taken_back_by_owners(
     assert both.status_code == 422
     twice = alex.post(f"/api/v1/paths/{path_id}/assignments", json={"username": "sam"})
     assert twice.status_code == 409
-    assert fatima.post(f"/api/v1/paths/{path_id}/assignments", json={"username": "sam"}).status_code == 403  # fmt: skip
+    outside = fatima.post(f"/api/v1/paths/{path_id}/assignments", json={"department": "Engineering"})  # fmt: skip
+    assert outside.status_code == 403  # a Finance member assigns within Finance only
     listed = alex.get(f"/api/v1/paths/{path_id}/assignments").get_json()["items"]
     assert [(item["user"] or {}).get("username") or item["department"] for item in listed] == ["sam", "Finance"]  # fmt: skip
     gone = alex.delete(f"/api/v1/paths/{path_id}/assignments/{listed[0]['id']}")
