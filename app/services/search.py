@@ -27,6 +27,8 @@ from app.services import help, notifications, synonyms, verification
 #: result holding less than this share of the question's words is weak, which makes the search
 #: an unanswered question (a knowledge gap) at once.
 CUT_OFF = 0.5
+#: The share of the question's words a section must hold to answer it directly.
+ANSWER_SHARE = 1.0
 #: A search with results that nobody opened within this time counts as unanswered.
 UNOPENED_AFTER = timedelta(minutes=30)
 MAX_QUERY_CHARS = 300
@@ -198,8 +200,8 @@ def direct_answer(page: Page, wanted: Wanted, language: str) -> DirectAnswer | N
     """The section of ``page`` that clearly answers the question, or None.
 
     A section answers clearly when its heading holds at least one of the question's words and
-    the heading with the text under it holds at least ``CUT_OFF`` of them and more of them than
-    any other section of the page.
+    the heading with the text under it holds ``ANSWER_SHARE`` of them (every one) and more of
+    them than any other section of the page.
     """
     revision = page.published_revision
     if revision is None or not wanted:
@@ -213,7 +215,7 @@ def direct_answer(page: Page, wanted: Wanted, language: str) -> DirectAnswer | N
         return None
     scored.sort(key=lambda entry: -entry[0])
     share, titled, section = scored[0]
-    if share < CUT_OFF or not titled or (len(scored) > 1 and scored[1][0] >= share):
+    if share < ANSWER_SHARE or not titled or (len(scored) > 1 and scored[1][0] >= share):
         return None
     return DirectAnswer(
         slug=page.slug,
