@@ -79,7 +79,7 @@ def test_paste_and_drop_insert_images_that_are_reviewed_then_shown_to_readers(
     screenshot(page, "attachments-editor-390")
     page.set_viewport_size({"width": 1280, "height": 800})
 
-    page.get_by_role("button", name=re.compile("Save")).click()
+    page.get_by_role("button", name="Save draft", exact=True).click()
     page.wait_for_url(re.compile(r"/proposals/\d+"))
     expect(page.get_by_role("heading", level=1).first).to_contain_text("Deploy guide")
     proposal_url = page.url
