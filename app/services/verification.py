@@ -102,6 +102,7 @@ def owner_departed(session: Session, user: User) -> list[Page]:
         notifications.notify(
             session, [m for m in tell[space_id] if m.id != user.id], kind="owner_left", actor=None,
             message=f"{user.name} was deactivated; their pages {titles}{more} are in your space's verification queue.",
+            link="/verifications",
         )  # fmt: skip
     return concerned
 
@@ -200,6 +201,7 @@ def remind(session: Session, *, now: datetime | None = None) -> int:
             session, _responsible(session, verification), kind="verification_reminder",
             actor=None,
             message=f"Reminder: the verification of “{verification.page.title}” {when}.",
+            link=f"/verifications/{verification.id}",
         )  # fmt: skip
         verification.reminded_at = now
     session.commit()
@@ -277,6 +279,7 @@ def complete(
         notifications.notify(
             session, _owners_to_tell(session, page), kind="verified", actor=actor,
             message=f"{actor.name} verified “{page.title}”: still accurate.",
+            link=f"/wiki/{page.slug}",
         )  # fmt: skip
     else:
         verification.proposal = _needs_changes(session, verification, actor, text)
@@ -503,6 +506,7 @@ def _open(session: Session, page: Page, *, reason: str, now: datetime | None) ->
     notifications.notify(
         session, _responsible(session, verification), kind="verification_due", actor=None,
         message=f"“{page.title}” is due for verification{early}: is it still accurate?",
+        link=f"/verifications/{verification.id}",
     )  # fmt: skip
     return verification
 
