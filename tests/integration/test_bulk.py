@@ -50,13 +50,7 @@ HISTORIES = [
 #: What two wikis may differ in: times, and tokens made per response.
 _VOLATILE = [
     (re.compile(r"<time [^>]*>[^<]*</time>"), "<time>"),
-    (
-        re.compile(
-            r"\d{1,2} (January|February|March|April|May|June|July|August|September|October"
-            r"|November|December) \d{4}"
-        ),
-        "DATE",
-    ),  # fmt: skip
+    (re.compile(r"\d{1,2} [A-Z][a-z]+ \d{4}"), "DATE"),
     (re.compile(r"in \d+ days"), "in N days"),
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(\+00:00|Z| UTC)?"), "TIME"),
     (re.compile(r'(nonce|content|value)="[A-Za-z0-9._\-+/=]{20,}"'), r'\1="TOKEN"'),
