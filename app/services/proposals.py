@@ -152,6 +152,22 @@ def save_revision(
     return revision
 
 
+def restore_revision(session: Session, *, author: User, slug: str, revision_id: int) -> Revision:
+    """Propose the text, title and tags of an earlier revision again: a new proposal on top of
+    the published version, reviewed like any other edit (the page stays where it is now)."""
+    page = pages.lookup(session, slug, reader=author)
+    old = pages.get_revision(session, revision_id, reader=author, page=page)
+    current = page.published_revision
+    if current is None:
+        raise ValidationError("This page has no published version to restore over yet.")
+    if old.id == current.id:
+        raise ValidationError("This is the published version already.")
+    return save_revision(
+        session, author=author, slug=page.slug, body=old.body, base_revision_id=current.id,
+        title=old.title, tags=list(old.tags), summary=f"Restore revision {old.number}",
+    )  # fmt: skip
+
+
 def _proposed_place(
     session: Session,
     author: User,

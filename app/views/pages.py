@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from app import cache, deps, render, web
 from app.diffing import diff_texts
-from app.exceptions import EditConflict, NotFound, ValidationError
+from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
 from app.models import Page, Revision
 from app.review import policy
 from app.services import attachments, help, pages, proposals, review, reviewers, spaces, users
@@ -111,6 +111,28 @@ def revision(slug: str, revision_id: int) -> ResponseReturnValue:
         return redirect(url_for("pages.revision", slug=page.slug, revision_id=revision_id), 301)
     shown = pages.get_revision(session, revision_id, reader=deps.actor(), page=page)
     return _render_revision(page, shown, _shared_parts(page, shown, None))
+
+
+@bp.post("/wiki/<slug>/revisions/<int:revision_id>/restore")
+@login_required
+def restore_revision(slug: str, revision_id: int) -> ResponseReturnValue:
+    back = url_for("pages.revision", slug=slug, revision_id=revision_id)
+    if not ActionForm().validate_on_submit():
+        flash("The form expired. Try again.", "error")
+        return redirect(back)
+    try:
+        restored = proposals.restore_revision(
+            deps.session(), author=deps.require_actor(), slug=slug, revision_id=revision_id
+        )
+    except (ValidationError, Conflict) as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    flash(
+        "A proposal that restores this version is saved as a draft. Ask colleagues to review "
+        "it so it can be published.",
+        "success",
+    )
+    return redirect(url_for("review.detail", proposal_id=restored.proposal_id))
 
 
 class _Parts(NamedTuple):

@@ -177,6 +177,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/departments/<name>/rules"): MEMBER_WRITE,
     ("POST", "/wiki/<slug>/feedback"): Route("page", auth="member", payload={"worked": "yes"}),
     ("POST", "/paths/new"): Route(auth="member", ok=400, payload={"title": ""}),
+    ("POST", "/wiki/<slug>/revisions/<int:revision_id>/restore"): Route(
+        "revision", auth="member", ok=302
+    ),
     ("POST", "/watches"): Route(auth="member", ok=302, payload={"kind": "tag", "key": "finance"}),
     ("POST", "/watches/remove"): Route(
         auth="member", ok=302, payload={"kind": "tag", "key": "finance"}
