@@ -43,6 +43,7 @@ from app.models.search import (
     SynonymSuggestion,
 )
 from app.models.spaces import Space, SpaceKind, SpaceMember, SpaceRole
+from app.models.templates import PageTemplate
 from app.models.verification import PageOwner, PageSchedule, Verification, VerificationState
 from app.models.watches import Watch
 
@@ -76,6 +77,7 @@ __all__ = [
     "PageLink",
     "PageOwner",
     "PageSchedule",
+    "PageTemplate",
     "Proposal",
     "ProposalEvent",
     "QueuedJob",

@@ -212,6 +212,17 @@ def require_read_audit(user: User) -> None:
         raise PermissionDenied("Only administrators read the audit log.")
 
 
+def can_manage_templates(user: User) -> bool:
+    """Administrators keep the page templates offered to people creating pages."""
+    return user.is_admin
+
+
+def require_manage_templates(user: User) -> None:
+    """Raise PermissionDenied unless ``user`` is an administrator."""
+    if not can_manage_templates(user):
+        raise PermissionDenied("Only administrators manage page templates.")
+
+
 def can_manage_synonyms(user: User) -> bool:
     """Administrators keep the wiki's synonym sets and decide on suggested ones."""
     return user.is_admin

@@ -22,6 +22,7 @@ from app.views import (
     filters,
     health,
     help,
+    page_templates,
     pages,
     paths,
     people,
@@ -76,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(verification.bp)
     app.register_blueprint(analytics.bp)
     app.register_blueprint(watches.bp)
+    app.register_blueprint(page_templates.bp)
     app.register_blueprint(experts.bp)
     app.register_blueprint(attachments.bp)
     app.context_processor(

@@ -16,7 +16,17 @@ from app.diffing import diff_texts
 from app.exceptions import Conflict, EditConflict, NotFound, ValidationError
 from app.models import Page, Revision
 from app.review import policy
-from app.services import attachments, help, pages, proposals, review, reviewers, spaces, users
+from app.services import (
+    attachments,
+    help,
+    page_templates,
+    pages,
+    proposals,
+    review,
+    reviewers,
+    spaces,
+    users,
+)
 from app.slugs import slugify
 from app.views import filters, verification
 from app.views import help as help_views
@@ -226,6 +236,9 @@ def _render_revision(page: Page, revision: Revision, parts: _Parts) -> str:
 def new() -> ResponseReturnValue:
     form = _page_form()
     form.title.data = request.args.get("title", "")
+    chosen = request.args.get("template", type=int)
+    if chosen is not None:
+        form.body.data = page_templates.get(deps.session(), chosen).body
     user = deps.require_actor()
     form.department.data = user.department.name
     form.space.data = request.args.get("space", "")
@@ -236,6 +249,8 @@ def new() -> ResponseReturnValue:
         page=None,
         answering=help_views.answering(),
         review_picker=_review_picker(None),
+        templates=page_templates.list_templates(deps.session()),
+        chosen_template=chosen,
     )
 
 
