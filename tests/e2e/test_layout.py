@@ -65,6 +65,8 @@ MAIN_PAGES: list[MainPage] = [
     MainPage("people", "/admin/people", ADMINS),
     MainPage("audit", "/admin/audit", ADMINS),
     MainPage("synonyms", "/admin/synonyms", ADMINS),
+    MainPage("page-templates", "/admin/templates", ADMINS),
+    MainPage("new-page-from-template", "/new?template=1", MEMBERS),
     MainPage("rubric", "/admin/rubric", ADMINS),
     MainPage("sign-in", "/login", ("anonymous",)),
     MainPage("sign-up", "/signup", ("anonymous",)),

@@ -31,7 +31,7 @@ def test_a_page_moved_in_the_editor_is_reviewed_then_shown_under_its_new_parent(
     expect(author.get_by_label("Space")).to_have_value("engineering")
     author.get_by_label("Under page").fill("Runbooks")
     author.get_by_label("Edit summary").fill("File under Runbooks")
-    author.get_by_role("button", name="Save as proposal").click()
+    author.get_by_role("button", name="Save draft").click()
     expect(author.locator(".move-note")).to_contain_text(
         "Moves “Deploys” from Engineering (top level) to Engineering › Runbooks"
     )
