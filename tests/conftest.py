@@ -157,6 +157,14 @@ def make_app(tmp_path: Path, database_url: str, **overrides: Any) -> Flask:
     return app
 
 
+#: Known wrong on PostgreSQL (issue 13, open): the analytics figures. Marks the tests that show it
+#: as expected failures in the PostgreSQL run, loudly, until the queries are fixed.
+ANALYTICS_WRONG_ON_POSTGRES = pytest.mark.xfail(
+    bool(os.environ.get(DATABASE_URL_VARIABLE)),
+    reason="KNOWN BUG (issue 13): analytics figures are wrong on PostgreSQL",
+    strict=False,
+)
+
 #: Every search backend, for tests that run on each; PostgreSQL's are marked ``postgres``.
 EVERY_SEARCH_BACKEND = [
     pytest.param(name, marks=pytest.mark.postgres) if name == "postgres" else name

@@ -13,7 +13,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final, Literal, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from app.exceptions import NotFound, ValidationError
@@ -196,7 +208,9 @@ _Home = aliased(Space, name="home_space")
 
 def _space() -> ColumnElement[str]:
     """The space a page's numbers are filed under: its name."""
-    return func.coalesce(_Home.name, NO_SPACE)
+    # The constant is written into the SQL, not bound: PostgreSQL matches the select list with
+    # GROUP BY by expression, and two bound parameters are two different expressions to it.
+    return func.coalesce(_Home.name, literal_column(f"'{NO_SPACE}'", String))
 
 
 _Columns = TypeVarTuple("_Columns")

@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from app.models import utcnow
 from app.services import analytics
 from tests.analytics_seed import seed
+from tests.conftest import ANALYTICS_WRONG_ON_POSTGRES
 from tests.e2e.conftest import SCREENSHOTS, screenshot, sign_in
 from tests.factories import make_page, make_user
 
@@ -85,6 +86,7 @@ def test_a_reader_says_a_page_did_not_work_and_its_owner_reads_the_note(
     expect(anonymous.get_by_text("readers say")).to_have_count(0)  # fmt: skip
 
 
+@ANALYTICS_WRONG_ON_POSTGRES
 def test_an_administrator_reads_the_dashboard_on_a_laptop_and_a_phone(
     browser: Browser, live_server: str, live_app: Flask, db: Any
 ) -> None:

@@ -23,8 +23,16 @@ from app.review import schedule
 from app.review.approval import ApprovalRules
 from app.services import analytics, review
 from tests.analytics_seed import Seeded, seed
-from tests.conftest import WikiClient, fresh_database, make_app, recorded_statements
+from tests.conftest import (
+    ANALYTICS_WRONG_ON_POSTGRES,
+    WikiClient,
+    fresh_database,
+    make_app,
+    recorded_statements,
+)
 from tests.factories import make_page, make_user
+
+pytestmark = ANALYTICS_WRONG_ON_POSTGRES
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
 RULES = ApprovalRules()
