@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.exceptions import NotFound, ValidationError
 from app.models import Page, Proposal, Revision, Space, Tag, User, Watch
 from app.review import policy
+from app.review.policy import VISIBILITY_OF_REVISION
 from app.services import notifications, pages, spaces
 
 Kind = Literal["page", "tag", "space"]
@@ -71,7 +72,18 @@ def unwatch_id(session: Session, *, user: User, watch_id: int) -> None:
 
 def watches_of(session: Session, user: User) -> list[Watched]:
     """Everything ``user`` watches that they may still see, pages first, then spaces, tags."""
-    found = session.scalars(select(Watch).where(Watch.user_id == user.id).order_by(Watch.id))
+    found = session.scalars(
+        select(Watch)
+        .where(Watch.user_id == user.id)
+        .options(
+            selectinload(Watch.page).options(
+                selectinload(Page.latest_revision).options(VISIBILITY_OF_REVISION)
+            ),
+            selectinload(Watch.tag),
+            selectinload(Watch.space),
+        )
+        .order_by(Watch.id)
+    )  # one query per kind, not one per watch
     listed = [
         _watched(item) for item in found if item.page is None or policy.can_view(user, item.page)
     ]
